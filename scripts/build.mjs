@@ -1,0 +1,28 @@
+// Builds with esbuild: every .ts under src/, test/ and bench/ is transpiled one-to-one into build/
+// (Node ESM, imports keep their .js names), and the engine core is bundled for browsers into dist/.
+// Type checking is separate (`npm run typecheck`): esbuild strips types without checking them.
+import { build } from 'esbuild';
+import { readdirSync, statSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const roots = ['src', 'test', 'bench'];
+const entryPoints = roots.flatMap((r) => walk(r));
+rmSync('build', { recursive: true, force: true });
+await build({
+  entryPoints, outdir: 'build', outbase: '.', format: 'esm', platform: 'node', target: 'node20',
+  sourcemap: 'inline', logLevel: 'warning',
+});
+// The browser bundle: the engine core only (no Dawn, no file system).
+await build({
+  entryPoints: ['src/index.ts'], outfile: 'dist/electra-webgpu.browser.js', bundle: true, format: 'esm',
+  platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning',
+});

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The `electra` command line: one subcommand per file in src/cli, loaded on demand so that
+// `electra tokenize` never pays for the GPU runtime. Each module exports `run(argv): Promise<number>`
+// and `help: string`.
+
+interface Command { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number>; help: string }> }
+
+const commands: Record<string, Command> = {
+  demo: { summary: 'train a small Transformer layer on synthetic data (engine demo)', load: () => import('./demo.js') },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const width = Math.max(...Object.keys(commands).map((k) => k.length));
+    console.log('usage: electra <command> [options]   (electra <command> --help for its options)\n');
+    for (const [k, c] of Object.entries(commands)) console.log(`  ${k.padEnd(width)}  ${c.summary}`);
+    return name ? 0 : 1;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    console.error(`electra: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  if (rest.includes('--help') || rest.includes('-h')) { console.log(mod.help); return 0; }
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`electra: ${err instanceof Error ? (process.env.DEBUG ? err.stack : err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
