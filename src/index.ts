@@ -1,2 +1,9 @@
-// electra-webgpu: the engine core, usable unchanged in browsers. Node-only pieces (Dawn, files) live in src/node.
-export {};
+// electra-webgpu: the engine core, usable unchanged in browsers (no Node imports below this file).
+// Node-only pieces (Dawn loading, files) live in src/node.
+export { Tensor, tensor, zeros, ones, full, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
+export * as ops from './tensor/ops.js';
+export { CpuDevice } from './tensor/cpu.js';
+export { WebGPUDevice } from './tensor/webgpu.js';
+export type { Device, Kernel, WgslProgram } from './tensor/device.js';
+export { ShapeError } from './tensor/shape.js';
+export { backward, noGrad } from './autograd/tape.js';

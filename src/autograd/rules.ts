@@ -1,0 +1,116 @@
+// Backward rules, one per differentiable primitive, typed over OpName so a missing rule is a compile
+// error. A rule gets the upstream gradient g (shape of the op's output) and the node (inputs, saved
+// tensors, context) and returns one gradient per input (null: none). Rules run under noGrad inside
+// a scope: temporaries they create are freed when they return. Broadcast inputs get sumTo(g).
+
+import type { OpCtx, OpName } from '../tensor/ops.js';
+import * as o from '../tensor/ops.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { GradNode } from './tape.js';
+
+type Rule<K extends OpName> = (g: Tensor, n: GradNode<K> & { ctx: OpCtx[K] }) => (Tensor | null)[];
+
+const inv = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
+
+export const backwardRules: { [K in OpName]: Rule<K> } = {
+  neg: (g) => [o.neg(g)],
+  exp: (g, n) => [o.mul(g, n.saved[0])],                                     // d eˣ = eˣ
+  log: (g, n) => [o.div(g, n.saved[0])],                                     // d log x = 1/x
+  sqrt: (g, n) => [o.div(o.muls(g, 0.5), n.saved[0])],                       // d √x = 1/(2√x)
+  rsqrt: (g, n) => [o.mul(g, o.muls(o.pows(n.saved[0], 3), -0.5))],          // d x^-½ = -½ y³
+  tanh: (g, n) => [o.gradMap('tanhGradY', n.saved[0], g)],                   // 1 - y²
+  erf: (g, n) => [o.gradMap('erfGrad', n.saved[0], g)],                      // 2/√π e^{-x²}
+  gelu: (g, n) => [o.gradMap('geluGrad', n.saved[0], g)],                    // Φ(x) + x φ(x)
+  relu: (g, n) => [o.gradMap('reluGrad', n.saved[0], g)],                    // [x > 0]
+  sigmoid: (g, n) => [o.gradMap('sigmoidGradY', n.saved[0], g)],             // y (1 - y)
+  abs: (g, n) => [o.mul(g, o.sign(n.saved[0]))],                             // sign x (0 at 0)
+  square: (g, n) => [o.mul(g, o.muls(n.saved[0], 2))],                       // 2x
+  adds: (g) => [g],
+  muls: (g, n) => [o.muls(g, n.ctx.c)],
+  pows: (g, n) => [o.mul(g, o.muls(o.pows(n.saved[0], n.ctx.c - 1), n.ctx.c))], // c x^{c-1}
+  rsubs: (g) => [o.neg(g)],
+  maxs: (g, n) => [o.mul(g, o.gt(n.saved[0], o.fill([], n.ctx.c, 'f32', g.device)))],
+
+  add: (g, n) => [o.sumTo(g, n.inputs[0].shape), o.sumTo(g, n.inputs[1].shape)],
+  sub: (g, n) => [o.sumTo(g, n.inputs[0].shape), o.sumTo(o.neg(g), n.inputs[1].shape)],
+  mul: (g, n) => [o.sumTo(o.mul(g, n.saved[1]), n.inputs[0].shape), o.sumTo(o.mul(g, n.saved[0]), n.inputs[1].shape)],
+  div: (g, n) => {
+    const [a, b] = n.saved;
+    const ga = o.div(g, b);                                                   // 1/b
+    return [o.sumTo(ga, a.shape), o.sumTo(o.neg(o.div(o.mul(ga, a), b)), b.shape)]; // -a/b²
+  },
+  pow: (g, n) => {
+    const [a, b] = n.saved;
+    const y = o.pow(a, b);
+    const ga = o.mul(g, o.mul(b, o.pow(a, o.adds(b, -1))));                   // b a^{b-1}
+    const gb = o.mul(g, o.mul(y, o.log(a)));                                  // a^b log a
+    return [o.sumTo(ga, a.shape), o.sumTo(gb, b.shape)];
+  },
+  // Ties send the gradient to a (≥ for maximum, ≤ for minimum), deterministically.
+  maximum: (g, n) => {
+    const m = o.ge(n.saved[0], n.saved[1]);
+    return [o.sumTo(o.mul(g, m), n.inputs[0].shape), o.sumTo(o.mul(g, o.rsubs(m, 1)), n.inputs[1].shape)];
+  },
+  minimum: (g, n) => {
+    const m = o.le(n.saved[0], n.saved[1]);
+    return [o.sumTo(o.mul(g, m), n.inputs[0].shape), o.sumTo(o.mul(g, o.rsubs(m, 1)), n.inputs[1].shape)];
+  },
+  // d/dx = σ(x) - y; d/dy = -x (targets are usually constants, but the rule is complete)
+  bceLogits: (g, n) => [
+    o.sumTo(o.mul(g, o.gradMap('bceLogitsGrad', n.saved[0], n.saved[1])), n.inputs[0].shape),
+    o.sumTo(o.neg(o.mul(g, n.saved[0])), n.inputs[1].shape),
+  ],
+  where: (g, n) => {
+    const zero = o.fill([], 0, 'f32', g.device);
+    const c = n.saved[0];
+    return [null, o.sumTo(o.where(c, g, zero), n.inputs[1].shape), o.sumTo(o.where(c, zero, g), n.inputs[2].shape)];
+  },
+
+  sum: (g, n) => {
+    const x = n.inputs[0];
+    const kept = x.shape.map((d, i) => (n.ctx.axes.includes(i) ? 1 : d));
+    return [o.expand(o.reshape(g, kept), [...x.shape])];
+  },
+  // Gradient shared equally among tied maxima (as torch.amax).
+  max: (g, n) => {
+    const [x, y] = n.saved;
+    const kept = x.shape.map((d, i) => (n.ctx.axes.includes(i) ? 1 : d));
+    const mask = o.eq(x, o.reshape(y, kept));
+    const count = o.sum(mask, n.ctx.axes, true);
+    return [o.mul(mask, o.div(o.reshape(g, kept), count))];
+  },
+
+  reshape: (g, n) => [o.reshape(g, [...n.inputs[0].shape])],
+  permute: (g, n) => [o.permute(g, inv(n.ctx.perm))],
+  slice: (g, n) => [o.pad(g, n.ctx.starts, [...n.inputs[0].shape])],
+  pad: (g, n) => [o.slice(g, n.ctx.starts, n.ctx.starts.map((s, d) => s + n.inputs[0].shape[d]))],
+  expand: (g, n) => [o.sumTo(g, n.inputs[0].shape)],
+  concat: (g, n) => {
+    let off = 0;
+    return n.inputs.map((x) => {
+      const starts = x.shape.map((_, d) => (d === n.ctx.axis ? off : 0));
+      const ends = x.shape.map((s, d) => (d === n.ctx.axis ? off + s : s));
+      off += x.shape[n.ctx.axis];
+      return o.slice(g, starts, ends);
+    });
+  },
+  // C = op(A)·op(B). Each gradient is one matmul with flags (see the derivation in kernels/matmul.ts);
+  // a shared (batch-1) operand sums its per-batch gradients.
+  matmul: (g, n) => {
+    const [a, b] = n.saved;
+    const { transA, transB } = n.ctx;
+    let ga: Tensor, gb: Tensor;
+    if (!transA && !transB) { ga = o.matmul(g, b, { transB: true }); gb = o.matmul(a, g, { transA: true }); }
+    else if (transA && !transB) { ga = o.matmul(b, g, { transB: true }); gb = o.matmul(a, g); }
+    else if (!transA && transB) { ga = o.matmul(g, b); gb = o.matmul(g, a, { transA: true }); }
+    else { ga = o.matmul(b, g, { transA: true, transB: true }); gb = o.matmul(g, a, { transA: true, transB: true }); }
+    return [reduceBatch(ga, a.shape), reduceBatch(gb, b.shape)];
+  },
+};
+
+/** Sums a per-batch gradient [..., r, c] back to an operand that was shared across the batch. */
+function reduceBatch(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.size === shape.reduce((x, y) => x * y, 1)) return o.reshape(g, [...shape]);
+  const flat = o.reshape(g, [-1, g.shape[g.rank - 2], g.shape[g.rank - 1]]);
+  return o.reshape(o.sum(flat, 0), [...shape]);
+}

@@ -1,0 +1,52 @@
+// Node-only: loads Dawn through the `webgpu` npm package and builds a WebGPUDevice on it.
+// `bestDevice()` falls back to the CPU device with one warning line saying how to get WebGPU.
+
+import { CpuDevice } from '../tensor/cpu.js';
+import type { Device } from '../tensor/device.js';
+import { WebGPUDevice, type WebGPUOptions } from '../tensor/webgpu.js';
+
+let cached: Promise<WebGPUDevice> | null = null;
+// Dawn tears its instance down when the GPU object is collected, taking live devices with it: hold it.
+let instance: GPU | null = null;
+
+const HOW_TO = 'install a Vulkan driver (Debian/Ubuntu: `bash scripts/setup-webgpu.sh` installs Mesa lavapipe) and set XDG_RUNTIME_DIR';
+
+/** The process-wide Dawn device (created once). Throws with advice if no adapter is found. */
+export function nodeDevice(opts: WebGPUOptions = {}): Promise<WebGPUDevice> {
+  cached ??= (async () => {
+    if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
+    const { create, globals } = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+    Object.assign(globalThis, globals);
+    const flags = (process.env.DAWN_FLAGS ?? '').split(',').filter(Boolean);
+    const gpu = (instance ??= create(flags));
+    try {
+      return await WebGPUDevice.create(gpu, opts);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}. To get WebGPU: ${HOW_TO}.`);
+    }
+  })();
+  cached.catch(() => { cached = null; });
+  return cached;
+}
+
+/** WebGPU when an adapter exists, else the CPU device (with one warning line). */
+export async function bestDevice(opts: { device?: 'webgpu' | 'cpu' | 'auto' } = {}): Promise<Device> {
+  const want = opts.device ?? 'auto';
+  if (want === 'cpu') return new CpuDevice();
+  try {
+    return await nodeDevice();
+  } catch (e) {
+    if (want === 'webgpu') throw e;
+    console.warn(`warning: no WebGPU adapter, running on the CPU (slow). ${HOW_TO}.`);
+    return new CpuDevice();
+  }
+}
+
+/** Destroys the Dawn device so the process can exit. */
+export async function closeNodeDevice(): Promise<void> {
+  if (!cached) return;
+  const d = await cached.catch(() => null);
+  d?.destroy();
+  cached = null;
+  instance = null;
+}

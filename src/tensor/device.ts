@@ -1,0 +1,108 @@
+// The device interface: two implementations, `cpu` (reference, plain loops) and `webgpu` (Dawn or a
+// browser's navigator.gpu). A kernel family (src/kernels/*) is a `Kernel<P>`: a CPU reference and a
+// WGSL program for the same params P; both devices run it through their single `run` path.
+// Binding convention for every WGSL kernel: @binding(0) uniform params (dynamic offset), then the
+// inputs in order (read-only storage), then the outputs (read_write storage; they may be read too).
+
+import type { DType, HostArray } from './dtype.js';
+
+export interface Storage {
+  readonly id: number;
+  readonly bytes: number;
+  /** References held: one per live tensor handle or graph node using it. 0 = back in the pool. */
+  refs: number;
+}
+
+export interface GpuCaps {
+  maxWorkgroupSize: number;
+  maxWorkgroupStorage: number;
+  subgroups: boolean;
+  f16: boolean;
+}
+
+export type UniformType = 'u32' | 'i32' | 'f32';
+export type Field = readonly [name: string, type: UniformType, value: number];
+
+export interface WgslProgram {
+  /** A complete WGSL module; its pipeline is cached under this exact source. */
+  code: string;
+  /** Workgroups to dispatch, [x, y?, z?]; each at most 65535 (see grid1d). */
+  grid: readonly number[];
+  /** Packed uniform params matching the `Params` struct that `header()` declared. */
+  uniforms?: ArrayBuffer;
+}
+
+export interface Kernel<P> {
+  readonly name: string;
+  /** CPU reference: reads `inputs`, writes `outputs`, in the float width of the arrays given. */
+  cpu(p: P, inputs: HostArray[], outputs: HostArray[]): void;
+  /** The WGSL program for these params on a device with these capabilities. */
+  wgsl(p: P, caps: GpuCaps): WgslProgram;
+}
+
+export interface MemoryStats {
+  /** Bytes held by live storages (tensors and graph-saved values). */
+  bytesInUse: number;
+  /** Bytes held in the free pool, ready for reuse. */
+  bytesPooled: number;
+  storages: number;
+}
+
+export interface Device {
+  readonly kind: 'cpu' | 'webgpu';
+  /** Human-readable adapter or CPU description. */
+  readonly name: string;
+  alloc(n: number, dtype: DType, label: string): Storage;
+  /** Called when a storage's refs reach 0. */
+  free(s: Storage): void;
+  write(s: Storage, data: HostArray, dtype: DType): void;
+  read(s: Storage, dtype: DType, n: number): Promise<HostArray>;
+  run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void;
+  /** Waits for all submitted work and surfaces any asynchronous GPU error. */
+  sync(): Promise<void>;
+  memory(): MemoryStats;
+  destroy(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WGSL helpers shared by every kernel family: one way to declare params and bindings.
+
+/** Packs uniform fields and declares them as `P.<name>` in WGSL. All fields are 4-byte scalars. */
+export function uniformBlock(fields: readonly Field[]): { decl: string; data: ArrayBuffer } {
+  const data = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
+  const dv = new DataView(data);
+  fields.forEach(([, t, v], i) => {
+    if (t === 'f32') dv.setFloat32(i * 4, v, true);
+    else if (t === 'i32') dv.setInt32(i * 4, v, true);
+    else dv.setUint32(i * 4, v, true);
+  });
+  const body = fields.length ? fields.map(([n, t]) => `  ${n}: ${t},`).join('\n') : '  _unused: u32,';
+  return { decl: `struct Params {\n${body}\n}\n@group(0) @binding(0) var<uniform> P: Params;\n`, data };
+}
+
+export type Binding = readonly [name: string, type: string];
+
+/** Declares inputs (read) then outputs (read_write) at bindings 1, 2, … in the launcher's order. */
+export function bindings(inputs: readonly Binding[], outputs: readonly Binding[]): string {
+  const lines: string[] = [];
+  let b = 1;
+  for (const [n, t] of inputs) lines.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: ${t};`);
+  for (const [n, t] of outputs) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: ${t};`);
+  return lines.join('\n') + '\n';
+}
+
+/** A program's header: params struct plus bindings. */
+export function header(fields: readonly Field[], inputs: readonly Binding[], outputs: readonly Binding[]) {
+  const u = uniformBlock(fields);
+  return { code: u.decl + bindings(inputs, outputs), uniforms: u.data };
+}
+
+/** Splits a 1-D launch of `n` workgroups into [x, y] within the 65535 per-dimension limit. */
+export function grid1d(n: number): [number, number] {
+  if (n <= 65535) return [Math.max(1, n), 1];
+  const y = Math.ceil(n / 65535);
+  return [Math.ceil(n / y), y];
+}
+
+/** WGSL: the flat workgroup index of a grid1d launch (needs `wid` and `nwg` builtins in main). */
+export const FLAT_WG = 'wid.x + wid.y * nwg.x';

@@ -1,0 +1,317 @@
+// The WebGPU device. Takes a GPUDevice (or finds one through navigator.gpu / a passed GPU object);
+// no Node-only code here, so it runs unchanged in browsers.
+// - Buffers come from a size-class pool; tensors return them deterministically (dispose/tidy).
+// - Pipelines are cached by WGSL source, bind-group layouts by signature, bind groups by buffers.
+// - Dispatches are recorded into one compute pass and submitted only at sync points (read, sync) or
+//   when the uniform arena fills; uniforms of a batch live in one arena bound with dynamic offsets.
+// - Reads are async only. GPU errors are collected and thrown at the next sync point, naming the
+//   kernel and the op that launched it; ELECTRA_WEBGPU_CHECK=1 (or { checked: true }) submits every
+//   launch on its own with error scopes, for exact attribution at a speed cost.
+
+import { type DType, type HostArray, hostArray } from './dtype.js';
+import type { Device, GpuCaps, Kernel, MemoryStats, Storage } from './device.js';
+
+const ARENA_BYTES = 1 << 20;
+const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
+const MAX_DISPATCHES_PER_SUBMIT = 4096;
+
+export class GpuStorage implements Storage {
+  refs = 1;
+  /** Submit epoch in which a recorded command last touched this buffer. */
+  lastUse = -1;
+  constructor(readonly id: number, readonly buffer: GPUBuffer, public bytes: number, readonly sizeClass: number) {}
+}
+
+/** Pool size classes: multiples of 256 B up to 4 KiB, then 8 steps per power of two (≤12.5% waste). */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(16, bytes);
+  if (b <= 4096) return Math.ceil(b / 256) * 256;
+  const p = 2 ** Math.floor(Math.log2(b));
+  const step = p / 8;
+  return Math.ceil(b / step) * step;
+}
+
+interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; sig: string }
+
+export interface WebGPUOptions { checked?: boolean; label?: string }
+
+let nextId = 1;
+
+export class WebGPUDevice implements Device {
+  readonly kind = 'webgpu' as const;
+  readonly name: string;
+  readonly caps: GpuCaps;
+  readonly checked: boolean;
+
+  private pool = new Map<number, GpuStorage[]>();
+  private live = new Set<GpuStorage>();
+  private bytesPooled = 0;
+  private pipelines = new Map<string, PipelineEntry>();
+  private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private arena: GPUBuffer;
+  private arenaHost = new Uint8Array(ARENA_BYTES);
+  private arenaUsed = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private epoch = 0;
+  private stagingToDestroy: GPUBuffer[] = [];
+  private readbacks: GPUBuffer[] = [];
+  private recent: string[] = [];
+  private errors: string[] = [];
+  private lost: string | null = null;
+  /** Counters for tests and benchmarks. */
+  readonly stats = { dispatches: 0, submits: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0 };
+
+  constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string } = {}, opts: WebGPUOptions = {}) {
+    this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
+    const l = gpu.limits;
+    this.caps = {
+      maxWorkgroupSize: l.maxComputeInvocationsPerWorkgroup,
+      maxWorkgroupStorage: l.maxComputeWorkgroupStorageSize,
+      subgroups: gpu.features.has('subgroups'),
+      f16: gpu.features.has('shader-f16'),
+    };
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    this.checked = opts.checked ?? env?.ELECTRA_WEBGPU_CHECK === '1';
+    this.arena = gpu.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniform-arena' });
+    gpu.addEventListener('uncapturederror', (ev: Event) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(`${e.constructor.name}: ${e.message}\n  recent launches: ${this.recent.join(' | ')}`);
+    });
+    void gpu.lost.then((info) => { this.lost = `device lost (${info.reason}): ${info.message}`; });
+  }
+
+  /** Finds an adapter (navigator.gpu unless a GPU object is given) and requests a device with its real limits. */
+  static async create(gpuApi?: GPU, opts: WebGPUOptions & { powerPreference?: GPUPowerPreference } = {}): Promise<WebGPUDevice> {
+    const api = gpuApi ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!api) throw new Error('WebGPU is not available: no navigator.gpu (in Node, use createNodeDevice from electra-webgpu/node)');
+    const adapter = await api.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    if (!adapter) throw new Error('WebGPU: no adapter found');
+    const want: (keyof GPUSupportedLimits)[] = [
+      'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupsPerDimension',
+    ];
+    const requiredLimits: Record<string, number> = {};
+    for (const k of want) requiredLimits[k] = adapter.limits[k] as number;
+    const features = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: opts.label ?? 'electra-webgpu' });
+    return new WebGPUDevice(device, adapter.info ?? {}, opts);
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  alloc(n: number, _dtype: DType, label: string): Storage {
+    const bytes = Math.max(4, n * 4);
+    const max = Math.min(this.gpu.limits.maxBufferSize, this.gpu.limits.maxStorageBufferBindingSize);
+    if (bytes > max) {
+      throw new RangeError(`${label}: needs a buffer of ${bytes} bytes, over this adapter's limit of ${max} (maxStorageBufferBindingSize)`);
+    }
+    const cls = sizeClass(bytes);
+    const free = this.pool.get(cls);
+    let s = free?.pop();
+    if (s) {
+      this.bytesPooled -= cls;
+      // Reusing the object keeps its id, so bind groups cached for this buffer stay valid.
+      s.refs = 1;
+      s.bytes = bytes;
+    } else {
+      const buffer = this.gpu.createBuffer({
+        size: cls, label: `t${nextId}`,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      this.stats.buffersCreated++;
+      s = new GpuStorage(nextId++, buffer, bytes, cls);
+    }
+    this.live.add(s);
+    return s;
+  }
+
+  free(st: Storage): void {
+    const s = st as GpuStorage;
+    if (!this.live.delete(s)) return;
+    let list = this.pool.get(s.sizeClass);
+    if (!list) this.pool.set(s.sizeClass, (list = []));
+    list.push(s);
+    this.bytesPooled += s.sizeClass;
+  }
+
+  /** Destroys pooled (free) buffers, e.g. between phases with different shapes. */
+  trim(): void {
+    this.flush();
+    for (const list of this.pool.values()) for (const s of list) s.buffer.destroy();
+    this.pool.clear();
+    this.bytesPooled = 0;
+    this.bindGroups.clear();
+  }
+
+  memory(): MemoryStats {
+    let bytes = 0;
+    for (const s of this.live) bytes += s.sizeClass;
+    return { bytesInUse: bytes, bytesPooled: this.bytesPooled, storages: this.live.size };
+  }
+
+  write(st: Storage, data: HostArray): void {
+    const s = st as GpuStorage;
+    const src = data instanceof Float64Array ? Float32Array.from(data) : data;
+    const bytes = src.byteLength;
+    if (s.lastUse !== this.epoch) {
+      // Nothing recorded-but-unsubmitted touches this buffer, so a queue write cannot overtake a reader.
+      this.gpu.queue.writeBuffer(s.buffer, 0, src.buffer, src.byteOffset, Math.ceil(bytes / 4) * 4);
+      return;
+    }
+    // A pending command uses this buffer: stage the upload and copy it in command order.
+    const staging = this.gpu.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
+    staging.unmap();
+    this.endPass();
+    this.enc().copyBufferToBuffer(staging, 0, s.buffer, 0, staging.size);
+    this.stagingToDestroy.push(staging);
+  }
+
+  async read(st: Storage, dtype: DType, n: number): Promise<HostArray> {
+    const s = st as GpuStorage;
+    const bytes = Math.ceil((n * 4) / 4) * 4;
+    let rb = this.readbacks.findIndex((b) => b.size >= bytes && b.size <= bytes * 4 + 4096);
+    const buf = rb >= 0 ? this.readbacks.splice(rb, 1)[0] : this.gpu.createBuffer({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, 0, buf, 0, bytes);
+    this.flush();
+    await buf.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
+    this.throwPending();
+    const out = hostArray(dtype, n);
+    out.set(dtype === 'i32' ? new Int32Array(buf.getMappedRange(0, bytes), 0, n) : new Float32Array(buf.getMappedRange(0, bytes), 0, n));
+    buf.unmap();
+    if (this.readbacks.length < 16) this.readbacks.push(buf); else buf.destroy();
+    return out;
+  }
+
+  // ---- launch ------------------------------------------------------------------------------
+
+  run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void {
+    if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
+    const prog = kernel.wgsl(p, this.caps);
+    const entry = this.pipeline(kernel.name, prog.code, inputs.length, outputs.length, label);
+    const all = [...inputs, ...outputs] as GpuStorage[];
+    if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${kernel.name}: uniforms over ${UNIFORM_SLOT} bytes`);
+    if (this.arenaUsed + UNIFORM_SLOT > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
+    const offset = this.arenaUsed;
+    if (prog.uniforms) this.arenaHost.set(new Uint8Array(prog.uniforms), offset);
+    this.arenaUsed += UNIFORM_SLOT;
+
+    const key = entry.sig + ':' + all.map((s) => s.id).join(',');
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      if (this.bindGroups.size > 8192) this.bindGroups.clear();
+      bg = this.gpu.createBindGroup({
+        layout: entry.layout,
+        entries: [
+          { binding: 0, resource: { buffer: this.arena, offset: 0, size: UNIFORM_SLOT } },
+          ...all.map((s, i) => ({ binding: i + 1, resource: { buffer: s.buffer } })),
+        ],
+      });
+      this.bindGroups.set(key, bg);
+      this.stats.bindGroupsCreated++;
+    }
+    for (const s of all) s.lastUse = this.epoch;
+    const [x, y = 1, z = 1] = prog.grid;
+    if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${kernel.name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
+    if (this.checked) this.gpu.pushErrorScope('validation');
+    const pass = this.beginPass();
+    pass.setPipeline(entry.pipeline);
+    pass.setBindGroup(0, bg, [offset]);
+    if (x * y * z > 0) pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+    this.stats.dispatches++;
+    this.recent.push(`${kernel.name}: ${label}`);
+    if (this.recent.length > 6) this.recent.shift();
+    if (this.checked) {
+      this.flush();
+      void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${kernel.name} for ${label}: ${e.message}`); });
+    }
+  }
+
+  private pipeline(name: string, code: string, nIn: number, nOut: number, label: string): PipelineEntry {
+    const hit = this.pipelines.get(code);
+    if (hit) return hit;
+    const sig = `${nIn}/${nOut}`;
+    let lay = this.layouts.get(sig);
+    if (!lay) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+      ];
+      for (let i = 0; i < nIn + nOut; i++) {
+        entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < nIn ? 'read-only-storage' : 'storage' } });
+      }
+      const bgl = this.gpu.createBindGroupLayout({ entries, label: `layout ${sig}` });
+      lay = { bgl, pl: this.gpu.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
+      this.layouts.set(sig, lay);
+    }
+    this.gpu.pushErrorScope('validation');
+    const module = this.gpu.createShaderModule({ code, label: name });
+    const pipeline = this.gpu.createComputePipeline({ layout: lay.pl, compute: { module, entryPoint: 'main' }, label: name });
+    void this.gpu.popErrorScope().then((e) => {
+      if (!e) return;
+      const numbered = code.split('\n').map((l, i) => `${String(i + 1).padStart(4)} | ${l}`).join('\n');
+      this.errors.push(`kernel ${name} failed to compile (first used by ${label}): ${e.message}\n${numbered}`);
+    });
+    const entry = { pipeline, layout: lay.bgl, sig };
+    this.pipelines.set(code, entry);
+    this.stats.pipelinesCreated++;
+    return entry;
+  }
+
+  private enc(): GPUCommandEncoder {
+    return (this.encoder ??= this.gpu.createCommandEncoder());
+  }
+
+  private beginPass(): GPUComputePassEncoder {
+    return (this.pass ??= this.enc().beginComputePass());
+  }
+
+  private endPass(): void {
+    if (this.pass) { this.pass.end(); this.pass = null; }
+  }
+
+  /** Submits everything recorded so far (no wait). */
+  flush(): void {
+    this.endPass();
+    if (!this.encoder) return;
+    if (this.arenaUsed > 0) this.gpu.queue.writeBuffer(this.arena, 0, this.arenaHost.buffer, 0, this.arenaUsed);
+    this.gpu.queue.submit([this.encoder.finish()]);
+    this.stats.submits++;
+    this.encoder = null;
+    this.arenaUsed = 0;
+    this.dispatches = 0;
+    this.epoch++;
+    if (this.stagingToDestroy.length) {
+      const done = this.stagingToDestroy;
+      this.stagingToDestroy = [];
+      void this.gpu.queue.onSubmittedWorkDone().then(() => done.forEach((b) => b.destroy()));
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.gpu.queue.onSubmittedWorkDone();
+    this.throwPending();
+  }
+
+  private throwPending(): void {
+    if (this.lost) throw new Error(`WebGPU ${this.lost}; recent launches: ${this.recent.join(' | ')}`);
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new Error(`WebGPU error: ${msg}`);
+    }
+  }
+
+  destroy(): void {
+    this.endPass();
+    this.encoder = null;
+    this.gpu.destroy();
+  }
+}
+
