@@ -89,7 +89,8 @@ fn powi_(x: f32, c: f32) -> f32 {
     let m = pow(abs(x), c);
     return select(m, -m, x < 0.0 && (i32(c) & 1) == 1);
   }
-  return select(pow(x, c), bitcast<f32>(0x7fc00000u), x < 0.0);
+  var nan_bits = 0x7fc00000u; // a var: WGSL rejects NaN in constant expressions
+  return select(pow(x, c), bitcast<f32>(nan_bits), x < 0.0);
 }
 `;
 
