@@ -2,6 +2,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { maskBatch, maxPredictions, roundHalfEven, scatterUpdate } from '../src/electra/masking.js';
 import { HostRng } from '../src/nn/init.js';
+import { scatterUpdateKernel } from '../src/kernels/scatter_update.js';
+import { launch } from '../src/tensor/ops.js';
+import { tensor } from '../src/tensor/tensor.js';
+import { cpu, gpu } from './helpers.js';
 
 const s = suite('masking (authors’ rules)');
 const CLS = 101, SEP = 102, MASK = 103;
@@ -63,3 +67,23 @@ s('deterministic for a seed', () => {
   assert.equal(Array.from(a.positions), Array.from(b.positions));
 });
 s.run();
+
+
+const k = suite('scatter_update kernel: WebGPU vs CPU reference');
+k('random positions with duplicates and unused slots', async () => {
+  const dev = await gpu(); if (!dev) return;
+  const B = 5, T = 37, N = 7;
+  const rng = new HostRng(11);
+  const ids = Int32Array.from({ length: B * T }, () => 1000 + Math.floor(rng.uniform() * 50));
+  const positions = Int32Array.from({ length: B * N }, (_, i) => (i % N < 5 ? Math.floor(rng.uniform() * 6) : 0));
+  const updates = Int32Array.from({ length: B * N }, (_, i) => (i % 3 === 0 ? ids[Math.floor(i / N) * T + positions[i]] : 1000 + Math.floor(rng.uniform() * 50)));
+  const run = (d: typeof cpu) => {
+    const t = [ids, updates, positions].map((a, i) => tensor(a, [i === 0 ? B * T : B * N], { device: d, dtype: 'i32' }));
+    return launch(scatterUpdateKernel, { B, T, N }, t, [{ shape: [B, T], dtype: 'i32' }, { shape: [B, T], dtype: 'f32' }], 'scatter_update', d);
+  };
+  const [wi, wl] = run(cpu), [gi, gl] = run(dev as typeof cpu);
+  assert.equal(Array.from(await gi.data()), Array.from(await wi.data()));
+  assert.equal(Array.from(await gl.data()), Array.from(await wl.data()));
+  assert.ok((await wl.data()).some((v) => v === 1));
+});
+k.run();
