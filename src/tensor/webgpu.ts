@@ -9,7 +9,7 @@
 //   launch on its own with error scopes, for exact attribution at a speed cost.
 
 import { type DType, type HostArray, hostArray } from './dtype.js';
-import type { Device, GpuCaps, Kernel, MemoryStats, Storage } from './device.js';
+import type { Device, GpuCaps, Kernel, MemoryStats, Storage, WgslProgram } from './device.js';
 
 const ARENA_BYTES = 1 << 20;
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
@@ -47,6 +47,8 @@ export class WebGPUDevice implements Device {
   private live = new Set<GpuStorage>();
   private bytesPooled = 0;
   private pipelines = new Map<string, PipelineEntry>();
+  /** WGSL programs by kernel + params: a training loop repeats the same launches every step. */
+  private programs = new Map<string, { prog: WgslProgram; entry: PipelineEntry | null }>();
   private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private bindGroups = new Map<string, GPUBindGroup>();
   private arena: GPUBuffer;
@@ -192,8 +194,15 @@ export class WebGPUDevice implements Device {
 
   run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void {
     if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
-    const prog = kernel.wgsl(p, this.caps);
-    const entry = this.pipeline(kernel.name, prog.code, inputs.length, outputs.length, label);
+    const pkey = kernel.name + JSON.stringify(p);
+    let cached = this.programs.get(pkey);
+    if (!cached) {
+      if (this.programs.size > 4096) this.programs.clear();
+      cached = { prog: kernel.wgsl(p, this.caps), entry: null };
+      this.programs.set(pkey, cached);
+    }
+    const prog = cached.prog;
+    const entry = (cached.entry ??= this.pipeline(kernel.name, prog.code, inputs.length, outputs.length, label));
     const all = [...inputs, ...outputs] as GpuStorage[];
     if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${kernel.name}: uniforms over ${UNIFORM_SLOT} bytes`);
     if (this.arenaUsed + UNIFORM_SLOT > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
