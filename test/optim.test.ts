@@ -22,7 +22,7 @@ const SPECS: Spec[] = [
 const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
 
 /** Independent reference: plain float64 loops straight from the update equations. */
-function referenceAdam(p0: Float64Array[], grads: Float64Array[][], lrs: number[], o: Required<Omit<AdamWOptions, 'excludeFromDecay'>>, decay: boolean[]) {
+function referenceAdam(p0: Float64Array[], grads: Float64Array[][], lrs: number[], o: Required<Omit<AdamWOptions, 'excludeFromDecay' | 'lrMultiplier'>>, decay: boolean[]) {
   const p = p0.map((x) => Float64Array.from(x)), m = p0.map((x) => new Float64Array(x.length)), v = p0.map((x) => new Float64Array(x.length));
   const norms: number[] = [];
   grads.forEach((gs, step) => {
@@ -133,6 +133,20 @@ s('weight decay: decoupled (lr·wd·p), skipped for excluded names; zero-grad pa
   }
 });
 
+s('lrMultiplier: per-parameter learning-rate factors (layerwise decay)', async () => {
+  const a = tensor([1, -1], [2], { device: cpu64 }).param(), b = tensor([1, -1], [2], { device: cpu64 }).param();
+  const opt = new AdamW([['encoder/layer_0/w', a], ['encoder/layer_1/w', b]], {
+    lr: 0.1, weightDecay: 0.5, lrMultiplier: (n) => (n.includes('layer_0') ? 0.8 : 1),
+  });
+  setGrads([a, b], [new Float64Array([0.3, 0.2]), new Float64Array([0.3, 0.2])]);
+  opt.step();
+  const [da, db] = [await a.data(), await b.data()].map((x) => [1 - x[0], -1 - x[1]]);
+  assertClose(da, db.map((d) => 0.8 * d), { atol: 1e-15, rtol: 1e-12, label: 'scaled step (Adam direction and decay alike)' });
+  assert.ok(Math.abs(db[0]) > 0.05, 'the step is not trivially 0');
+  assert.throws(() => new AdamW([['w', a]], { lr: 1, lrMultiplier: () => NaN }), /lrMultiplier\(w\)/);
+  opt.dispose();
+});
+
 s('WebGPU == CPU over steps with clipping, bias correction and decay (awkward sizes, many workgroups)', async () => {
   if (!dev) return;
   const specs: Spec[] = [
@@ -182,6 +196,21 @@ s('launches: one Adam dispatch per parameter (+ one per parameter and one for cl
     assert.is(gd.stats.pipelinesCreated, p0, 'no new pipelines');
     opt.dispose();
   }
+});
+
+s('memory: after a warm-up step, further steps leave bytes in use unchanged', async () => {
+  if (!dev) return;
+  const specs: Spec[] = [{ name: 'w', shape: [40, 33] }, { name: 'b', shape: [33] }];
+  const ps = makeParams(specs, dev, 9);
+  const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-3, maxGradNorm: 1, weightDecay: 0.01 });
+  const grads = gradsFor(specs, 6, 1);
+  setGrads(ps, grads[0]); opt.step(); await opt.lastGradNorm();
+  const before = dev.memory().bytesInUse;
+  for (let t = 1; t < 6; t++) { setGrads(ps, grads[t]); opt.step(1e-3 * t); await opt.lastGradNorm(); }
+  assert.is(dev.memory().bytesInUse, before);
+  opt.zeroGrad();
+  opt.dispose();
+  ps.forEach((p) => p.dispose());
 });
 
 s('resume: state() read to arrays → loadState into a fresh optimizer continues bit-identically', async () => {

@@ -31,6 +31,11 @@ export interface AdamWOptions {
    * norm computed. Infinity: the norm is computed (for lastGradNorm) but never clips.
    */
   maxGradNorm?: number;
+  /**
+   * Per-parameter factor on the step's learning rate (ELECTRA fine-tuning's layerwise decay,
+   * `_get_layer_lrs`: lr · decay^(depth of the layer from the top)); default 1 for all.
+   */
+  lrMultiplier?: (name: string) => number;
 }
 
 /** ELECTRA's exclusion rule (`_do_use_weight_decay` with ["LayerNorm", "layer_norm", "bias"]). */
@@ -45,7 +50,7 @@ export interface AdamWState { step: number; m: Record<string, Tensor>; v: Record
 /** What loadState accepts: tensors (copied on the device) or host arrays (uploaded), keyed by name. */
 export interface AdamWStateInput { step: number; m: Record<string, Tensor | ArrayLike<number>>; v: Record<string, Tensor | ArrayLike<number>> }
 
-interface Slot { name: string; p: Tensor; m: Tensor; v: Tensor; decay: boolean }
+interface Slot { name: string; p: Tensor; m: Tensor; v: Tensor; decay: boolean; lrScale: number }
 
 export class AdamW {
   readonly lr: number;
@@ -75,6 +80,7 @@ export class AdamW {
     this.maxGradNorm = opts.maxGradNorm ?? 0;
     if (!(this.maxGradNorm >= 0)) throw new RangeError(`AdamW: maxGradNorm must be ≥ 0, got ${opts.maxGradNorm}`);
     const exclude = opts.excludeFromDecay ?? excludeLayerNormAndBias;
+    const lrScale = opts.lrMultiplier ?? (() => 1);
     this.device = namedParams[0][1].device;
     const seen = new Set<string>();
     this.slots = noGrad(() => namedParams.map(([name, p]) => {
@@ -84,7 +90,8 @@ export class AdamW {
       if (p.dtype !== 'f32') throw new TypeError(`AdamW: parameter ${name} ${fmt(p.shape)} is ${p.dtype}, not f32`);
       if (p.device !== this.device) throw new Error(`AdamW: parameter ${name} lives on ${p.device.name}, others on ${this.device.name}`);
       const m = keep(fill(p.shape, 0, 'f32', p.device)), v = keep(fill(p.shape, 0, 'f32', p.device));
-      return { name, p, m, v, decay: !exclude(name) };
+      const scale = checkNum(`lrMultiplier(${name})`, lrScale(name), 0);
+      return { name, p, m, v, decay: !exclude(name), lrScale: scale };
     }));
     if (this.maxGradNorm > 0) {
       this.partials = keep(noGrad(() => fill([this.slots.length * SLOTS], 0, 'f32', this.device)));
@@ -120,7 +127,7 @@ export class AdamW {
       this.normValid = true;
     }
     for (const s of live) {
-      const q = { n: s.p.size, lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: s.decay ? this.weightDecay : 0, c1, c2, clip };
+      const q = { n: s.p.size, lr: lr * s.lrScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: s.decay ? this.weightDecay : 0, c1, c2, clip };
       launchInto(adamKernel, q, clip ? [s.p.grad!, this.clip!] : [s.p.grad!], [s.p, s.m, s.v], `AdamW(${s.name} ${fmt(s.p.shape)})`);
     }
   }
