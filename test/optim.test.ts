@@ -261,6 +261,10 @@ s('ownership: state survives tidy scopes; zeroGrad drops gradients; bad options 
   opt.step(); // no gradients: nothing to do
   assert.is(opt.stepCount, 2);
   assert.throws(() => new AdamW([['w', p], ['w', p]], { lr: 1 }), /given twice/);
+  assert.throws(() => new AdamW([['w', p], ['tied', p.reshape([3, 1])]], { lr: 1 }), /parameters w and tied share storage/);
+  p.grad = tensor([1, 2]);
+  assert.throws(() => opt.step(), /AdamW.step: gradient \[2\] f32 does not match parameter w \[3\] f32/);
+  p.grad.dispose(); p.grad = null;
   assert.throws(() => new AdamW([['w', p]], { lr: -1 }), /lr must be a finite number/);
   assert.throws(() => new AdamW([['w', p]], { lr: 1, betas: [1, 0.9] }), /betas/);
   assert.throws(() => opt.step(NaN), /lr/);

@@ -83,10 +83,15 @@ export class AdamW {
     const lrScale = opts.lrMultiplier ?? (() => 1);
     this.device = namedParams[0][1].device;
     const seen = new Set<string>();
+    const storages = new Map<unknown, string>();
     this.slots = noGrad(() => namedParams.map(([name, p]) => {
       p.check(`AdamW(${name})`);
       if (seen.has(name)) throw new Error(`AdamW: parameter name ${name} given twice`);
       seen.add(name);
+      // A tied weight must appear once: two slots on one storage would apply two updates per step.
+      const other = storages.get(p.storage);
+      if (other !== undefined) throw new Error(`AdamW: parameters ${other} and ${name} share storage (a tied weight); list it once`);
+      storages.set(p.storage, name);
       if (p.dtype !== 'f32') throw new TypeError(`AdamW: parameter ${name} ${fmt(p.shape)} is ${p.dtype}, not f32`);
       if (p.device !== this.device) throw new Error(`AdamW: parameter ${name} lives on ${p.device.name}, others on ${this.device.name}`);
       const m = keep(fill(p.shape, 0, 'f32', p.device)), v = keep(fill(p.shape, 0, 'f32', p.device));
@@ -111,7 +116,8 @@ export class AdamW {
     const live = this.slots.filter((s) => s.p.check(`AdamW.step(${s.name})`).grad);
     for (const s of live) {
       const g = s.p.grad!.check(`AdamW.step(${s.name}.grad)`);
-      if (g.size !== s.p.size) throw new ShapeError(`AdamW.step: gradient ${fmt(g.shape)} does not match parameter ${s.name} ${fmt(s.p.shape)}`);
+      if (g.size !== s.p.size || g.dtype !== 'f32') throw new ShapeError(`AdamW.step: gradient ${fmt(g.shape)} ${g.dtype} does not match parameter ${s.name} ${fmt(s.p.shape)} f32`);
+      if (g.device !== s.p.device) throw new Error(`AdamW.step: gradient of ${s.name} lives on ${g.device.name}, the parameter on ${s.p.device.name}`);
     }
     this.stepCount++;
     const t = this.stepCount;
