@@ -168,7 +168,8 @@ s('dropout backward on WebGPU: gradient is the forward mask / (1-p)', async () =
 
 s('sampleGumbelMax: CPU == WebGPU for the same seed (awkward V, many rows)', async () => {
   if (!dev) return;
-  for (const [rows, v] of [[1, 1], [3, 7], [37, 300], [9, 1031]]) {
+  // 70,001 rows: more workgroups than one grid dimension holds
+  for (const [rows, v] of [[1, 1], [3, 7], [37, 300], [9, 1031], [70_001, 3]]) {
     const logits = rand(rows * v, rows + v, -3, 3);
     const a = await sampleGumbelMax(tensor(logits, [rows, v], { device: cpu }), new Rng(2024, 1), 0.7).data();
     const lg = tensor(logits, [rows, v], { device: dev });
