@@ -82,9 +82,10 @@ export class AdamW {
     const exclude = opts.excludeFromDecay ?? excludeLayerNormAndBias;
     const lrScale = opts.lrMultiplier ?? (() => 1);
     this.device = namedParams[0][1].device;
+    // Validate everything before allocating, so a bad argument leaks no kept state tensors.
     const seen = new Set<string>();
     const storages = new Map<unknown, string>();
-    this.slots = noGrad(() => namedParams.map(([name, p]) => {
+    const scales = namedParams.map(([name, p]) => {
       p.check(`AdamW(${name})`);
       if (seen.has(name)) throw new Error(`AdamW: parameter name ${name} given twice`);
       seen.add(name);
@@ -94,9 +95,11 @@ export class AdamW {
       storages.set(p.storage, name);
       if (p.dtype !== 'f32') throw new TypeError(`AdamW: parameter ${name} ${fmt(p.shape)} is ${p.dtype}, not f32`);
       if (p.device !== this.device) throw new Error(`AdamW: parameter ${name} lives on ${p.device.name}, others on ${this.device.name}`);
+      return checkNum(`lrMultiplier(${name})`, lrScale(name), 0);
+    });
+    this.slots = noGrad(() => namedParams.map(([name, p], k) => {
       const m = keep(fill(p.shape, 0, 'f32', p.device)), v = keep(fill(p.shape, 0, 'f32', p.device));
-      const scale = checkNum(`lrMultiplier(${name})`, lrScale(name), 0);
-      return { name, p, m, v, decay: !exclude(name), lrScale: scale };
+      return { name, p, m, v, decay: !exclude(name), lrScale: scales[k] };
     }));
     if (this.maxGradNorm > 0) {
       this.partials = keep(noGrad(() => fill([this.slots.length * SLOTS], 0, 'f32', this.device)));
