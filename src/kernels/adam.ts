@@ -101,8 +101,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
 /**
  * partials [count] → out [2] = [scale, norm]: norm = sqrt(Σ partials), scale = min(1, maxNorm/(norm + 1e-6)).
- * (tf.clip_by_global_norm uses maxNorm/max(norm, maxNorm): the same but for the 1e-6, which keeps a
- * zero gradient finite.) One workgroup; a fixed summation order, so the norm is deterministic.
+ * That is PyTorch's clip_grad_norm_ form; tf.clip_by_global_norm (ELECTRA) uses maxNorm/max(norm, maxNorm),
+ * which differs only by the 1e-6 (a relative 1e-6 when clipping). One workgroup; a fixed summation
+ * order, so the norm is deterministic.
  */
 export interface ClipScaleParams { count: number; maxNorm: number }
 
