@@ -7,3 +7,6 @@ export { WebGPUDevice } from './tensor/webgpu.js';
 export type { Device, Kernel, WgslProgram } from './tensor/device.js';
 export { ShapeError } from './tensor/shape.js';
 export { backward, noGrad } from './autograd/tape.js';
+export { Rng, type RngState, sampleGumbelMax } from './tensor/random.js';
+export { AdamW, type AdamWOptions, type AdamWState, excludeLayerNormAndBias } from './nn/optim.js';
+export * as schedules from './nn/schedule.js';

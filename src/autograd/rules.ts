@@ -106,6 +106,8 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
     else { ga = o.matmul(b, g, { transA: true, transB: true }); gb = o.matmul(g, a, { transA: true, transB: true }); }
     return [reduceBatch(ga, a.shape), reduceBatch(gb, b.shape)];
   },
+  // y = x · m/(1-p): dx = g · m/(1-p), the same mask regenerated from (key, stream)
+  dropout: (g, n) => [o.dropoutApply(g, n.ctx)],
 };
 
 /** Sums a per-batch gradient [..., r, c] back to an operand that was shared across the batch. */

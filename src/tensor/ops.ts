@@ -14,6 +14,8 @@ import { type BinaryOp, type UnaryOp, castKernel, mapKernel } from '../kernels/e
 import { type ReduceOp, reduceKernel } from '../kernels/reduce.js';
 import { copyKernel, fillKernel } from '../kernels/copy.js';
 import { matmulKernel } from '../kernels/matmul.js';
+import { dropoutKernel } from '../kernels/random.js';
+import type { Rng } from './random.js';
 
 /** Every differentiable primitive and the context its backward rule receives. */
 export interface OpCtx {
@@ -35,6 +37,7 @@ export interface OpCtx {
   expand: object;
   concat: { axis: number };
   matmul: { transA: boolean; transB: boolean };
+  dropout: DropoutCtx;
 }
 export type OpName = keyof OpCtx;
 
@@ -366,4 +369,31 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const p = { batch, m, n, k, transA, transB, strideA: ba === 1 ? 0 : m * k, strideB: bb === 1 ? 0 : k * n };
   const [y] = launch(matmulKernel, p, [a, b], [{ shape: [...batchShape, m, n], dtype: 'f32' }], `matmul ${what}`, d);
   return track('matmul', y, [a, b], { transA, transB }, [a, b]);
+}
+
+// ---- dropout -----------------------------------------------------------------------------------
+
+/** What regenerates a dropout mask: the Philox key words, the stream id and the rate. */
+export interface DropoutCtx { p: number; k0: number; k1: number; stream: number }
+
+/** x · mask / (1-p) for the mask of `ctx` (forward, and backward on the upstream gradient). */
+export function dropoutApply(x: Tensor, ctx: DropoutCtx): Tensor {
+  const thr = Math.round(ctx.p * 2 ** 24);
+  const p = { n: x.size, k0: ctx.k0, k1: ctx.k1, stream: ctx.stream, thr, scale: 1 / (1 - ctx.p) };
+  const [y] = launch(dropoutKernel, p, [x], [{ shape: x.shape, dtype: 'f32' }], label('dropout', x));
+  return y;
+}
+
+/**
+ * Inverted dropout: each element kept with probability 1-p and scaled by 1/(1-p), the mask drawn
+ * from the next stream of `rng` (p = 0 or training = false: identity, no stream consumed). The mask
+ * is not stored: backward regenerates it from the same stream.
+ */
+export function dropout(x: Tensor, p: number, rng: Rng, training = true): Tensor {
+  sameDevice('dropout', [x]); needF32('dropout', x);
+  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${p} for ${fmt(x.shape)}`);
+  if (x.size >= 2 ** 32) throw new ShapeError(`dropout: ${fmt(x.shape)} has over 2^32 elements`);
+  if (p === 0 || !training) return reshape(x, [...x.shape]);
+  const ctx: DropoutCtx = { p, k0: rng.key[0], k1: rng.key[1], stream: rng.nextStream() };
+  return track('dropout', dropoutApply(x, ctx), [x], ctx);
 }
