@@ -2,7 +2,7 @@
 // (Node ESM, imports keep their .js names), and the engine core is bundled for browsers into dist/.
 // Type checking is separate (`npm run typecheck`): esbuild strips types without checking them.
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 function walk(dir, out = []) {
@@ -15,7 +15,7 @@ function walk(dir, out = []) {
 }
 
 const roots = ['src', 'test', 'bench'];
-const entryPoints = roots.flatMap((r) => walk(r));
+const entryPoints = roots.filter((r) => existsSync(r)).flatMap((r) => walk(r));
 rmSync('build', { recursive: true, force: true });
 await build({
   entryPoints, outdir: 'build', outbase: '.', format: 'esm', platform: 'node', target: 'node20',
