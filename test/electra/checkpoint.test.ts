@@ -4,9 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/safetensors.js';
+import { crc32, loadTorchStateDict, readZipDirectory } from '../../src/electra/torchbin.js';
 
-const FIX = new URL('../../../test/fixtures/', import.meta.url);
+const FIX = new URL('../../../test/fixtures/checkpoint/', import.meta.url);
 export const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
 
 const s = suite('checkpoint');
@@ -121,6 +123,161 @@ s('safetensors: malformed files are rejected with the file name and the problem'
   throwsWith(() => parseSafetensors(withHeader('{"a":{"dtype":"F32","shape":[1000000000,1000],"data_offsets":[0,20]}}'), 'x'), "tensor 'a'");
   throwsWith(() => serializeSafetensors([['a', f32([3], [1, 2])]]), "tensor 'a'", '2 values for shape [3]');
   throwsWith(() => serializeSafetensors([['a', f32([1], [1])], ['a', f32([1], [1])]]), 'appears twice');
+});
+
+// ---- torch .bin
+
+/** A zip of stored entries, optionally with zip64 end records and zip64 extras for every entry. */
+export function makeZip(entries: [string, Uint8Array][], zip64 = false): Uint8Array {
+  const enc = new TextEncoder();
+  const locals: Uint8Array[] = [], centrals: Uint8Array[] = [];
+  let off = 0;
+  for (const [name, data] of entries) {
+    const nb = enc.encode(name), crc = crc32(data);
+    const lh = new Uint8Array(30 + nb.length); const l = new DataView(lh.buffer);
+    l.setUint32(0, 0x04034b50, true); l.setUint16(4, 20, true); l.setUint32(14, crc, true);
+    l.setUint32(18, data.length, true); l.setUint32(22, data.length, true); l.setUint16(26, nb.length, true); lh.set(nb, 30);
+    const extra = zip64 ? 28 : 0;
+    const ch = new Uint8Array(46 + nb.length + extra); const c = new DataView(ch.buffer);
+    c.setUint32(0, 0x02014b50, true); c.setUint16(4, 20, true); c.setUint16(6, 20, true); c.setUint32(16, crc, true);
+    c.setUint32(20, zip64 ? 0xffffffff : data.length, true); c.setUint32(24, zip64 ? 0xffffffff : data.length, true);
+    c.setUint16(28, nb.length, true); c.setUint16(30, extra, true); c.setUint32(42, zip64 ? 0xffffffff : off, true); ch.set(nb, 46);
+    if (zip64) {
+      const e = 46 + nb.length;
+      c.setUint16(e, 1, true); c.setUint16(e + 2, 24, true);
+      c.setBigUint64(e + 4, BigInt(data.length), true); c.setBigUint64(e + 12, BigInt(data.length), true); c.setBigUint64(e + 20, BigInt(off), true);
+    }
+    locals.push(lh, data); centrals.push(ch); off += lh.length + data.length;
+  }
+  const cd = cat(...centrals);
+  const tail: Uint8Array[] = [];
+  const eocd = new Uint8Array(22); const e = new DataView(eocd.buffer);
+  e.setUint32(0, 0x06054b50, true);
+  if (zip64) {
+    const rec = new Uint8Array(56); const r = new DataView(rec.buffer);
+    r.setUint32(0, 0x06064b50, true); r.setBigUint64(4, 44n, true);
+    r.setBigUint64(24, BigInt(entries.length), true); r.setBigUint64(32, BigInt(entries.length), true);
+    r.setBigUint64(40, BigInt(cd.length), true); r.setBigUint64(48, BigInt(off), true);
+    const loc = new Uint8Array(20); const lc = new DataView(loc.buffer);
+    lc.setUint32(0, 0x07064b50, true); lc.setBigUint64(8, BigInt(off + cd.length), true); lc.setUint32(16, 1, true);
+    tail.push(rec, loc);
+    e.setUint16(8, 0xffff, true); e.setUint16(10, 0xffff, true); e.setUint32(12, 0xffffffff, true); e.setUint32(16, 0xffffffff, true);
+  } else {
+    e.setUint16(8, entries.length, true); e.setUint16(10, entries.length, true); e.setUint32(12, cd.length, true); e.setUint32(16, off, true);
+  }
+  return cat(...locals, cd, ...tail, eocd);
+}
+
+/** A protocol-2 pickle of an OrderedDict of _rebuild_tensor_v2 calls, opcode by opcode (as torch writes it). */
+interface PickledTensor { name: string; storage?: string; key?: string; numel: number; offset: number; size: number[]; stride: number[] }
+export function pickleStateDict(ts: PickledTensor[]): Uint8Array {
+  const out: number[] = [0x80, 2];
+  const raw = (str: string) => { for (const ch of str) out.push(ch.charCodeAt(0)); };
+  const uni = (str: string) => { const b = new TextEncoder().encode(str); out.push(0x58, ...new Uint8Array(new Uint32Array([b.length]).buffer), ...b); };
+  const int = (n: number) => { out.push(0x4a, ...new Uint8Array(new Int32Array([n]).buffer)); };
+  const odict = () => { raw('ccollections\nOrderedDict\n'); out.push(0x29, 0x52); };
+  odict();
+  out.push(0x28);
+  for (const t of ts) {
+    uni(t.name);
+    raw('ctorch._utils\n_rebuild_tensor_v2\n');
+    out.push(0x28, 0x28);
+    uni('storage'); raw(`ctorch\n${t.storage ?? 'FloatStorage'}\n`); uni(t.key ?? '0'); uni('cpu'); int(t.numel);
+    out.push(0x74, 0x51);
+    int(t.offset);
+    out.push(0x28); t.size.forEach(int); out.push(0x74);
+    out.push(0x28); t.stride.forEach(int); out.push(0x74);
+    out.push(0x89); odict();
+    out.push(0x74, 0x52);
+  }
+  out.push(0x75, 0x2e);
+  return Uint8Array.from(out);
+}
+const f32bytes = (xs: number[]) => new Uint8Array(Float32Array.from(xs).buffer);
+
+s('torch zip: a hand-made archive (any folder name, zip64 records) reads back; views honour offset and strides', () => {
+  const pkl = pickleStateDict([
+    { name: 'w', numel: 6, offset: 0, size: [2, 3], stride: [3, 1] },
+    { name: 'wt', numel: 6, offset: 0, size: [3, 2], stride: [1, 3] },
+    { name: 'tail', numel: 6, offset: 4, size: [2], stride: [1] },
+  ]);
+  for (const zip64 of [false, true]) {
+    const file = makeZip([['anything/data.pkl', pkl], ['anything/data/0', f32bytes([0, 1, 2, 3, 4, 5])]], zip64);
+    const r = loadTorchStateDict(file, 'made.bin');
+    assert.equal(Array.from(r.tensors.get('w')!.data), [0, 1, 2, 3, 4, 5]);
+    assert.equal(r.tensors.get('wt')!.shape, [3, 2]);
+    assert.equal(Array.from(r.tensors.get('wt')!.data), [0, 3, 1, 4, 2, 5]);
+    assert.equal(Array.from(r.tensors.get('tail')!.data), [4, 5]);
+  }
+});
+
+s('torch zip and legacy: views and dtypes equal what torch saw (odd.bin, odd-legacy.bin)', () => {
+  const want = JSON.parse(new TextDecoder().decode(fixture('odd.json'))) as Record<string, { shape: number[]; values: number[] }>;
+  for (const [file, format] of [['odd.bin', 'zip'], ['odd-legacy.bin', 'legacy']] as const) {
+    const r = loadTorchStateDict(fixture(file), file);
+    assert.is(r.format, format);
+    assert.equal([...r.tensors.keys()], Object.keys(want));
+    for (const [k, w] of Object.entries(want)) {
+      const t = r.tensors.get(k)!;
+      assert.equal(t.shape, w.shape, `${file} ${k} shape`);
+      assert.equal(Array.from(t.data), w.values, `${file} ${k} values`);
+    }
+    assert.is(r.storedDtypes.get('half'), 'F16'); assert.is(r.storedDtypes.get('bfloat'), 'BF16');
+    assert.is(r.storedDtypes.get('int64'), 'I64'); assert.is(r.tensors.get('int64')!.dtype, 'i32');
+  }
+});
+
+s('torch .bin and safetensors of the same ELECTRA state dict agree; our writer reproduces the file byte for byte', () => {
+  const bin = loadTorchStateDict(fixture('tiny-disc.bin'), 'tiny-disc.bin');
+  const st = parseSafetensors(fixture('tiny-disc.safetensors'), 'tiny-disc.safetensors');
+  assert.equal(new Set(bin.tensors.keys()), new Set(st.tensors.keys()));
+  for (const [k, t] of bin.tensors) {
+    assert.equal(st.tensors.get(k)!.shape, t.shape, k);
+    assert.equal(st.tensors.get(k)!.data, t.data, k);
+  }
+  assert.is(st.storedDtypes.get('electra.embeddings.position_ids'), 'I64');
+  const again = serializeSafetensors([...st.tensors].map(([k, t]) => [k, {
+    dtype: st.storedDtypes.get(k) === 'I64' ? 'I64' : t.dtype === 'f32' ? 'F32' : 'I32', shape: t.shape, data: t.data,
+  } as TensorToWrite]), st.metadata);
+  assert.equal(again, fixture('tiny-disc.safetensors'));
+});
+
+s('torch pickle: foreign globals are refused by name and nothing runs', () => {
+  const MARKER = '/tmp/electra-webgpu-pickle-executed';
+  rmSync(MARKER, { force: true });
+  throwsWith(() => loadTorchStateDict(fixture('evil-os-system.bin'), 'evil-os-system.bin'), 'evil-os-system.bin', "global 'posix.system' is not allowed");
+  throwsWith(() => loadTorchStateDict(fixture('evil-eval.bin'), 'evil-eval.bin'), "global 'builtins.eval' is not allowed");
+  const cmd = `touch ${MARKER}`;
+  const osSystem = cat(bytes('\x80\x02cos\nsystem\nX'), new Uint8Array(new Uint32Array([cmd.length]).buffer), bytes(`${cmd}\x85R.`));
+  throwsWith(() => loadTorchStateDict(makeZip([['archive/data.pkl', osSystem]]), 'crafted.bin'), "global 'os.system' is not allowed");
+  // A storage type outside the allow-list is a global like any other.
+  const byteStorage = pickleStateDict([{ name: 'w', storage: 'ByteStorage', numel: 4, offset: 0, size: [4], stride: [1] }]);
+  throwsWith(() => loadTorchStateDict(makeZip([['a/data.pkl', byteStorage], ['a/data/0', new Uint8Array(4)]]), 'bytes.bin'), "'torch.ByteStorage' is not allowed");
+  assert.not.ok(existsSync(MARKER), 'a pickle was executed');
+});
+
+s('torch zip: malformed archives fail with clear errors before allocation', () => {
+  const one = (t: Partial<PickledTensor>, data = f32bytes([0, 1, 2, 3, 4, 5]), name = 'a/data/0') =>
+    makeZip([['a/data.pkl', pickleStateDict([{ name: 'w', numel: 6, offset: 0, size: [6], stride: [1], ...t }])], [name, data]]);
+  throwsWith(() => loadTorchStateDict(one({ offset: 3, size: [2, 2], stride: [2, 1] }), 'm.bin'), 'm.bin', "tensor 'w'", 'reach element 6', 'has 6');
+  throwsWith(() => loadTorchStateDict(one({ size: [1000000, 1000000], stride: [1000000, 1] }), 'm.bin'), "tensor 'w'", 'reach element');
+  throwsWith(() => loadTorchStateDict(one({}, f32bytes([1, 2, 3])), 'm.bin'), "storage '0'", 'should be 24 bytes', 'has 12');
+  throwsWith(() => loadTorchStateDict(one({ numel: 1 << 30 }), 'm.bin'), "storage '0'", 'should be 4294967296 bytes');
+  throwsWith(() => loadTorchStateDict(one({}, undefined, 'a/data/7'), 'm.bin'), "storage '0' has no entry 'a/data/0'");
+  throwsWith(() => loadTorchStateDict(makeZip([['a/version', new Uint8Array(1)]]), 'm.bin'), "expected one '<folder>/data.pkl'", 'found 0');
+  const good = fixture('tiny-disc.bin');
+  throwsWith(() => loadTorchStateDict(good.subarray(0, good.length - 100), 'cut.bin'), 'cut.bin', 'no end-of-central-directory');
+  const flipped = good.slice(); flipped[2000] ^= 0xff;
+  throwsWith(() => loadTorchStateDict(flipped, 'flip.bin'), 'flip.bin', 'CRC-32 mismatch');
+  const badCd = good.slice(); const d = readZipDirectory(good, 'x');
+  assert.ok(d.size > 10);
+  new DataView(badCd.buffer).setUint32(badCd.length - 6, good.length, true);   // central directory offset past the end
+  throwsWith(() => loadTorchStateDict(badCd, 'cd.bin'), 'cd.bin', 'central directory');
+  throwsWith(() => loadTorchStateDict(new Uint8Array([1, 2, 3, 4, 5]), 'junk.bin'), 'junk.bin', 'not a PyTorch checkpoint');
+  const legacy = fixture('odd-legacy.bin');
+  throwsWith(() => loadTorchStateDict(legacy.subarray(0, legacy.length - 3), 'old.bin'), 'old.bin', 'legacy torch format', 'runs past the end');
+  const truncatedPickle = makeZip([['a/data.pkl', pickleStateDict([{ name: 'w', numel: 6, offset: 0, size: [6], stride: [1] }]).subarray(0, 40)]]);
+  throwsWith(() => loadTorchStateDict(truncatedPickle, 'p.bin'), 'p.bin', /pickle opcode 0x[0-9a-f]{2} at byte \d+: (unterminated line|needs)/);
 });
 
 s.run();
