@@ -7,6 +7,10 @@ import { readFileSync } from 'node:fs';
 import { existsSync, rmSync } from 'node:fs';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/safetensors.js';
 import { crc32, loadTorchStateDict, readZipDirectory } from '../../src/electra/torchbin.js';
+import {
+  checkElectraTensors, countElectraParameters, defaultHFElectraConfig, detectElectraKind, electraConfigToJSON,
+  expectedElectraShapes, normalizeHFStateDict, parseElectraConfig,
+} from '../../src/electra/hf.js';
 
 const FIX = new URL('../../../test/fixtures/checkpoint/', import.meta.url);
 export const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
@@ -278,6 +282,70 @@ s('torch zip: malformed archives fail with clear errors before allocation', () =
   throwsWith(() => loadTorchStateDict(legacy.subarray(0, legacy.length - 3), 'old.bin'), 'old.bin', 'legacy torch format', 'runs past the end');
   const truncatedPickle = makeZip([['a/data.pkl', pickleStateDict([{ name: 'w', numel: 6, offset: 0, size: [6], stride: [1] }]).subarray(0, 40)]]);
   throwsWith(() => loadTorchStateDict(truncatedPickle, 'p.bin'), 'p.bin', /pickle opcode 0x[0-9a-f]{2} at byte \d+: (unterminated line|needs)/);
+});
+
+// ---- Hugging Face names, shapes, config
+
+s('HF shapes: unique parameter counts of the released and paper sizes (spec §1.1, §6.2)', () => {
+  const small = defaultHFElectraConfig();
+  const count = (over: Parameters<typeof defaultHFElectraConfig>[0], kind: 'discriminator' | 'generator') =>
+    countElectraParameters(expectedElectraShapes(defaultHFElectraConfig(over), kind));
+  const disc = expectedElectraShapes(small, 'discriminator');
+  assert.is(disc.size, 203);
+  assert.is(countElectraParameters(disc), 13_549_057);
+  assert.is(expectedElectraShapes(small, 'generator').size, 205);
+  assert.is(count({}, 'generator'), 13_546_682);
+  assert.is(count({ hiddenSize: 64, numAttentionHeads: 1, intermediateSize: 256 }, 'generator'), 4_620_026);
+  const base = { embeddingSize: 768, hiddenSize: 768, numAttentionHeads: 12, intermediateSize: 3072 };
+  assert.is(count(base, 'discriminator'), 109_483_009);
+  assert.is(count({ embeddingSize: 768 }, 'generator'), 33_740_602);
+  assert.is(count({ embeddingSize: 1024, hiddenSize: 1024, numHiddenLayers: 24, numAttentionHeads: 16, intermediateSize: 4096 }, 'discriminator'), 335_142_913);
+  assert.is(count({ embeddingSize: 1024, numHiddenLayers: 24 }, 'generator'), 51_295_290);
+  assert.ok(!expectedElectraShapes(defaultHFElectraConfig(base), 'discriminator').has('electra.embeddings_project.weight'));
+  assert.equal(disc.get('electra.encoder.layer.11.intermediate.dense.weight'), [1024, 256]);
+});
+
+s('HF config.json: released fields parse to camelCase, unknown keys survive, writing is HF-shaped', () => {
+  const text = new TextDecoder().decode(fixture('config-small-disc.json'));
+  const c = parseElectraConfig(text, 'config.json');
+  assert.equal(c, defaultHFElectraConfig({ architectures: ['ElectraForPreTraining'] }));
+  assert.equal(JSON.parse(electraConfigToJSON(c)), JSON.parse(text));
+  const withExtra = parseElectraConfig(JSON.stringify({ ...JSON.parse(text), transformers_version: '4.0.0', use_cache: true }), 'c');
+  assert.equal(withExtra.extra, { transformers_version: '4.0.0', use_cache: true });
+  const out = electraConfigToJSON(withExtra);
+  assert.ok(out.endsWith('}\n'));
+  assert.equal(Object.keys(JSON.parse(out)), Object.keys(JSON.parse(out)).sort());
+  assert.is(JSON.parse(out).use_cache, true);
+  assert.equal(parseElectraConfig('{}', 'c'), defaultHFElectraConfig());
+  throwsWith(() => parseElectraConfig('{"model_type":"bert"}', 'cfg.json'), 'cfg.json', "model_type is 'bert'");
+  throwsWith(() => parseElectraConfig('{"hidden_size":"256"}', 'cfg.json'), "field 'hidden_size' should be int");
+  throwsWith(() => parseElectraConfig('{"hidden_size":250}', 'cfg.json'), 'not a multiple of num_attention_heads');
+  throwsWith(() => parseElectraConfig('{"hidden_size":', 'cfg.json'), 'cfg.json', 'not valid JSON');
+});
+
+s('HF names: legacy gamma/beta, position_ids, tied head alias; shape check against the config', () => {
+  const tiny = { vocabSize: 40, embeddingSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 12 };
+  const cfg = defaultHFElectraConfig(tiny);
+  const gen = loadTorchStateDict(fixture('tiny-gen-legacy.bin'), 'tiny-gen-legacy.bin');
+  assert.ok(gen.tensors.has('electra.embeddings.LayerNorm.gamma'));
+  assert.is(detectElectraKind(gen.tensors.keys()), 'generator');
+  const g = normalizeHFStateDict(gen.tensors, 'generator', 'gen');
+  assert.ok(g.has('generator_predictions.LayerNorm.weight') && !g.has('electra.embeddings.position_ids'));
+  checkElectraTensors(g, cfg, 'generator', 'gen');
+  // Tied in the .bin (one storage), so equal values.
+  assert.equal(g.get('generator_lm_head.weight')!.data, g.get('electra.embeddings.word_embeddings.weight')!.data);
+  // Absent (as in HF safetensors) → aliased.
+  const noHead = new Map(g); noHead.delete('generator_lm_head.weight');
+  const aliased = normalizeHFStateDict(noHead, 'generator', 'gen');
+  assert.is(aliased.get('generator_lm_head.weight'), aliased.get('electra.embeddings.word_embeddings.weight'));
+  const disc = normalizeHFStateDict(parseSafetensors(fixture('tiny-disc.safetensors'), 'd').tensors, 'discriminator', 'd');
+  checkElectraTensors(disc, cfg, 'discriminator', 'd');
+  throwsWith(() => checkElectraTensors(disc, defaultHFElectraConfig({ ...tiny, hiddenSize: 32 }), 'discriminator', 'model.safetensors'),
+    'model.safetensors', "'electra.embeddings_project.weight' has shape [16,8], expected [32,8]", 'more');
+  const missing = new Map(disc); missing.delete('discriminator_predictions.dense.bias'); missing.set('extra.weight', disc.get('discriminator_predictions.dense.bias')!);
+  throwsWith(() => checkElectraTensors(missing, cfg, 'discriminator', 'x'), "missing 'discriminator_predictions.dense.bias' [16]", "unexpected 'extra.weight'");
+  const both = new Map(gen.tensors); both.set('electra.embeddings.LayerNorm.weight', both.get('electra.embeddings.LayerNorm.gamma')!);
+  throwsWith(() => normalizeHFStateDict(both, 'generator', 'g.bin'), 'g.bin', "both map to 'electra.embeddings.LayerNorm.weight'");
 });
 
 s.run();
