@@ -7,3 +7,4 @@ export { WebGPUDevice } from './tensor/webgpu.js';
 export type { Device, Kernel, WgslProgram } from './tensor/device.js';
 export { ShapeError } from './tensor/shape.js';
 export { backward, noGrad } from './autograd/tape.js';
+export * as checkpoint from './electra/checkpoint.js';

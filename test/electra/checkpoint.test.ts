@@ -4,7 +4,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadHFDirectory, saveHFDirectory, writeFileAtomic } from '../../src/node/files.js';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/safetensors.js';
 import { crc32, loadTorchStateDict, readZipDirectory } from '../../src/electra/torchbin.js';
 import {
@@ -13,7 +18,7 @@ import {
 } from '../../src/electra/hf.js';
 
 const FIX = new URL('../../../test/fixtures/checkpoint/', import.meta.url);
-export const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
 
 const s = suite('checkpoint');
 const bytes = (str: string) => Uint8Array.from(str, (c) => c.charCodeAt(0));
@@ -21,7 +26,7 @@ const le64 = (n: number) => { const b = new Uint8Array(8); new DataView(b.buffer
 const cat = (...parts: Uint8Array[]) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let o = 0; for (const p of parts) { out.set(p, o); o += p.length; } return out; };
 const f32 = (shape: number[], data: number[]): TensorToWrite => ({ dtype: 'F32', shape, data: Float32Array.from(data) });
 const i32 = (shape: number[], data: number[]): TensorToWrite => ({ dtype: 'I32', shape, data: Int32Array.from(data) });
-export function throwsWith(fn: () => unknown, ...parts: (string | RegExp)[]) {
+function throwsWith(fn: () => unknown, ...parts: (string | RegExp)[]) {
   try { fn(); } catch (e) {
     const m = (e as Error).message;
     for (const p of parts) assert.ok(typeof p === 'string' ? m.includes(p) : p.test(m), `error "${m}" should mention ${p}`);
@@ -132,7 +137,7 @@ s('safetensors: malformed files are rejected with the file name and the problem'
 // ---- torch .bin
 
 /** A zip of stored entries, optionally with zip64 end records and zip64 extras for every entry. */
-export function makeZip(entries: [string, Uint8Array][], zip64 = false): Uint8Array {
+function makeZip(entries: [string, Uint8Array][], zip64 = false): Uint8Array {
   const enc = new TextEncoder();
   const locals: Uint8Array[] = [], centrals: Uint8Array[] = [];
   let off = 0;
@@ -174,7 +179,7 @@ export function makeZip(entries: [string, Uint8Array][], zip64 = false): Uint8Ar
 
 /** A protocol-2 pickle of an OrderedDict of _rebuild_tensor_v2 calls, opcode by opcode (as torch writes it). */
 interface PickledTensor { name: string; storage?: string; key?: string; numel: number; offset: number; size: number[]; stride: number[] }
-export function pickleStateDict(ts: PickledTensor[]): Uint8Array {
+function pickleStateDict(ts: PickledTensor[]): Uint8Array {
   const out: number[] = [0x80, 2];
   const raw = (str: string) => { for (const ch of str) out.push(ch.charCodeAt(0)); };
   const uni = (str: string) => { const b = new TextEncoder().encode(str); out.push(0x58, ...new Uint8Array(new Uint32Array([b.length]).buffer), ...b); };
@@ -347,5 +352,91 @@ s('HF names: legacy gamma/beta, position_ids, tied head alias; shape check again
   const both = new Map(gen.tensors); both.set('electra.embeddings.LayerNorm.weight', both.get('electra.embeddings.LayerNorm.gamma')!);
   throwsWith(() => normalizeHFStateDict(both, 'generator', 'g.bin'), 'g.bin', "both map to 'electra.embeddings.LayerNorm.weight'");
 });
+
+// ---- files (Node)
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'electra-ckpt-'));
+const TINY = { vocabSize: 40, embeddingSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 12 };
+
+s('writeFileAtomic: replaces, leaves no temp file, and a failure before rename keeps the old file', async () => {
+  const dir = tmp();
+  const p = join(dir, 'model.safetensors');
+  await writeFileAtomic(p, 'OLD');
+  await writeFileAtomic(p, new Uint8Array([78, 69, 87]));
+  assert.is(await readFile(p, 'utf8'), 'NEW');
+  assert.equal(readdirSync(dir), ['model.safetensors']);
+  let seenTmp = '';
+  try {
+    await writeFileAtomic(p, 'BROKEN', { beforeRename: async (t) => { seenTmp = await readFile(t, 'utf8'); throw new Error('disk full'); } });
+    assert.unreachable('should throw');
+  } catch (e) { assert.is((e as Error).message, 'disk full'); }
+  assert.is(seenTmp, 'BROKEN');
+  assert.is(await readFile(p, 'utf8'), 'NEW');
+  assert.equal(readdirSync(dir), ['model.safetensors']);
+  rmSync(dir, { recursive: true });
+});
+
+s('writeFileAtomic: kill -9 between the temp write and the rename leaves the old file intact', async () => {
+  const dir = tmp();
+  const p = join(dir, 'config.json');
+  writeFileSync(p, 'OLD');
+  const mod = new URL('../../src/node/files.js', import.meta.url).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `import { writeFileAtomic } from ${JSON.stringify(mod)};
+     await writeFileAtomic(${JSON.stringify(p)}, 'NEW', { beforeRename: () => process.kill(process.pid, 'SIGKILL') });`]);
+  assert.is(r.signal, 'SIGKILL', String(r.stderr));
+  assert.is(await readFile(p, 'utf8'), 'OLD');
+  const left = readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+  assert.is(left.length, 1, 'the crash happened after the temp write');
+  assert.is(await readFile(join(dir, left[0]), 'utf8'), 'NEW');
+  rmSync(dir, { recursive: true });
+});
+
+s('HF directory: save then load (discriminator and generator), .bin fallback, clear errors', async () => {
+  const cfg = defaultHFElectraConfig(TINY);
+  const discT = normalizeHFStateDict(loadTorchStateDict(fixture('tiny-disc.bin'), 'd').tensors, 'discriminator', 'd');
+  const genT = normalizeHFStateDict(loadTorchStateDict(fixture('tiny-gen-legacy.bin'), 'g').tensors, 'generator', 'g');
+  const vocab = Array.from({ length: 40 }, (_, i) => (i === 0 ? '[PAD]' : `tok${i}`));
+  const root = tmp();
+  for (const [kind, tensors] of [['discriminator', discT], ['generator', genT]] as const) {
+    const dir = join(root, kind);
+    await saveHFDirectory(dir, { config: cfg, kind, tensors, vocab });
+    assert.equal(readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'vocab.txt']);
+    const raw = parseSafetensors(new Uint8Array(await readFile(join(dir, 'model.safetensors'))), 'm');
+    assert.equal(raw.metadata, { format: 'pt' });
+    assert.not.ok(raw.tensors.has('generator_lm_head.weight'), 'tied head is not stored');
+    const back = await loadHFDirectory(dir);
+    assert.is(back.kind, kind); assert.is(back.format, 'safetensors');
+    assert.equal(back.config, { ...cfg, architectures: [kind === 'discriminator' ? 'ElectraForPreTraining' : 'ElectraForMaskedLM'] });
+    assert.equal(new Set(back.tensors.keys()), new Set(tensors.keys()));
+    for (const [k, t] of tensors) assert.equal(back.tensors.get(k)!.data, t.data, k);
+    assert.is((await readFile(back.vocabPath!, 'utf8')).split('\n')[39], 'tok39');
+  }
+  // pytorch_model.bin only (legacy names, position_ids) loads the same tensors as the saved safetensors.
+  const binDir = join(root, 'bin');
+  await saveHFDirectory(binDir, { config: cfg, kind: 'generator', tensors: genT, vocab });
+  rmSync(join(binDir, 'model.safetensors'));
+  copyFileSync(new URL('tiny-gen-legacy.bin', FIX), join(binDir, 'pytorch_model.bin'));
+  const fromBin = await loadHFDirectory(binDir);
+  assert.is(fromBin.format, 'torch-zip'); assert.is(fromBin.kind, 'generator');
+  assert.equal(new Set(fromBin.tensors.keys()), new Set(genT.keys()));
+  // Errors name the directory or the file.
+  rmSync(join(binDir, 'pytorch_model.bin'));
+  await rejects(loadHFDirectory(binDir), binDir, 'neither model.safetensors nor pytorch_model.bin');
+  await rejects(loadHFDirectory(join(root, 'nope')), 'no config.json');
+  writeFileSync(join(root, 'discriminator', 'config.json'), electraConfigToJSON(defaultHFElectraConfig({ ...TINY, intermediateSize: 64 })));
+  await rejects(loadHFDirectory(join(root, 'discriminator')), 'model.safetensors', "'electra.encoder.layer.0.intermediate.dense.weight' has shape [32,16], expected [64,16]");
+  await rejects(saveHFDirectory(join(root, 'bad'), { config: defaultHFElectraConfig(), kind: 'discriminator', tensors: discT, vocab }), 'does not match the discriminator config');
+  assert.not.ok(existsSync(join(root, 'bad')), 'nothing written when the check fails');
+  rmSync(root, { recursive: true });
+});
+
+async function rejects(p: Promise<unknown>, ...parts: string[]) {
+  try { await p; } catch (e) {
+    for (const part of parts) assert.ok((e as Error).message.includes(part), `error "${(e as Error).message}" should mention ${part}`);
+    return;
+  }
+  assert.unreachable(`expected a rejection mentioning ${parts.join(', ')}`);
+}
 
 s.run();
