@@ -205,6 +205,8 @@ function pickleStateDict(ts: PickledTensor[]): Uint8Array {
 const f32bytes = (xs: number[]) => new Uint8Array(Float32Array.from(xs).buffer);
 
 s('torch zip: a hand-made archive (any folder name, zip64 records) reads back; views honour offset and strides', () => {
+  assert.is(crc32(bytes('123456789')), 0xcbf43926);   // the CRC-32 check value
+  assert.is(crc32(bytes('The quick brown fox jumps over the lazy dog')), 0x414fa339);
   const pkl = pickleStateDict([
     { name: 'w', numel: 6, offset: 0, size: [2, 3], stride: [3, 1] },
     { name: 'wt', numel: 6, offset: 0, size: [3, 2], stride: [1, 3] },
