@@ -3,3 +3,4 @@
 export * from './safetensors.js';
 export * from './torchbin.js';
 export * from './hf.js';
+export { readStateDict, assignStateDict, type AssignOptions } from './state.js';

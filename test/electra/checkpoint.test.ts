@@ -10,6 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHFDirectory, saveHFDirectory, writeFileAtomic } from '../../src/node/files.js';
+import { assignStateDict, readStateDict } from '../../src/electra/state.js';
+import { CpuDevice } from '../../src/tensor/cpu.js';
+import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/safetensors.js';
 import { crc32, loadTorchStateDict, readZipDirectory } from '../../src/electra/torchbin.js';
 import {
@@ -431,6 +434,36 @@ s('HF directory: save then load (discriminator and generator), .bin fallback, cl
   await rejects(saveHFDirectory(join(root, 'bad'), { config: defaultHFElectraConfig(), kind: 'discriminator', tensors: discT, vocab }), 'does not match the discriminator config');
   assert.not.ok(existsSync(join(root, 'bad')), 'nothing written when the check fails');
   rmSync(root, { recursive: true });
+});
+
+s('engine bridge: assign a loaded generator into a module tree (tied head walked once) and read it back', async () => {
+  const dev = new CpuDevice();
+  const shapes = expectedElectraShapes(defaultHFElectraConfig(TINY), 'generator');
+  const root: Record<string, unknown> = {};
+  const put = (name: string, t: Tensor) => {
+    const parts = name.split('.'); let o = root;
+    for (const k of parts.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+    o[parts[parts.length - 1]] = t;
+  };
+  for (const [name, shape] of shapes) {
+    if (name === 'generator_lm_head.weight') continue;
+    put(name, tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, { device: dev }).param());
+  }
+  const at = (name: string) => name.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], root) as Tensor;
+  put('generator_lm_head.weight', at('electra.embeddings.word_embeddings.weight'));   // tied: the same tensor
+  const file = normalizeHFStateDict(loadTorchStateDict(fixture('tiny-gen-legacy.bin'), 'g').tensors, 'generator', 'g');
+  const before = await readStateDict(root);
+  const wrongShape = new Map(file); wrongShape.set('generator_lm_head.bias', { dtype: 'f32', shape: [41], data: new Float32Array(41) });
+  wrongShape.set('classifier.weight', file.get('generator_lm_head.bias')!);
+  throwsWith(() => assignStateDict(root, wrongShape, 'g.bin'), 'g.bin', "'generator_lm_head.bias' has shape [41], the model expects [40]", "unexpected 'classifier.weight'");
+  assert.equal(await readStateDict(root), before, 'nothing written when the check fails');
+  assignStateDict(root, file, 'g.bin');
+  const back = await readStateDict(root);
+  assert.is(back.size, shapes.size - 1);
+  for (const [k, t] of back) assert.equal(t.data, file.get(k)!.data, k);
+  const partial = new Map(file); partial.delete('generator_lm_head.bias');
+  throwsWith(() => assignStateDict(root, partial, 'p.bin'), "missing 'generator_lm_head.bias'");
+  assignStateDict(root, partial, 'p.bin', { allowMissing: (n) => n.startsWith('generator_lm_head.') });
 });
 
 async function rejects(p: Promise<unknown>, ...parts: string[]) {
