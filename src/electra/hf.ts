@@ -211,11 +211,11 @@ export function detectElectraKind(names: Iterable<string>): ElectraKind | null {
 }
 
 /**
- * Checks names and shapes against the config; throws one error listing (up to 10) missing, unexpected and
- * mis-shaped tensors. Tied weights, when present, must equal the tensor they are tied to in shape.
+ * Checks names, shapes and (when given) dtypes against the config; throws one error listing (up to 10) missing,
+ * unexpected, mis-shaped and integer-typed tensors. A tied weight, when present, is checked like any other.
  */
 export function checkElectraTensors(
-  tensors: Map<string, { shape: readonly number[] }>, c: HFElectraConfig, kind: ElectraKind, source: string,
+  tensors: Map<string, { shape: readonly number[]; dtype?: string }>, c: HFElectraConfig, kind: ElectraKind, source: string,
 ): void {
   const want = expectedElectraShapes(c, kind);
   const problems: string[] = [];
@@ -224,6 +224,8 @@ export function checkElectraTensors(
     if (!t) problems.push(`missing '${name}' [${shape}]`);
     else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       problems.push(`'${name}' has shape [${t.shape}], expected [${shape}]`);
+    } else if (t.dtype !== undefined && t.dtype !== 'f32') {
+      problems.push(`'${name}' is ${t.dtype}, expected a float tensor`);
     }
   }
   for (const name of tensors.keys()) if (!want.has(name)) problems.push(`unexpected '${name}'`);

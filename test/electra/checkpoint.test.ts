@@ -354,6 +354,8 @@ s('HF names: legacy gamma/beta, position_ids, tied head alias; shape check again
     'model.safetensors', "'electra.embeddings_project.weight' has shape [16,8], expected [32,8]", 'more');
   const missing = new Map(disc); missing.delete('discriminator_predictions.dense.bias'); missing.set('extra.weight', disc.get('discriminator_predictions.dense.bias')!);
   throwsWith(() => checkElectraTensors(missing, cfg, 'discriminator', 'x'), "missing 'discriminator_predictions.dense.bias' [16]", "unexpected 'extra.weight'");
+  const ints = new Map(disc); ints.set('discriminator_predictions.dense.bias', { dtype: 'i32', shape: [16], data: new Int32Array(16) });
+  throwsWith(() => checkElectraTensors(ints, cfg, 'discriminator', 'i.bin'), "'discriminator_predictions.dense.bias' is i32, expected a float tensor");
   const both = new Map(gen.tensors); both.set('electra.embeddings.LayerNorm.weight', both.get('electra.embeddings.LayerNorm.gamma')!);
   throwsWith(() => normalizeHFStateDict(both, 'generator', 'g.bin'), 'g.bin', "both map to 'electra.embeddings.LayerNorm.weight'");
 });
