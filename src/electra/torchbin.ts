@@ -157,7 +157,7 @@ export type PyValue =
 const MARK = Symbol('mark');
 
 /**
- * Unpickles `data` (protocols 0–5 opcodes that a torch state dict uses). `persistentLoad` turns a persistent id
+ * Unpickles `data` (the protocol 0–4 opcodes a torch state dict uses). `persistentLoad` turns a persistent id
  * (a tuple) into a value. Never imports or calls anything: REDUCE only applies the allow-listed globals.
  */
 export function restrictedUnpickle(data: Uint8Array, source: string, persistentLoad: (pid: PyValue) => PyValue): PyValue {
@@ -186,7 +186,7 @@ export function unpickleAt(
     if (end < 0) fail('unterminated line');
     const s = new TextDecoder().decode(data.subarray(pos, end)); pos = end + 1; return s;
   };
-  const str = (n: number) => { try { return dec.decode(take(n)); } catch { return fail('string is not valid UTF-8'); } };
+  const str = (n: number) => { const b = take(n); try { return dec.decode(b); } catch { return fail('string is not valid UTF-8'); } };
   const pop = (): PyValue => {
     if (stack.length === 0) fail('stack underflow');
     const v = stack.pop()!;

@@ -14,7 +14,7 @@ import { assignStateDict, readStateDict } from '../../src/electra/state.js';
 import { CpuDevice } from '../../src/tensor/cpu.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/safetensors.js';
-import { crc32, loadTorchStateDict, readZipDirectory } from '../../src/electra/torchbin.js';
+import { crc32, loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/torchbin.js';
 import {
   checkElectraTensors, countElectraParameters, defaultHFElectraConfig, detectElectraKind, electraConfigToJSON,
   expectedElectraShapes, normalizeHFStateDict, parseElectraConfig,
@@ -268,6 +268,19 @@ s('torch pickle: foreign globals are refused by name and nothing runs', () => {
   const byteStorage = pickleStateDict([{ name: 'w', storage: 'ByteStorage', numel: 4, offset: 0, size: [4], stride: [1] }]);
   throwsWith(() => loadTorchStateDict(makeZip([['a/data.pkl', byteStorage], ['a/data/0', new Uint8Array(4)]]), 'bytes.bin'), "'torch.ByteStorage' is not allowed");
   assert.not.ok(existsSync(MARKER), 'a pickle was executed');
+});
+
+s('restricted unpickler: lengths, strings, memo, unknown opcodes, trailing bytes', () => {
+  const up = (str: string) => restrictedUnpickle(bytes(str), 'p.pkl', () => null);
+  assert.ok(up('\x80\x02}q\x00X\x01\x00\x00\x00aK\x07s.') instanceof PyDict);
+  assert.is((up('\x80\x02}q\x00X\x01\x00\x00\x00aK\x07s.') as PyDict).map.get('a'), 7);
+  throwsWith(() => up('\x80\x02X\xff\xff\xff\xff.'), 'p.pkl', 'opcode 0x58 at byte 2', 'needs 4294967295 bytes');
+  throwsWith(() => up('\x80\x02X\x01\x00\x00\x00\xff.'), 'string is not valid UTF-8');
+  throwsWith(() => up('\x80\x02h\x05.'), 'memo 5 is empty');
+  throwsWith(() => up('\x80\x02(ios\nsystem\n.'), 'opcode 0x69', 'not supported');
+  throwsWith(() => up('\x80\x02ccollections\nOrderedDict\nK\x01\x85R.'), 'OrderedDict(...) with arguments');
+  throwsWith(() => up('\x80\x02N.N'), '1 bytes after STOP');
+  throwsWith(() => up('\x80\x02t.'), 'no MARK');
 });
 
 s('torch zip: malformed archives fail with clear errors before allocation', () => {
