@@ -2,8 +2,8 @@
 """Writes the small checkpoint fixtures under test/fixtures/checkpoint/ with real torch.save.
 
 Dev-time only: needs PyTorch (Debian: `apt-get install -y python3-torch`, 1.13; run with /usr/bin/python3).
-CI never runs this; it only reads the committed fixtures. Deterministic (seeded); re-running rewrites the same
-tensors (torch's zip layout is also stable for a given torch version).
+CI never runs this; it only reads the committed fixtures. Deterministic (seeded): re-running rewrites the same
+bytes, except odd-legacy.bin, whose storage keys are memory addresses in the legacy format.
 
 Files (each well under 200 KB):
   tiny-disc.bin            ElectraForPreTraining-shaped state dict (HF names, E=8 H=16 L=1 V=40), zip format,
@@ -148,8 +148,8 @@ MARKER = '/tmp/electra-webgpu-pickle-executed'
 def evil_zip(name, payload):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, 'w', zipfile.ZIP_STORED) as z:
-        z.writestr('archive/data.pkl', payload)
-        z.writestr('archive/version', '3\n')
+        for name_, data in (('archive/data.pkl', payload), ('archive/version', b'3\n')):
+            z.writestr(zipfile.ZipInfo(name_, date_time=(2020, 1, 1, 0, 0, 0)), data)
     with open(os.path.join(OUT, name), 'wb') as f:
         f.write(buf.getvalue())
 

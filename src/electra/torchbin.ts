@@ -1,10 +1,9 @@
-// PyTorch `torch.save` state dicts (pytorch_model.bin) read from plain bytes (browser-safe, no engine).
-// A .bin is a zip of stored entries `<any folder>/data.pkl` + `<folder>/data/<key>` (raw little-endian storages);
-// zip64 records are honoured. data.pkl is read by our own restricted unpickler, which EXECUTES NOTHING: it knows
-// only the opcodes a state dict uses and the globals in ALLOWED_GLOBALS; any other global (os.system,
-// builtins.eval, …) is rejected by name when it is first named, before anything could call it. Tensors are
-// rebuilt from (storage, offset, size, stride); non-contiguous views are copied to row-major. Every size and
-// offset is checked against the archive before any tensor is allocated; errors name `source`.
+// PyTorch `torch.save` state dicts (pytorch_model.bin) from plain bytes (browser-safe, no engine): the zip format
+// (stored entries `<any folder>/data.pkl` + `<folder>/data/<key>`, zip64 honoured) and the pre-1.6 legacy stream.
+// Our restricted unpickler EXECUTES NOTHING: it knows only the opcodes a state dict uses and ALLOWED_GLOBALS; any
+// other global (os.system, builtins.eval, …) is rejected by name as soon as it is named. Tensors are rebuilt from
+// (storage, offset, size, stride), strided views copied to row-major. Every size and offset is checked against
+// the file before any tensor is allocated; errors name `source`.
 
 import { CheckpointError, halfToFloat, numel, type HostTensor } from './safetensors.js';
 
