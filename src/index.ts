@@ -10,3 +10,4 @@ export { backward, noGrad } from './autograd/tape.js';
 export { Rng, type RngState, sampleGumbelMax } from './tensor/random.js';
 export { AdamW, type AdamWOptions, type AdamWState, excludeLayerNormAndBias } from './nn/optim.js';
 export * as schedules from './nn/schedule.js';
+export * as checkpoint from './electra/checkpoint.js';
