@@ -1,0 +1,31 @@
+// Shared by the fused-kernel tests: run an op forward and backward on one device and read back
+// the output and the gradients of loss = Σ y·w (w fixed pseudo-random weights, same on every device).
+
+import type { Device } from '../../src/tensor/device.js';
+import type { HostArray } from '../../src/tensor/dtype.js';
+import { Tensor, tensor } from '../../src/tensor/tensor.js';
+import { mul, sum } from '../../src/tensor/ops.js';
+import { rand } from '../helpers.js';
+
+export interface In { data: ArrayLike<number>; shape: number[]; dtype?: 'f32' | 'i32' }
+
+export async function fwdBwd(dev: Device, f: (...xs: Tensor[]) => Tensor, inputs: In[], wrt: number[]): Promise<{ y: HostArray; grads: HostArray[] }> {
+  const xs = inputs.map((i) => tensor(i.data, i.shape, { device: dev, dtype: i.dtype ?? 'f32' }));
+  wrt.forEach((i) => { xs[i].requiresGrad = true; });
+  const y = f(...xs);
+  const w = tensor(rand(y.size, 7), [...y.shape], { device: dev });
+  const yw = mul(y, w), l = sum(yw);
+  const out = await y.data();
+  let grads: HostArray[] = [];
+  if (wrt.length) {
+    l.backward();
+    grads = await Promise.all(wrt.map((i) => xs[i].grad!.data()));
+  }
+  for (const t of [...xs, y, w, yw, l]) { t.grad?.dispose(); t.dispose(); }
+  return { y: out, grads };
+}
+
+/** Integer ids in [0, v) (deterministic), as an Int32Array. */
+export function randInts(n: number, v: number, seed: number): Int32Array {
+  return Int32Array.from(rand(n, seed, 0, 1), (u) => Math.min(v - 1, Math.floor(u * v)));
+}
