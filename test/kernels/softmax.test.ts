@@ -21,7 +21,8 @@ function padMask(b: number, tk: number, empty = true): Float64Array {
   return m;
 }
 
-// Shapes: size-1 rows, primes (scalar loads), vec2 and vec4 rows, many workgroups, long rows.
+// Shapes: size-1 rows, primes (scalar loads), vec2 and vec4 rows, many workgroups, rows held in
+// registers (≤ 4 vectors per lane) and longer rows on the streaming path.
 const cases: { shape: number[]; masked: boolean; scale: number }[] = [
   { shape: [1, 1], masked: false, scale: 1 },
   { shape: [3, 7], masked: true, scale: 1 },
@@ -29,7 +30,9 @@ const cases: { shape: number[]; masked: boolean; scale: number }[] = [
   { shape: [2, 4, 8, 64], masked: true, scale: 0.125 },
   { shape: [701, 37], masked: false, scale: 2 },
   { shape: [2, 12, 64, 128], masked: true, scale: 0.125 },
-  { shape: [3, 2053], masked: false, scale: 1 },
+  { shape: [3, 2053], masked: false, scale: 1 },   // 9 values per lane: the streaming (online) path
+  { shape: [2, 1, 3, 4100], masked: true, scale: 0.5 },
+  { shape: [65537, 1], masked: false, scale: 1 },  // over 65535 rows: a 2-D grid
 ];
 
 s('WebGPU softmax matches the CPU reference (forward and backward)', async () => {
@@ -51,7 +54,7 @@ s('WebGPU softmax matches the CPU reference (forward and backward)', async () =>
 s('WebGPU logSoftmax matches the CPU reference', async () => {
   const dev = await gpu();
   if (!dev) return;
-  for (const shape of [[1, 1], [5, 7], [9, 130], [33, 512]]) {
+  for (const shape of [[1, 1], [5, 7], [9, 130], [33, 512], [2, 5003]]) {
     const n = shape[0] * shape[1];
     const ins: In[] = [{ data: rand(n, 3 + n, -6, 6), shape }];
     const e = await fwdBwd(cpu, logSoftmax, ins, [0]);
