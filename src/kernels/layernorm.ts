@@ -23,9 +23,6 @@ export function layerNormBlocks(rows: number): { rb: number; nb: number } {
   return { rb, nb: Math.max(1, Math.ceil(rows / rb)) };
 }
 
-/** Rows of up to REG_VECS vectors per lane (4096 floats at 256 lanes × vec4) are held in registers. */
-const REG_VECS = 4;
-
 export const layerNormForward: Kernel<LayerNormParams> = {
   name: 'layernorm',
   // x [rows·n], w [n], b [n] → y [rows·n], mean [rows], rstd [rows]
@@ -43,7 +40,7 @@ export const layerNormForward: Kernel<LayerNormParams> = {
     }
   },
   wgsl(p) {
-    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w), per = Math.ceil(p.n / w / wg);
+    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['n', 'f32', p.n], ['eps', 'f32', p.eps]],
       [['x', 'array<V>'], ['w', 'array<V>'], ['b', 'array<V>']],
@@ -58,31 +55,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = ${FLAT_WG};
   if (row >= P.rows) { return; }
   let base = row * P.nv;
-${per <= REG_VECS ? `  // Up to ${REG_VECS} vectors per lane: x is read once and kept in registers.
-  var xs: array<V, ${per}>;
   var acc: f32 = 0.0;
-  for (var j: u32 = 0u; j < ${per}u; j++) {
-    let k = lid + j * ${wg}u;
-    if (k < P.nv) { xs[j] = x[base + k]; acc = acc + hsum(xs[j]); }
-  }
-  let mu = wgSum(acc, lid) / P.n;
-  acc = 0.0;
-  for (var j: u32 = 0u; j < ${per}u; j++) {
-    if (lid + j * ${wg}u < P.nv) { xs[j] = xs[j] - splat(mu); acc = acc + hsum(xs[j] * xs[j]); }
-  }
-  let rs = inverseSqrt(wgSum(acc, lid) / P.n + P.eps);
-  for (var j: u32 = 0u; j < ${per}u; j++) {
-    let k = lid + j * ${wg}u;
-    if (k < P.nv) { y[base + k] = xs[j] * rs * w[k] + b[k]; }
-  }
-` : `  var acc: f32 = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { acc = acc + hsum(x[base + k]); }
   let mu = wgSum(acc, lid) / P.n;
   acc = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { let d = x[base + k] - splat(mu); acc = acc + hsum(d * d); }
   let rs = inverseSqrt(wgSum(acc, lid) / P.n + P.eps);
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { y[base + k] = (x[base + k] - splat(mu)) * rs * w[k] + b[k]; }
-`}  if (lid == 0u) { mean[row] = mu; rstd[row] = rs; }
+  if (lid == 0u) { mean[row] = mu; rstd[row] = rs; }
 }
 `;
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
@@ -163,7 +143,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 };
 
 const COL_WG = 64;
-
 
 /** Second pass of the parameter gradients: part [2·nb·n] → dw [n], db [n], summed over blocks in order. */
 export const layerNormParamReduce: Kernel<{ n: number; nb: number }> = {

@@ -2,6 +2,9 @@
 // the vector width a row allows (vec4/vec2 loads when the row length is a multiple), horizontal
 // ops on that vector type, and a workgroup tree reduction over shared memory. One workgroup owns a
 // row; every barrier sits in workgroup-uniform control flow (row index comes from workgroup_id).
+// Rows are streamed (re-read per pass; a row is ≤ 16 KB and stays in cache): holding them in per-lane
+// register arrays measured 2× slower on lavapipe (bench/kernels/fused.bench.ts). No subgroup path:
+// WGSL has no subgroup_id, so a fixed subgroup→slot map (needed for a deterministic sum) is not portable.
 
 /** Widest of 4, 2, 1 dividing n: the row is then read as array<vec{w}<f32>>. */
 export function vecWidth(n: number): 1 | 2 | 4 {

@@ -14,8 +14,6 @@ export interface SoftmaxBackwardParams { rows: number; n: number; scale: number;
 
 /** The additive mask value of BERT/ELECTRA: padded keys get −10000 before the max-subtract. */
 export const MASK_NEG = -10000;
-/** Rows of up to REG_VECS vectors per lane (4096 floats at 256 lanes × vec4) are held in registers. */
-const REG_VECS = 4;
 
 export const softmaxForward: Kernel<SoftmaxParams> = {
   name: 'softmax',
@@ -37,7 +35,7 @@ export const softmaxForward: Kernel<SoftmaxParams> = {
     }
   },
   wgsl(p) {
-    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w), per = Math.ceil(p.n / w / wg);
+    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['rpb', 'u32', p.rowsPerBatch], ['scale', 'f32', p.scale]],
       p.masked ? [['x', 'array<V>'], ['mask', 'array<V>']] : [['x', 'array<V>']],
@@ -62,25 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var cm: f32 = ${MASK_NEG}.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { cm = max(cm, hmax((splat(1.0) - mask[mbase + k]) * ${MASK_NEG}.0)); }
   cmax = wgMax(cm, lid);` : ''}
-${per <= REG_VECS ? `  // The row fits in registers (≤ ${REG_VECS} vectors per lane): one read of x, one exp per element.
-  var vals: array<V, ${per}>;
-  var lm: f32 = -3.402823e38;
-  for (var j: u32 = 0u; j < ${per}u; j++) {
-    let k = lid + j * ${wg}u;
-    if (k < P.nv) { vals[j] = load(base, mbase, k); lm = max(lm, hmax(vals[j])); }
-  }
-  let mx = wgMax(lm, lid);
-  var ls: f32 = 0.0;
-  for (var j: u32 = 0u; j < ${per}u; j++) {
-    if (lid + j * ${wg}u < P.nv) { ${p.log ? 'vals[j] = vals[j] - splat(mx); ls = ls + hsum(exp(vals[j]));' : 'vals[j] = exp(vals[j] - splat(mx)); ls = ls + hsum(vals[j]);'} }
-  }
-  let total = wgSum(ls, lid);
-  ${p.log ? 'let shift = log(total);' : 'let inv = 1.0 / total;'}
-  for (var j: u32 = 0u; j < ${per}u; j++) {
-    let k = lid + j * ${wg}u;
-    if (k < P.nv) { y[base + k] = ${p.log ? 'vals[j] - splat(shift)' : 'vals[j] * inv'}; }
-  }
-` : `  // Online softmax statistics per lane: m = running max, s = Σ exp(v − m), rescaled when m grows.
+  // Online softmax statistics per lane: m = running max, s = Σ exp(v − m), rescaled when m grows.
   var m: f32 = -3.402823e38;
   var s: f32 = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) {
@@ -96,7 +76,7 @@ ${per <= REG_VECS ? `  // The row fits in registers (≤ ${REG_VECS} vectors per
     let v = load(base, mbase, k);
     y[base + k] = ${p.log ? 'v - splat(shift)' : 'exp(v - splat(mx)) * inv'};
   }
-`}}
+}
 `;
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
   },

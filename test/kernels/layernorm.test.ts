@@ -18,7 +18,7 @@ function inputs(shape: number[], seed: number): In[] {
 }
 
 // Rows: 1, primes, a tail block (1030 rows = 206 blocks of 5), the shapes 1024 × 128/256/1024;
-// C: 1, odd (scalar loads), even (vec2), 2500 (3 vectors per lane in registers), 4099 (streaming path).
+// C: 1, odd (scalar loads), even (vec2), 2500 and 4099 (several vectors per lane: register partial arrays).
 const shapes = [[1, 1], [5, 7], [3, 130], [2, 3, 2500], [2, 4099], [1030, 36], [1024, 128], [1024, 256], [1024, 1024]];
 
 s('WebGPU layerNorm matches the CPU reference (y, dx, dweight, dbias)', async () => {

@@ -21,8 +21,7 @@ function padMask(b: number, tk: number, empty = true): Float64Array {
   return m;
 }
 
-// Shapes: size-1 rows, primes (scalar loads), vec2 and vec4 rows, many workgroups, rows held in
-// registers (≤ 4 vectors per lane) and longer rows on the streaming path.
+// Shapes: size-1 rows, primes (scalar loads), vec2 and vec4 rows, many workgroups, long rows.
 const cases: { shape: number[]; masked: boolean; scale: number }[] = [
   { shape: [1, 1], masked: false, scale: 1 },
   { shape: [3, 7], masked: true, scale: 1 },
@@ -30,7 +29,7 @@ const cases: { shape: number[]; masked: boolean; scale: number }[] = [
   { shape: [2, 4, 8, 64], masked: true, scale: 0.125 },
   { shape: [701, 37], masked: false, scale: 2 },
   { shape: [2, 12, 64, 128], masked: true, scale: 0.125 },
-  { shape: [3, 2053], masked: false, scale: 1 },   // 9 values per lane: the streaming (online) path
+  { shape: [3, 2053], masked: false, scale: 1 },   // 9 values per lane
   { shape: [2, 1, 3, 4100], masked: true, scale: 0.5 },
   { shape: [65537, 1], masked: false, scale: 1 },  // over 65535 rows: a 2-D grid
 ];
