@@ -6,7 +6,7 @@
 // GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2).
 
 import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowWorkgroup, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
+import { rowArgs, rowEnable, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface CrossEntropyParams { rows: number; v: number; ignore: number }
 
@@ -40,20 +40,22 @@ export const crossEntropyForward: Kernel<CrossEntropyParams> = {
       loss[r] = t[r] === p.ignore ? 0 : lse[r] - x[base + t[r]];
     }
   },
-  wgsl(p) {
+  wgsl(p, caps) {
+    const sg = useSubgroups(caps);
     const w = vecWidth(p.v), wg = rowWorkgroup(p.v, w);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.v / w], ['v', 'i32', p.v], ['ignore', 'i32', p.ignore], ['nan', 'u32', 0x7fc00000]],
       [['x', 'array<V>'], ['t', 'array<i32>']],
       [['loss', 'array<f32>'], ['lse', 'array<f32>']],
     );
-    const code = `${h.code}
-${vecWgsl(w)}
-${wgMax(wg)}
-${wgSum(wg)}
+    const code = `${rowEnable(sg)}${h.code}
+${sgVars(sg)}${vecWgsl(w)}
+${wgMax(wg, sg)}
+${wgSum(wg, sg)}
 ${scalarAccess(w)}
 @compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
+  ${rowPrologue(sg)}
   let row = ${FLAT_WG};
   if (row >= P.rows) { return; }
   let base = row * P.nv;

@@ -5,7 +5,7 @@
 // Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum.
 
 import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowWorkgroup, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
+import { rowArgs, rowEnable, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
 
 export interface LayerNormParams { rows: number; n: number; eps: number }
 /** `rb` rows per workgroup in the backward row pass; `nb` = ceil(rows / rb) blocks of partials. */
@@ -39,7 +39,8 @@ export const layerNormForward: Kernel<LayerNormParams> = {
       mean[r] = mu; rstd[r] = rs;
     }
   },
-  wgsl(p) {
+  wgsl(p, caps) {
+    const sg = useSubgroups(caps);
     const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['n', 'f32', p.n], ['eps', 'f32', p.eps]],
@@ -47,11 +48,12 @@ export const layerNormForward: Kernel<LayerNormParams> = {
       [['y', 'array<V>'], ['mean', 'array<f32>'], ['rstd', 'array<f32>']],
     );
     // Two-pass variance (centred), not E[x²] − mean²: no cancellation when |mean| ≫ std.
-    const code = `${h.code}
-${vecWgsl(w)}
-${wgSum(wg)}
+    const code = `${rowEnable(sg)}${h.code}
+${sgVars(sg)}${vecWgsl(w)}
+${wgSum(wg, sg)}
 @compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
+  ${rowPrologue(sg)}
   let row = ${FLAT_WG};
   if (row >= P.rows) { return; }
   let base = row * P.nv;
@@ -89,7 +91,8 @@ export const layerNormBackward: Kernel<LayerNormBackwardParams> = {
       }
     }
   },
-  wgsl(p) {
+  wgsl(p, caps) {
+    const sg = useSubgroups(caps);
     const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w), nv = p.n / w;
     const per = Math.ceil(nv / wg);
     const h = header(
@@ -98,11 +101,12 @@ export const layerNormBackward: Kernel<LayerNormBackwardParams> = {
       [['dx', 'array<V>'], ['part', 'array<V>']],
     );
     // Lane lid owns vectors k = lid + j·wg (j < per) of every row: its dw/db partials stay in registers.
-    const code = `${h.code}
-${vecWgsl(w)}
-${wgSum2(wg)}
+    const code = `${rowEnable(sg)}${h.code}
+${sgVars(sg)}${vecWgsl(w)}
+${wgSum2(wg, sg)}
 @compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
+  ${rowPrologue(sg)}
   let blk = ${FLAT_WG};
   if (blk >= P.nb) { return; }
   var pw: array<V, ${per}>;

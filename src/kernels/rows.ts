@@ -3,8 +3,11 @@
 // ops on that vector type, and a workgroup tree reduction over shared memory. One workgroup owns a
 // row; every barrier sits in workgroup-uniform control flow (row index comes from workgroup_id).
 // Rows are streamed (re-read per pass; a row is ≤ 16 KB and stays in cache): holding them in per-lane
-// register arrays measured 2× slower on lavapipe (bench/kernels/fused.bench.ts). No subgroup path:
-// WGSL has no subgroup_id, so a fixed subgroup→slot map (needed for a deterministic sum) is not portable.
+// register arrays measured 2× slower on lavapipe (bench/kernels/fused.bench.ts). With caps.subgroups
+// the reductions are subgroup ops plus one slot per subgroup_id (2 barriers instead of 2·log2(wg)),
+// summed in slot order, so results stay the same run to run.
+
+import type { GpuCaps } from '../tensor/device.js';
 
 /** Widest of 4, 2, 1 dividing n: the row is then read as array<vec{w}<f32>>. */
 export function vecWidth(n: number): 1 | 2 | 4 {
@@ -30,11 +33,41 @@ fn splat(s: f32) -> V { return V(s); }
 `;
 }
 
+/** Whether row kernels use subgroup reductions on this device. */
+export const useSubgroups = (caps: GpuCaps | undefined): boolean => !!caps?.subgroups;
+
+/** Module-scope lines a row kernel needs: `enable subgroups;` (must come first) and the ids' home. */
+export function rowEnable(sg: boolean): string {
+  return sg ? 'enable subgroups;\n' : '';
+}
+/** Extra parameters of `main` and its first statement: the subgroup ids go to private variables. */
+export function rowArgs(sg: boolean): string {
+  return sg ? ', @builtin(subgroup_id) sgid: u32, @builtin(subgroup_invocation_id) sglane: u32, @builtin(num_subgroups) nsg: u32' : '';
+}
+export function rowPrologue(sg: boolean): string {
+  return sg ? 'sg_id = sgid; sg_lane = sglane; sg_n = nsg;' : '';
+}
+const SG_VARS = 'var<private> sg_id: u32;\nvar<private> sg_lane: u32;\nvar<private> sg_n: u32;\n';
+
 /**
- * Shared-memory tree reduction `fn <name>(v: T, lid: u32) -> T` over a workgroup of `wg` lanes
- * (a power of two). Must be called by all lanes; the trailing barrier lets the caller reuse it.
+ * Workgroup reduction `fn <name>(v: T, lid: u32) -> T` over `wg` lanes (a power of two). Must be
+ * called by all lanes; the trailing barrier lets the caller reuse it. Shared-memory tree, or with
+ * `sgOp` (subgroupAdd/subgroupMax) a subgroup reduction and a fixed-order pass over subgroup slots.
  */
-export function wgReduceWgsl(name: string, type: string, wg: number, combine: (a: string, b: string) => string): string {
+export function wgReduceWgsl(name: string, type: string, wg: number, combine: (a: string, b: string) => string, sgOp: string | null): string {
+  if (sgOp) {
+    return `var<workgroup> ${name}_buf: array<${type}, ${wg}>;
+fn ${name}(v: ${type}, lid: u32) -> ${type} {
+  let s = ${sgOp}(v);
+  if (sg_lane == 0u) { ${name}_buf[sg_id] = s; }
+  workgroupBarrier();
+  var r = ${name}_buf[0];
+  for (var i: u32 = 1u; i < sg_n; i++) { r = ${combine('r', `${name}_buf[i]`)}; }
+  workgroupBarrier();
+  return r;
+}
+`;
+  }
   return `var<workgroup> ${name}_buf: array<${type}, ${wg}>;
 fn ${name}(v: ${type}, lid: u32) -> ${type} {
   ${name}_buf[lid] = v;
@@ -50,9 +83,11 @@ fn ${name}(v: ${type}, lid: u32) -> ${type} {
 `;
 }
 
-export const wgSum = (wg: number) => wgReduceWgsl('wgSum', 'f32', wg, (a, b) => `${a} + ${b}`);
-export const wgMax = (wg: number) => wgReduceWgsl('wgMax', 'f32', wg, (a, b) => `max(${a}, ${b})`);
-export const wgSum2 = (wg: number) => wgReduceWgsl('wgSum2', 'vec2<f32>', wg, (a, b) => `${a} + ${b}`);
+export const wgSum = (wg: number, sg: boolean) => wgReduceWgsl('wgSum', 'f32', wg, (a, b) => `${a} + ${b}`, sg ? 'subgroupAdd' : null);
+export const wgMax = (wg: number, sg: boolean) => wgReduceWgsl('wgMax', 'f32', wg, (a, b) => `max(${a}, ${b})`, sg ? 'subgroupMax' : null);
+export const wgSum2 = (wg: number, sg: boolean) => wgReduceWgsl('wgSum2', 'vec2<f32>', wg, (a, b) => `${a} + ${b}`, sg ? 'subgroupAdd' : null);
+/** The private subgroup-id variables, once per module that uses subgroup reductions. */
+export const sgVars = (sg: boolean): string => (sg ? SG_VARS : '');
 
 /** WGSL literal for the most negative finite f32 (WGSL rejects -inf and out-of-range literals). */
 export const NEG_BIG = '-3.402823e38';

@@ -7,7 +7,7 @@
 // times. The additive mask is shifted by its row max (exact in f32; see the kernel).
 
 import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowWorkgroup, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
+import { rowArgs, rowEnable, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface SoftmaxParams { rows: number; n: number; scale: number; log: boolean; masked: boolean; rowsPerBatch: number }
 export interface SoftmaxBackwardParams { rows: number; n: number; scale: number; log: boolean }
@@ -34,23 +34,25 @@ export const softmaxForward: Kernel<SoftmaxParams> = {
       for (let k = 0; k < p.n; k++) y[base + k] = p.log ? v[k] - m - ls : Math.exp(v[k] - m) / s;
     }
   },
-  wgsl(p) {
+  wgsl(p, caps) {
+    const sg = useSubgroups(caps);
     const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['rpb', 'u32', p.rowsPerBatch], ['scale', 'f32', p.scale]],
       p.masked ? [['x', 'array<V>'], ['mask', 'array<V>']] : [['x', 'array<V>']],
       [['y', 'array<V>']],
     );
-    const code = `${h.code}
-${vecWgsl(w)}
-${wgMax(wg)}
-${wgSum(wg)}
+    const code = `${rowEnable(sg)}${h.code}
+${sgVars(sg)}${vecWgsl(w)}
+${wgMax(wg, sg)}
+${wgSum(wg, sg)}
 var<private> cmax: f32 = 0.0;
 fn load(base: u32, mbase: u32, k: u32) -> V {
   return x[base + k] * P.scale${p.masked ? ` + ((splat(1.0) - mask[mbase + k]) * ${MASK_NEG}.0 - splat(cmax))` : ''};
 }
 @compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
+  ${rowPrologue(sg)}
   let row = ${FLAT_WG};
   if (row >= P.rows) { return; }
   let base = row * P.nv;
@@ -96,14 +98,16 @@ export const softmaxBackward: Kernel<SoftmaxBackwardParams> = {
       }
     }
   },
-  wgsl(p) {
+  wgsl(p, caps) {
+    const sg = useSubgroups(caps);
     const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
     const h = header([['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['scale', 'f32', p.scale]], [['y', 'array<V>'], ['dy', 'array<V>']], [['dx', 'array<V>']]);
-    const code = `${h.code}
-${vecWgsl(w)}
-${wgSum(wg)}
+    const code = `${rowEnable(sg)}${h.code}
+${sgVars(sg)}${vecWgsl(w)}
+${wgSum(wg, sg)}
 @compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
+  ${rowPrologue(sg)}
   let row = ${FLAT_WG};
   if (row >= P.rows) { return; }
   let base = row * P.nv;

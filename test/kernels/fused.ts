@@ -1,7 +1,7 @@
 // Shared by the fused-kernel tests: run an op forward and backward on one device and read back
 // the output and the gradients of loss = Σ y·w (w fixed pseudo-random weights, same on every device).
 
-import type { Device } from '../../src/tensor/device.js';
+import type { Device, GpuCaps } from '../../src/tensor/device.js';
 import type { HostArray } from '../../src/tensor/dtype.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
 import { mul, sum } from '../../src/tensor/ops.js';
@@ -28,4 +28,23 @@ export async function fwdBwd(dev: Device, f: (...xs: Tensor[]) => Tensor, inputs
 /** Integer ids in [0, v) (deterministic), as an Int32Array. */
 export function randInts(n: number, v: number, seed: number): Int32Array {
   return Int32Array.from(rand(n, seed, 0, 1), (u) => Math.min(v - 1, Math.floor(u * v)));
+}
+
+/**
+ * Runs fn with the device's subgroup capability hidden, so the row kernels take the shared-memory
+ * reduction path (different WGSL, its own pipelines); restores it afterwards.
+ */
+export async function withoutSubgroups<T>(dev: Device, fn: () => Promise<T>): Promise<T> {
+  const caps = (dev as { caps?: GpuCaps }).caps;
+  if (!caps) return fn();
+  const prev = caps.subgroups;
+  caps.subgroups = false;
+  try { return await fn(); } finally { caps.subgroups = prev; }
+}
+
+/** Both reduction paths a device offers: subgroups (when it has them) and shared memory. */
+export async function bothPaths(dev: Device, fn: (path: string) => Promise<void>): Promise<void> {
+  const caps = (dev as { caps?: GpuCaps }).caps;
+  if (caps?.subgroups) await fn('subgroups');
+  await withoutSubgroups(dev, () => fn('shared memory'));
 }

@@ -3,7 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { fwdBwd, type In } from './fused.js';
+import { fwdBwd, type In, withoutSubgroups } from './fused.js';
+import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
 import { layerNorm } from '../../src/tensor/nnops.js';
@@ -21,21 +22,24 @@ function inputs(shape: number[], seed: number): In[] {
 // C: 1, odd (scalar loads), even (vec2), 2500 and 4099 (several vectors per lane: register partial arrays).
 const shapes = [[1, 1], [5, 7], [3, 130], [2, 3, 2500], [2, 4099], [1030, 36], [1024, 128], [1024, 256], [1024, 1024]];
 
+async function checkLayerNorm(dev: Device, shape: number[], path: string): Promise<void> {
+  const ins = inputs(shape, shape[0] + shape[shape.length - 1]);
+  const f = (x: Tensor, w: Tensor, b: Tensor) => layerNorm(x, w, b, 1e-5);
+  const e = await fwdBwd(cpu, f, ins, [0, 1, 2]);
+  const a = await fwdBwd(dev, f, ins, [0, 1, 2]);
+  const lbl = `layerNorm [${shape}] (${path})`;
+  assertClose(a.y, e.y, { atol: 1e-5, rtol: 1e-4, label: `${lbl} y` });
+  assertClose(a.grads[0], e.grads[0], { atol: 1e-4, rtol: 1e-3, label: `${lbl} dx` });
+  // Column sums over up to 1030 rows of O(1) terms: f32 summation error ~1e-5 relative.
+  assertClose(a.grads[1], e.grads[1], { atol: 1e-3, rtol: 1e-4, label: `${lbl} dweight` });
+  assertClose(a.grads[2], e.grads[2], { atol: 1e-3, rtol: 1e-4, label: `${lbl} dbias` });
+}
+
 s('WebGPU layerNorm matches the CPU reference (y, dx, dweight, dbias)', async () => {
   const dev = await gpu();
   if (!dev) return;
-  for (const shape of shapes) {
-    const ins = inputs(shape, shape[0] + shape[shape.length - 1]);
-    const f = (x: Tensor, w: Tensor, b: Tensor) => layerNorm(x, w, b, 1e-5);
-    const e = await fwdBwd(cpu, f, ins, [0, 1, 2]);
-    const a = await fwdBwd(dev, f, ins, [0, 1, 2]);
-    const lbl = `layerNorm [${shape}]`;
-    assertClose(a.y, e.y, { atol: 1e-5, rtol: 1e-4, label: `${lbl} y` });
-    assertClose(a.grads[0], e.grads[0], { atol: 1e-4, rtol: 1e-3, label: `${lbl} dx` });
-    // Column sums over up to 1030 rows of O(1) terms: f32 summation error ~1e-5 relative.
-    assertClose(a.grads[1], e.grads[1], { atol: 1e-3, rtol: 1e-4, label: `${lbl} dweight` });
-    assertClose(a.grads[2], e.grads[2], { atol: 1e-3, rtol: 1e-4, label: `${lbl} dbias` });
-  }
+  for (const shape of shapes) await checkLayerNorm(dev, shape, 'default');
+  await withoutSubgroups(dev, async () => { for (const shape of [[5, 7], [3, 130], [1030, 36]]) await checkLayerNorm(dev, shape, 'shared memory'); });
 });
 
 s('layerNorm gradients match finite differences (float64)', async () => {

@@ -3,11 +3,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { fwdBwd, type In } from './fused.js';
+import { fwdBwd, type In, withoutSubgroups } from './fused.js';
+import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
 import { logSoftmax, softmax } from '../../src/tensor/nnops.js';
 import { ShapeError } from '../../src/tensor/shape.js';
+import { softmaxForward } from '../../src/kernels/softmax.js';
 
 const s = suite('kernels/softmax');
 
@@ -34,20 +36,24 @@ const cases: { shape: number[]; masked: boolean; scale: number }[] = [
   { shape: [65537, 1], masked: false, scale: 1 },  // over 65535 rows: a 2-D grid
 ];
 
+async function checkSoftmax(dev: Device, c: { shape: number[]; masked: boolean; scale: number }, path: string): Promise<void> {
+  const n = c.shape.reduce((a, b) => a * b, 1), b = c.shape[0], tk = c.shape[c.shape.length - 1];
+  const ins: In[] = [{ data: rand(n, n, -4, 4), shape: c.shape }];
+  if (c.masked) ins.push({ data: padMask(b, tk), shape: [b, tk] });
+  const f = (x: Tensor, m?: Tensor) => softmax(x, { mask: m, scale: c.scale });
+  const e = await fwdBwd(cpu, f, ins, [0]);
+  const a = await fwdBwd(dev, f, ins, [0]);
+  const lbl = `softmax [${c.shape}]${c.masked ? ' masked' : ''} (${path})`;
+  assertClose(a.y, e.y, { atol: 1e-6, rtol: 1e-4, label: `${lbl} y` });
+  assertClose(a.grads[0], e.grads[0], { atol: 1e-6, rtol: 1e-3, label: `${lbl} dx` });
+}
+
 s('WebGPU softmax matches the CPU reference (forward and backward)', async () => {
   const dev = await gpu();
   if (!dev) return;
-  for (const c of cases) {
-    const n = c.shape.reduce((a, b) => a * b, 1), b = c.shape[0], tk = c.shape[c.shape.length - 1];
-    const ins: In[] = [{ data: rand(n, n, -4, 4), shape: c.shape }];
-    if (c.masked) ins.push({ data: padMask(b, tk), shape: [b, tk] });
-    const f = (x: Tensor, m?: Tensor) => softmax(x, { mask: m, scale: c.scale });
-    const e = await fwdBwd(cpu, f, ins, [0]);
-    const a = await fwdBwd(dev, f, ins, [0]);
-    const lbl = `softmax [${c.shape}]${c.masked ? ' masked' : ''}`;
-    assertClose(a.y, e.y, { atol: 1e-6, rtol: 1e-4, label: `${lbl} y` });
-    assertClose(a.grads[0], e.grads[0], { atol: 1e-6, rtol: 1e-3, label: `${lbl} dx` });
-  }
+  for (const c of cases) await checkSoftmax(dev, c, 'default');
+  // The other reduction path (shared-memory tree when the device has subgroups), on a few shapes.
+  await withoutSubgroups(dev, async () => { for (const c of [cases[1], cases[3], cases[6]]) await checkSoftmax(dev, c, 'shared memory'); });
 });
 
 s('WebGPU logSoftmax matches the CPU reference', async () => {
@@ -60,6 +66,10 @@ s('WebGPU logSoftmax matches the CPU reference', async () => {
     const a = await fwdBwd(dev, logSoftmax, ins, [0]);
     assertClose(a.y, e.y, { atol: 1e-5, rtol: 1e-5, label: `logSoftmax [${shape}] y` });
     assertClose(a.grads[0], e.grads[0], { atol: 1e-5, rtol: 1e-4, label: `logSoftmax [${shape}] dx` });
+    if (shape[1] !== 130) continue;
+    const b = await withoutSubgroups(dev, () => fwdBwd(dev, logSoftmax, ins, [0]));
+    assertClose(b.y, e.y, { atol: 1e-5, rtol: 1e-5, label: `logSoftmax [${shape}] y (shared memory)` });
+    assertClose(b.grads[0], e.grads[0], { atol: 1e-5, rtol: 1e-4, label: `logSoftmax [${shape}] dx (shared memory)` });
   }
 });
 
@@ -106,6 +116,15 @@ s('a fully padded batch gets softmax(x·scale) exactly (mask shifted by its row 
     const plain = await (softmax(tensor(x, [2, 2, 3, 20], { device: d }), { scale: 0.5 })).data();
     assertClose(fused.subarray(120), plain.subarray(120), { atol: 0, rtol: 0, label: `${d.kind} fully padded batch` });
   }
+});
+
+s('row kernels use subgroup reductions exactly when the device has them', () => {
+  const p = { rows: 4, n: 64, scale: 1, log: false, masked: false, rowsPerBatch: 4 };
+  const caps = { maxWorkgroupSize: 256, maxWorkgroupStorage: 16384, f16: false };
+  const withSg = softmaxForward.wgsl(p, { ...caps, subgroups: true }).code;
+  const without = softmaxForward.wgsl(p, { ...caps, subgroups: false }).code;
+  assert.ok(withSg.startsWith('enable subgroups;') && withSg.includes('subgroupMax(v)') && withSg.includes('subgroupAdd(v)'));
+  assert.ok(!without.includes('subgroup') && without.includes('workgroupBarrier'));
 });
 
 s('softmax rejects bad masks and dtypes before any dispatch', () => {
