@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { bothPaths, fwdBwd, type In, randInts } from './fused.js';
+import { assertNoLeak, bothPaths, fwdBwd, type In, randInts } from './fused.js';
 import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
@@ -94,6 +94,14 @@ s('invalid targets: RangeError on the CPU, a NaN row loss on WebGPU; all-ignored
     const m = await crossEntropy(tensor(x, [3, 5], { device: d }), tensor(Int32Array.from([-100, -100, -100]), [3], { device: d })).item();
     assert.is(m, 0, `${d.kind}: mean over no rows`);
   }
+});
+
+s('cross-entropy forward + backward free every temporary (WebGPU pool)', async () => {
+  const dev = await gpu();
+  if (!dev) return;
+  const ins: In[] = [{ data: rand(10 * 40, 2), shape: [10, 40] }, { data: targets(10, 40, 3), shape: [10], dtype: 'i32' }];
+  await assertNoLeak(dev, 'softmaxCrossEntropy', () => fwdBwd(dev, (x, t) => softmaxCrossEntropy(x, t), ins, [0]));
+  await assertNoLeak(dev, 'crossEntropy', () => fwdBwd(dev, (x, t) => crossEntropy(x, t), ins, [0]));
 });
 
 s('cross-entropy rejects bad shapes and dtypes before any dispatch', () => {

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { fwdBwd, type In, randInts } from './fused.js';
+import { assertNoLeak, fwdBwd, type In, randInts } from './fused.js';
 import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
@@ -128,6 +128,16 @@ s('out-of-range ids: RangeError on the CPU; on WebGPU zero rows, no gradient, an
   }
 });
 
+s('embedding forward + backward and checkIds free every temporary (WebGPU pool)', async () => {
+  const dev = await gpu();
+  if (!dev) return;
+  const ins: In[] = [{ data: randInts(700, 50, 1), shape: [7, 100], dtype: 'i32' }, { data: rand(50 * 8, 2), shape: [50, 8] }];
+  await assertNoLeak(dev, 'embedding', () => fwdBwd(dev, embedding, ins, [1]));
+  const ids = tensor(randInts(700, 50, 1), [700], { device: dev });
+  await assertNoLeak(dev, 'checkIds', () => checkIds(ids, 50));
+  ids.dispose();
+});
+
 s('embedding rejects bad dtypes and shapes before any dispatch', () => {
   const tbl = tensor(rand(12), [4, 3], { device: cpu });
   const idsF = tensor([0, 1], [2], { device: cpu });
@@ -138,6 +148,7 @@ s('embedding rejects bad dtypes and shapes before any dispatch', () => {
   const big: Tensor = tensor(new Int32Array(80000), [80000], { device: cpu });
   assert.throws(() => embeddingBackward(big, tensor(new Float32Array(80000), [80000, 1], { device: cpu }), 30522), /\(V \+ 1\)·N = .* over 2³¹ − 1/);
   for (const t of [tbl, idsF, ids, big]) t.dispose();
+  assert.throws(() => embedding(ids, tbl), /embedding: tensor \[2\] i32 was disposed/);
 });
 
 s.run();

@@ -48,3 +48,15 @@ export async function bothPaths(dev: Device, fn: (path: string) => Promise<void>
   if (caps?.subgroups) await fn('subgroups');
   await withoutSubgroups(dev, () => fn('shared memory'));
 }
+
+/** Fails if a second run of fn leaves more bytes in use on dev than the first (a leaked temporary). */
+export async function assertNoLeak(dev: Device, label: string, fn: () => Promise<unknown>): Promise<void> {
+  await fn();
+  await dev.sync();
+  const before = dev.memory().bytesInUse;
+  await fn();
+  await dev.sync();
+  const after = dev.memory().bytesInUse;
+  // Only growth counts: finalizers may release storages leaked by earlier tests meanwhile.
+  if (after > before) throw new Error(`${label}: bytes in use grew ${before} → ${after} over one forward + backward`);
+}

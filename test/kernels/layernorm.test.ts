@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { fwdBwd, type In, withoutSubgroups } from './fused.js';
+import { assertNoLeak, fwdBwd, type In, withoutSubgroups } from './fused.js';
 import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
@@ -76,6 +76,12 @@ s('layerNorm backward is deterministic on WebGPU (bitwise equal runs)', async ()
   const a = await fwdBwd(dev, (x, w, b) => layerNorm(x, w, b), ins, [0, 1, 2]);
   const b = await fwdBwd(dev, (x, w, b) => layerNorm(x, w, b), ins, [0, 1, 2]);
   for (let i = 0; i < 3; i++) assertClose(a.grads[i], b.grads[i], { atol: 0, rtol: 0, label: `grad ${i} run-to-run` });
+});
+
+s('layerNorm forward + backward free every temporary (WebGPU pool)', async () => {
+  const dev = await gpu();
+  if (!dev) return;
+  await assertNoLeak(dev, 'layerNorm', () => fwdBwd(dev, (x, w, b) => layerNorm(x, w, b), inputs([300, 20], 5), [0, 1, 2]));
 });
 
 s('layerNorm rejects mismatched parameters and dtypes before any dispatch', () => {

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { fwdBwd, type In, withoutSubgroups } from './fused.js';
+import { assertNoLeak, fwdBwd, type In, withoutSubgroups } from './fused.js';
 import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
@@ -127,6 +127,14 @@ s('row kernels use subgroup reductions exactly when the device has them', () => 
   assert.ok(!without.includes('subgroup') && without.includes('workgroupBarrier'));
 });
 
+s('softmax and logSoftmax forward + backward free every temporary (WebGPU pool)', async () => {
+  const dev = await gpu();
+  if (!dev) return;
+  const ins: In[] = [{ data: rand(2 * 3 * 5 * 8, 1), shape: [2, 3, 5, 8] }, { data: padMask(2, 8), shape: [2, 8] }];
+  await assertNoLeak(dev, 'softmax', () => fwdBwd(dev, (x, m) => softmax(x, { mask: m, scale: 0.5 }), ins, [0]));
+  await assertNoLeak(dev, 'logSoftmax', () => fwdBwd(dev, logSoftmax, [ins[0]], [0]));
+});
+
 s('softmax rejects bad masks and dtypes before any dispatch', () => {
   const x = tensor(rand(2 * 3 * 4), [2, 3, 4], { device: cpu });
   const bad = tensor(rand(3 * 4), [3, 4], { device: cpu });
@@ -137,6 +145,7 @@ s('softmax rejects bad masks and dtypes before any dispatch', () => {
   assert.throws(() => softmax(xi), (e: Error) => e instanceof TypeError && /softmax: expected f32/.test(e.message));
   assert.throws(() => logSoftmax(tensor([1], [], { device: cpu })), /logSoftmax: needs rank ≥ 1/);
   for (const t of [x, bad, short, xi]) t.dispose();
+  assert.throws(() => softmax(x), /softmax: tensor \[2, 3, 4\] f32 was disposed/);
 });
 
 s.run();
