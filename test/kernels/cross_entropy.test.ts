@@ -104,6 +104,17 @@ s('cross-entropy forward + backward free every temporary (WebGPU pool)', async (
   await assertNoLeak(dev, 'crossEntropy', () => fwdBwd(dev, (x, t) => crossEntropy(x, t), ins, [0]));
 });
 
+s('empty input: no rows give an empty loss and a mean of 0 (CPU and WebGPU)', async () => {
+  const dev = await gpu();
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    const ins: In[] = [{ data: [], shape: [0, 5] }, { data: new Int32Array(0), shape: [0], dtype: 'i32' }];
+    const r = await fwdBwd(d, (x, t) => softmaxCrossEntropy(x, t), ins, [0]);
+    assert.is(r.y.length + r.grads[0].length, 0);
+    const m = await fwdBwd(d, (x, t) => crossEntropy(x, t), ins, [0]);
+    assert.equal(Array.from(m.y), [0]);
+  }
+});
+
 s('cross-entropy rejects bad shapes and dtypes before any dispatch', () => {
   const x = tensor(rand(12), [3, 4], { device: cpu });
   const t2 = tensor(Int32Array.from([0, 1]), [2], { device: cpu });

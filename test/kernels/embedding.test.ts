@@ -138,6 +138,15 @@ s('embedding forward + backward and checkIds free every temporary (WebGPU pool)'
   ids.dispose();
 });
 
+s('empty ids: empty output, zero table gradient (CPU and WebGPU)', async () => {
+  const dev = await gpu();
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    const r = await fwdBwd(d, embedding, [{ data: new Int32Array(0), shape: [2, 0], dtype: 'i32' }, { data: rand(6, 1), shape: [3, 2] }], [1]);
+    assert.is(r.y.length, 0);
+    assertClose(r.grads[0], [0, 0, 0, 0, 0, 0], { atol: 0, rtol: 0, label: `${d.kind} dTable` });
+  }
+});
+
 s('embedding rejects bad dtypes and shapes before any dispatch', () => {
   const tbl = tensor(rand(12), [4, 3], { device: cpu });
   const idsF = tensor([0, 1], [2], { device: cpu });

@@ -84,6 +84,16 @@ s('layerNorm forward + backward free every temporary (WebGPU pool)', async () =>
   await assertNoLeak(dev, 'layerNorm', () => fwdBwd(dev, (x, w, b) => layerNorm(x, w, b), inputs([300, 20], 5), [0, 1, 2]));
 });
 
+s('empty input: zero rows give empty y and zero parameter gradients (CPU and WebGPU)', async () => {
+  const dev = await gpu();
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    const r = await fwdBwd(d, (x, w, b) => layerNorm(x, w, b), [{ data: [], shape: [0, 4] }, { data: [1, 2, 3, 4], shape: [4] }, { data: [0, 0, 0, 0], shape: [4] }], [0, 1, 2]);
+    assert.is(r.y.length, 0);
+    assertClose(r.grads[1], [0, 0, 0, 0], { atol: 0, rtol: 0, label: `${d.kind} dweight` });
+    assertClose(r.grads[2], [0, 0, 0, 0], { atol: 0, rtol: 0, label: `${d.kind} dbias` });
+  }
+});
+
 s('layerNorm rejects mismatched parameters and dtypes before any dispatch', () => {
   const x = tensor(rand(12), [3, 4], { device: cpu });
   const w = tensor(rand(4), [4], { device: cpu }), b = tensor(rand(4), [4], { device: cpu });

@@ -135,6 +135,16 @@ s('softmax and logSoftmax forward + backward free every temporary (WebGPU pool)'
   await assertNoLeak(dev, 'logSoftmax', () => fwdBwd(dev, logSoftmax, [ins[0]], [0]));
 });
 
+s('empty inputs: zero rows and zero-length rows (CPU and WebGPU)', async () => {
+  const dev = await gpu();
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    for (const shape of [[0, 5], [3, 0]]) {
+      const r = await fwdBwd(d, (x) => softmax(x, { scale: 2 }), [{ data: [], shape }], [0]);
+      assert.is(r.y.length + r.grads[0].length, 0, `${d.kind} softmax [${shape}]`);
+    }
+  }
+});
+
 s('softmax rejects bad masks and dtypes before any dispatch', () => {
   const x = tensor(rand(2 * 3 * 4), [2, 3, 4], { device: cpu });
   const bad = tensor(rand(3 * 4), [3, 4], { device: cpu });
