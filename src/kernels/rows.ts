@@ -14,10 +14,14 @@ export function vecWidth(n: number): 1 | 2 | 4 {
   return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
 }
 
-/** Workgroup size for a row of n elements read w at a time: enough lanes, a power of two in [32, 256]. */
+/**
+ * Lanes per row: a power of two in [32, 64], fewer for short rows. Capped at 64 (two warps; vec4 loads
+ * keep rows of 1024 at 4 loads per lane): on lavapipe, 256 lanes made LayerNorm [1024, 1024] 3–4×
+ * slower (barriers switch every 8-lane fiber), and rows are plentiful (B·T, B·H·T) so 64 fills a GPU.
+ */
 export function rowWorkgroup(n: number, w: number): number {
   let wg = 32;
-  while (wg < 256 && wg * 2 <= Math.ceil(n / w)) wg *= 2;
+  while (wg < 64 && wg * 2 <= Math.ceil(n / w)) wg *= 2;
   return wg;
 }
 
