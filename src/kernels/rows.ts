@@ -1,11 +1,11 @@
 // WGSL building blocks shared by the row-wise fused kernels (softmax, layernorm, cross_entropy):
-// the vector width a row allows (vec4/vec2 loads when the row length is a multiple), horizontal
-// ops on that vector type, and a workgroup tree reduction over shared memory. One workgroup owns a
-// row; every barrier sits in workgroup-uniform control flow (row index comes from workgroup_id).
-// Rows are streamed (re-read per pass; a row is ≤ 16 KB and stays in cache): holding them in per-lane
-// register arrays measured 2× slower on lavapipe (bench/kernels/fused.bench.ts). With caps.subgroups
-// the reductions are subgroup ops plus one slot per subgroup_id (2 barriers instead of 2·log2(wg)),
-// summed in slot order, so results stay the same run to run.
+// the vector width a row allows (vec4/vec2 loads when the row length is a multiple), horizontal ops on
+// that vector type, the lanes per row, and workgroup reductions. One workgroup owns a row; every
+// barrier sits in workgroup-uniform control flow (the row index comes from workgroup_id).
+// Reductions: with caps.subgroups, subgroup ops plus one slot per subgroup_id combined in slot order
+// (2 barriers instead of 2·log2(wg)); otherwise a shared-memory tree. Both give the same bits every run.
+// Rows are streamed (re-read per pass, from cache): holding them in per-lane register arrays measured
+// 2× slower on lavapipe (bench/kernels/fused.bench.ts).
 
 import type { GpuCaps } from '../tensor/device.js';
 
