@@ -2,6 +2,7 @@
 // Node-only pieces (Dawn loading, files) live in src/node.
 export { Tensor, tensor, zeros, ones, full, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
+export * as nn from './tensor/nnops.js';
 export { CpuDevice } from './tensor/cpu.js';
 export { WebGPUDevice } from './tensor/webgpu.js';
 export type { Device, Kernel, WgslProgram } from './tensor/device.js';

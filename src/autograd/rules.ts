@@ -5,6 +5,7 @@
 
 import type { OpCtx, OpName } from '../tensor/ops.js';
 import * as o from '../tensor/ops.js';
+import * as nn from '../tensor/nnops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { GradNode } from './tape.js';
 
@@ -108,6 +109,20 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
   },
   // y = x · m/(1-p): dx = g · m/(1-p), the same mask regenerated from (key, stream)
   dropout: (g, n) => [o.dropoutApply(g, n.ctx)],
+
+  // Fused ops (src/kernels/{softmax,layernorm,embedding,cross_entropy}.ts hold the math); masks,
+  // ids and targets get no gradient.
+  softmax: (g, n) => [nn.softmaxBackward(n.saved[0], g, n.ctx.scale, false), null], // scale·y∘(dy − Σ dy∘y)
+  logSoftmax: (g, n) => [nn.softmaxBackward(n.saved[0], g, 1, true)],              // dy − eʸ Σ dy
+  layerNorm: (g, n) => {
+    const [x, w, mean, rstd] = n.saved;
+    return nn.layerNormBackward(x, w, mean, rstd, g);                                 // [dx, dw, db]
+  },
+  embedding: (g, n) => [null, nn.embeddingBackward(n.saved[0], g, n.inputs[1].shape[0])], // scatter-add, deterministic
+  softmaxCrossEntropy: (g, n) => {
+    const [logits, targets, lse] = n.saved;
+    return [nn.crossEntropyBackward(logits, targets, lse, g, n.ctx.ignoreIndex), null]; // (softmax − onehot)·g
+  },
 };
 
 /** Sums a per-batch gradient [..., r, c] back to an operand that was shared across the batch. */

@@ -38,6 +38,12 @@ export interface OpCtx {
   concat: { axis: number };
   matmul: { transA: boolean; transB: boolean };
   dropout: DropoutCtx;
+  // fused (src/tensor/nnops.ts; kernels softmax, layernorm, embedding, cross_entropy)
+  softmax: { scale: number };
+  logSoftmax: object;
+  layerNorm: { eps: number };
+  embedding: object;
+  softmaxCrossEntropy: { ignoreIndex: number };
 }
 export type OpName = keyof OpCtx;
 
@@ -50,7 +56,7 @@ export function label(op: string, ...ts: Tensor[]): string {
   return `${op}(${ts.map((t) => fmt(t.shape)).join(', ')})`;
 }
 
-function sameDevice(op: string, ts: Tensor[]): Device {
+export function sameDevice(op: string, ts: Tensor[]): Device {
   const d = ts[0].device;
   for (const t of ts) {
     t.check(op);
@@ -59,7 +65,7 @@ function sameDevice(op: string, ts: Tensor[]): Device {
   return d;
 }
 
-function needF32(op: string, ...ts: Tensor[]): void {
+export function needF32(op: string, ...ts: Tensor[]): void {
   for (const t of ts) if (t.dtype !== 'f32') throw new TypeError(`${op}: expected f32 input, got ${t.dtype} tensor ${fmt(t.shape)}`);
 }
 
@@ -77,7 +83,7 @@ export function launchInto<P>(kernel: Kernel<P>, p: P, ins: Tensor[], outs: Tens
 }
 
 /** Attaches a graph node when grad is on and an input requires grad. */
-function track<K extends OpName>(op: K, out: Tensor, inputs: Tensor[], ctx: OpCtx[K], saved: Tensor[] = []): Tensor {
+export function track<K extends OpName>(op: K, out: Tensor, inputs: Tensor[], ctx: OpCtx[K], saved: Tensor[] = []): Tensor {
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) record(op, out, inputs, ctx, saved);
   return out;
 }
