@@ -4,11 +4,12 @@
 // below the last LayerNorm vanishes),
 // forward + backward (tf.variableGrads) + AdamW (tf.train.adam + decoupled decay) on TF.js's WebGPU backend over Dawn.
 // Timing: wall-clock per step including the loss readback a logging training loop does; median after warm-up.
-// CLI: node build/bench/peers/tfjs-layer.js [--layers 1,12] [--reps 3] [--warmup 1] [--json FILE] [--check]
+// CLI: node build/bench/peers/tfjs-layer.js [--layers 1,12] [--reps 3] [--warmup 1] [--json FILE] [--check] [--unfused]
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type * as TF from '@tensorflow/tfjs-core';
 
 type Tf = typeof TF;
@@ -66,10 +67,11 @@ export interface LayerModel {
   target: TF.Tensor2D;     // [B·S, 256] fixed regression target
   maskAdd: TF.Tensor4D;    // [B, 1, 1, S] (1 − mask) · −10000
   batch: number; seq: number;
+  fused: boolean;          // linear = tf.fused.matMul with bias (as tf.layers.dense), else tf.matMul + tf.add
 }
 
 // Weights N(0, 0.02) as HF's initializer_range, biases 0, LayerNorm γ 1 / β 0 (seeded, host-side, once).
-export async function buildModel(opts: { layers: number; batch: number; seq: number; seed?: number }): Promise<LayerModel> {
+export async function buildModel(opts: { layers: number; batch: number; seq: number; seed?: number; fused?: boolean }): Promise<LayerModel> {
   const tf = await loadTfjs();
   const { batch: B, seq: S } = opts;
   let seed = opts.seed ?? 1234;
@@ -95,7 +97,7 @@ export async function buildModel(opts: { layers: number; batch: number; seq: num
   const mask = new Float32Array(B * S);
   for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * S + s] = b % 2 === 1 && s >= S - PAD_TOKENS ? -10000 : 0;
   const maskAdd = tf.tensor4d(mask, [B, 1, 1, S]);
-  return { tf, layers, vars, x, target, maskAdd, batch: B, seq: S };
+  return { tf, layers, vars, x, target, maskAdd, batch: B, seq: S, fused: opts.fused ?? true };
 }
 
 export function disposeModel(m: LayerModel): void {
@@ -107,7 +109,8 @@ export function disposeModel(m: LayerModel): void {
 export function encoder(m: LayerModel, dropout: number, x: TF.Tensor2D = m.x): TF.Tensor2D {
   const { tf, batch: B, seq: S } = m;
   // tf.fused.matMul with a bias is what tf.layers.dense emits: the bias add rides in the GEMM epilogue.
-  const linear = (a: TF.Tensor2D, w: TF.Tensor2D, b: TF.Tensor1D) => tf.fused.matMul({ a, b: w, bias: b }) as TF.Tensor2D;
+  const linear = (a: TF.Tensor2D, w: TF.Tensor2D, b: TF.Tensor1D) =>
+    (m.fused ? tf.fused.matMul({ a, b: w, bias: b }) : tf.add(tf.matMul(a, w), b)) as TF.Tensor2D;
   const drop = <T extends TF.Tensor>(t: T): T => (dropout > 0 ? tf.dropout(t, dropout) as T : t);
   const heads = (t: TF.Tensor2D) => tf.transpose(tf.reshape(t, [B, S, HEADS, HEAD_DIM]), [0, 2, 1, 3]); // [B, 4, S, 64]
   const layerNorm = (t: TF.Tensor2D, g: TF.Tensor1D, b: TF.Tensor1D) => {
@@ -156,28 +159,29 @@ export function stepFlops(layers: number, batch: number, seq: number): number {
 
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
-export async function tfjsLayerStep(opts: { layers: number; batch: number; seq: number; reps: number; warmup: number; lr?: number }):
-  Promise<{ msPerStep: number[]; tokensPerSec: number; losses: number[] }> {
+export async function tfjsLayerStep(opts: { layers: number; batch: number; seq: number; reps: number; warmup: number; lr?: number; fused?: boolean }):
+  Promise<{ msPerStep: number[]; tokensPerSec: number; losses: number[]; cpuMsPerStep: number[] }> {
   const m = await buildModel(opts);
   const lr = opts.lr ?? 1e-4;
   const opt = m.tf.train.adam(lr, ADAMW.beta1, ADAMW.beta2, ADAMW.eps);
-  const msPerStep: number[] = [], losses: number[] = [];
+  // CPU time of this process (all threads: lavapipe's workers included) per step, a load-robust companion of wall time.
+  const msPerStep: number[] = [], losses: number[] = [], cpuMsPerStep: number[] = [];
   try {
     for (let i = 0; i < opts.warmup + opts.reps; i++) {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       const loss = trainStep(m, opt, lr);
       const l = (await loss.data())[0];
-      const ms = performance.now() - t0;
+      const ms = performance.now() - t0, c = process.cpuUsage(c0);
       loss.dispose();
       if (!Number.isFinite(l)) throw new Error(`tfjs-layer: loss is ${l} at step ${i}`);
       losses.push(l);
-      if (i >= opts.warmup) msPerStep.push(ms);
+      if (i >= opts.warmup) { msPerStep.push(ms); cpuMsPerStep.push((c.user + c.system) / 1000); }
     }
   } finally {
     opt.dispose();
     disposeModel(m);
   }
-  return { msPerStep, tokensPerSec: (opts.batch * opts.seq) / (median(msPerStep) / 1000), losses };
+  return { msPerStep, tokensPerSec: (opts.batch * opts.seq) / (median(msPerStep) / 1000), losses, cpuMsPerStep };
 }
 
 // Cheap correctness: (1) every parameter gets a finite, nonzero gradient; (2) with dropout off, changing the padded
@@ -242,21 +246,22 @@ async function main(): Promise<void> {
   const layerCounts = arg('layers', '1,12').split(',').map(Number);
   const reps = Number(arg('reps', '3')), warmup = Number(arg('warmup', '1'));
   const json = arg('json', '');
-  const records: { name: string; device: string; ms: number; gflops: number; tokensPerSec: number; runsMs: number[] }[] = [];
+  const records: { name: string; device: string; ms: number; gflops: number; tokensPerSec: number; runsMs: number[]; cpuMs: number; load: number[] }[] = [];
   for (const layers of layerCounts) {
-    const r = await tfjsLayerStep({ layers, batch, seq, reps, warmup });
+    const r = await tfjsLayerStep({ layers, batch, seq, reps, warmup, fused: !args.includes('--unfused') });
     const ms = median(r.msPerStep);
     records.push({
       name: `layer-x${layers}-step`, device: 'tfjs-webgpu', ms: +ms.toFixed(1),
       gflops: +(stepFlops(layers, batch, seq) / ms / 1e6).toFixed(2), tokensPerSec: +r.tokensPerSec.toFixed(1),
-      runsMs: r.msPerStep.map((t) => +t.toFixed(1)),
+      runsMs: r.msPerStep.map((t) => +t.toFixed(1)), cpuMs: +median(r.cpuMsPerStep).toFixed(1),
+      load: loadavg().map((x) => +x.toFixed(2)),
     });
   }
   console.log(`TF.js ${(await loadTfjs()).version_core} WebGPU on Dawn, batch ${batch} × seq ${seq}, warmup ${warmup}, reps ${reps}`);
-  console.log('name'.padEnd(16) + 'device'.padEnd(14) + 'ms/step'.padStart(10) + 'GFLOP/s'.padStart(9) + 'tokens/s'.padStart(10) + '  runs (ms)');
+  console.log('name'.padEnd(16) + 'device'.padEnd(14) + 'ms/step'.padStart(10) + 'GFLOP/s'.padStart(9) + 'tokens/s'.padStart(10) + '  cpu-ms'.padStart(10) + '  runs (ms)  loadavg after');
   for (const r of records) {
     console.log(r.name.padEnd(16) + r.device.padEnd(14) + r.ms.toFixed(1).padStart(10) + r.gflops.toFixed(2).padStart(9) +
-      r.tokensPerSec.toFixed(1).padStart(10) + '  ' + r.runsMs.join(' '));
+      r.tokensPerSec.toFixed(1).padStart(10) + r.cpuMs.toFixed(0).padStart(10) + '  ' + r.runsMs.join(' ') + '  ' + r.load.join(' '));
   }
   if (json) writeFileSync(json, JSON.stringify(records, null, 2) + '\n');
   void keepGpu;
