@@ -1,9 +1,8 @@
-// TF.js peer for `layer-x1-step` / `layer-x12-step`: L stacked ELECTRA-small encoder layers (hidden 256, 4 heads × 64,
-// FFN 1024, erf GELU, post-LN eps 1e-12, dropout 0.1, key-padding mask), x [B·S, 256] → loss = mean((out − y)²)
-// with a fixed N(0,1) target y [B·S, 256] (not mean(out²): after post-LN with γ=1, β=0 that is ≡ 1 and its gradient
-// below the last LayerNorm vanishes),
-// forward + backward (tf.variableGrads) + AdamW (tf.train.adam + decoupled decay) on TF.js's WebGPU backend over Dawn.
-// Timing: wall-clock per step including the loss readback a logging training loop does; median after warm-up.
+// TF.js peer of `layer-x1-step` / `layer-x12-step`: L ELECTRA-small encoder layers (256 hidden, 4 heads × 64, FFN 1024,
+// erf GELU, post-LN eps 1e-12, dropout 0.1, key-padding mask) on x [B·S, 256]; loss = mean((out − y)²), y fixed N(0,1)
+// (mean(out²) is ≡ 1 after a γ=1, β=0 LayerNorm, so nothing below it would get a gradient); forward + backward
+// (tf.variableGrads) + AdamW (tf.train.adam + decoupled decay) on TF.js's WebGPU backend over Dawn. Wall-clock per
+// step including the loss readback a logging loop does; median after warm-up.
 // CLI: node build/bench/peers/tfjs-layer.js [--layers 1,12] [--reps 3] [--warmup 1] [--json FILE] [--check] [--unfused]
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
