@@ -11,9 +11,9 @@ export interface ShardBuildResult { bytes: Uint8Array; examples: number; tokens:
 
 /** Builds the examples of `text` with seed words [seed, index] and encodes them as one shard. */
 export function buildShardFromText(tok: WordPieceTokenizer, text: string, seqLen: number, seed: number, index: number,
-  onSentence?: (chars: number) => void): ShardBuildResult {
+  onSentence?: (chars: number, examplesSoFar: number) => void): ShardBuildResult {
   const examples: Example[] = [];
-  const tokenize = (s: string) => { onSentence?.(s.length + 1); return tok.tokenizeToIds(s); };
+  const tokenize = (s: string) => { onSentence?.(s.length + 1, examples.length); return tok.tokenizeToIds(s); };
   for (const e of buildExamples(textToDocuments(text), tokenize, { maxLength: seqLen, clsId: tok.clsId, sepId: tok.sepId, seed: [seed, index] })) examples.push(e);
   const bytes = encodeShard(examples, { vocabHash: vocabHash(tok.tokens), vocabSize: tok.vocabSize, seqLen });
   return { bytes, examples: examples.length, tokens: examples.reduce((n, e) => n + e.ids.length, 0) };

@@ -91,7 +91,7 @@ export async function buildShards(docs: readonly Document[], tok: WordPieceToken
         workers.push(w);
         w.on('error', (e) => stop(e));
         w.on('message', (m: WorkerReply) => {
-          if (m.type === 'progress') { chars += m.chars; report(); return; }
+          if (m.type === 'progress') { chars += m.chars; examples += m.examples; if (m.chars) report(); return; }
           if (m.type === 'error') { stop(new Error(`build-data: shard ${m.index}: ${m.message}`)); return; }
           try { finish(m.index, m.bytes, m.examples, m.tokens); } catch (e) { stop(e as Error); return; }
           if (done === chunks.length) { for (const x of workers) void x.terminate(); resolve(); } else feed(w);

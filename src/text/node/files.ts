@@ -21,14 +21,27 @@ export function decodeUtf8(bytes: Uint8Array, where: string, opts: { allowEmpty?
   try {
     return utf8.decode(bytes);
   } catch {
-    // Locate the first bad byte for the message.
-    let ok = 0;
-    for (let lo = 0, hi = bytes.length; lo < hi;) {
-      const mid = (lo + hi + 1) >> 1;
-      try { new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true }); ok = mid; lo = mid; } catch { hi = mid - 1; }
-    }
-    throw new TextFileError(`${where}: invalid UTF-8 near byte ${ok}`);
+    throw new TextFileError(`${where}: invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}`);
   }
+}
+
+/** Offset of the first byte that does not start a valid UTF-8 sequence (-1 if all valid). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    if (c < 0x80) { i++; continue; }
+    const need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (need < 0 || i + need >= b.length) return i;
+    let cp = c & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const d = b[i + k];
+      if ((d & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < [0, 0x80, 0x800, 0x10000][need] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
+    i += need + 1;
+  }
+  return -1;
 }
 
 /** Reads a UTF-8 text file, refusing missing, empty, binary and invalid files with a clear error. */
