@@ -133,7 +133,7 @@ export function vocabHash(tokens: readonly string[]): string {
   // Two 32-bit halves of the 64-bit state; the FNV prime 0x100000001b3 multiplies as (hi, lo) pairs.
   let hi = 0xcbf29ce4, lo = 0x84222325;
   const step = (c: number) => {
-    lo ^= c;
+    lo = (lo ^ c) >>> 0;
     // (hi·2^32 + lo) · (2^40 + 0x1b3) mod 2^64
     const loMul = lo * 0x1b3;
     const carry = Math.floor(loMul / 0x100000000);

@@ -142,12 +142,15 @@ export class WordPieceTokenizer {
   private scan(text: string, sink: Sink): void {
     let pos = 0;
     if (this.specials.length > 0) {
+      // Next occurrence of each special token, refreshed only once passed (linear in the text overall).
+      const next = this.specials.map((s) => text.indexOf(s));
       for (;;) {
         // Leftmost, then longest, verbatim occurrence of a special token.
         let at = -1, tok = '';
-        for (const s of this.specials) {
-          const k = text.indexOf(s, pos);
-          if (k >= 0 && (at < 0 || k < at || (k === at && s.length > tok.length))) { at = k; tok = s; }
+        for (let k = 0; k < next.length; k++) {
+          if (next[k] >= 0 && next[k] < pos) next[k] = text.indexOf(this.specials[k], pos);
+          const s = this.specials[k], p = next[k];
+          if (p >= 0 && (at < 0 || p < at || (p === at && s.length > tok.length))) { at = p; tok = s; }
         }
         if (at < 0) break;
         this.scanSegment(text, pos, at, sink);
