@@ -16,6 +16,7 @@ export interface ShardSource {
   load(i: number): Promise<Shard>;
 }
 
+/** Resume with the same shards, seed and shuffle buffer; the batch size may change. */
 export interface ReaderState {
   seed: number;
   /** Examples consumed since the start (epoch = ⌊position / examples per epoch⌋). */

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseVocabTxt, parseTokenizerJson, parseTokenizerConfig, vocabHash, VocabError } from '../../src/text/vocab.js';
 import { WordPieceTokenizer } from '../../src/text/wordpiece.js';
 import { loadTokenizer } from '../../src/text/node/index.js';
@@ -62,6 +63,14 @@ test('loadTokenizer: a directory with vocab.txt and tokenizer_config.json (do_lo
     assert.equal(loadTokenizer(dir).tokenize('Hello'), ['hello']);
     assert.throws(() => loadTokenizer(join(dir, 'missing.txt')), /missing\.txt: cannot read \(ENOENT\)/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('the core text API bundles for browsers (no Node built-ins)', async () => {
+  const { build } = await import('esbuild');
+  const entry = fileURLToPath(new URL('../../../src/text/index.ts', import.meta.url));
+  const r = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
+  assert.is(r.errors.length, 0);
+  assert.not.match(r.outputFiles[0].text, /from\s*["']node:/);
 });
 
 test.run();
