@@ -30,7 +30,7 @@ export interface BatchReaderOptions {
   shuffleBuffer?: number;
   /** Resume here (a saved `state.position`). */
   position?: number;
-  /** Shards kept in memory (default 4). */
+  /** Shards kept in memory (default: enough for the shuffle buffer's window, at least 4). */
   cacheShards?: number;
 }
 
@@ -91,6 +91,7 @@ export class BatchReader {
   private epoch = -1;
   private order: Int32Array = new Int32Array(0);
   private shardOrder: number[] = [];
+  private shardRank: number[] = [];
   private readonly cache = new Map<number, Promise<Shard>>();
 
   constructor(private readonly source: ShardSource, o: BatchReaderOptions) {
@@ -101,7 +102,9 @@ export class BatchReader {
     this.batchSize = o.batchSize;
     this.seed = o.seed ?? 0;
     this.shuffleBuffer = o.shuffleBuffer ?? 10000;
-    this.cacheSize = Math.max(2, o.cacheShards ?? 4);
+    // The shuffle buffer draws from about K / (examples per shard) + 1 shards at once; keep those resident.
+    const perShard = this.examplesPerEpoch / source.counts.length;
+    this.cacheSize = Math.max(2, o.cacheShards ?? Math.max(4, Math.ceil(this.shuffleBuffer / perShard) + 2));
     this.position = o.position ?? 0;
   }
 
@@ -135,14 +138,15 @@ export class BatchReader {
       const epoch = Math.floor(this.position / this.examplesPerEpoch);
       if (epoch !== this.epoch) {
         ({ order: this.order, shardOrder: this.shardOrder } = epochOrder(this.source.counts, this.seed, epoch, this.shuffleBuffer));
+        this.shardOrder.forEach((s, k) => { this.shardRank[s] = k; });
         this.epoch = epoch;
       }
       const g = this.order[this.position % this.examplesPerEpoch];
       const s = this.shardOf(g);
       const shard = await this.load(s);
       // Prefetch the shard that follows in this epoch's order.
-      const k = this.shardOrder.indexOf(s);
-      if (k >= 0 && k + 1 < this.shardOrder.length && !this.cache.has(this.shardOrder[k + 1])) void this.load(this.shardOrder[k + 1]).catch(() => {});
+      const k = this.shardRank[s];
+      if (k + 1 < this.shardOrder.length && !this.cache.has(this.shardOrder[k + 1])) void this.load(this.shardOrder[k + 1]).catch(() => {});
       const { ids, firstSegEnd } = shardExample(shard, g - this.prefix[s]);
       const at = r * T;
       batch.inputIds.set(ids, at);

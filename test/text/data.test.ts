@@ -10,7 +10,6 @@ import {
   BatchReader, epochOrder, vocabHash, splitSentences, cleanBrown, textToDocuments, documentsToText, type Example, type ShardSource,
 } from '../../src/text/index.js';
 import { loadBundledCorpus, buildShards, openBatchReader, readShardFile, writeShardFile, openShardFiles, preparePretrainingData } from '../../src/text/node/index.js';
-import { rng } from './cases.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'electra-text-'));
 const moby = loadBundledCorpus('moby-dick');
@@ -117,6 +116,7 @@ test('batch reader: layout, every example once per epoch, deterministic, resumab
   assert.equal(Array.from(b.attentionMask.subarray(0, 8)), [1, 1, 1, 0, 0, 0, 0, 0]);
   const seen: number[] = firstTokens(b);
   while (seen.length < 3 * N) seen.push(...firstTokens(await r.next()));
+  assert.ok(src.loads <= 3 * 5 + 5, `shards loaded ${src.loads} times over 3 epochs of 5 shards`);
   for (let e = 0; e < 3; e++) assert.equal([...seen.slice(e * N, (e + 1) * N)].sort((x, y) => x - y), Array.from({ length: N }, (_, i) => i), `epoch ${e}`);
   assert.not.equal(seen.slice(0, N), seen.slice(N, 2 * N), 'epochs are shuffled differently');
   assert.not.equal(seen.slice(0, N), Array.from({ length: N }, (_, i) => i), 'not in file order');
@@ -193,4 +193,3 @@ test('preparePretrainingData: builds once, then reuses the directory', async () 
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
-void rng;
