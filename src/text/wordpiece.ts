@@ -3,6 +3,8 @@
 // Contract: encode() never throws on any string (lone surrogates read as U+FFFD, as HF receives them);
 // offsets are UTF-16 indices into the original string (text.slice(start, end) is the token's source text),
 // [0, 0] for special and padding tokens; pair offsets index into their own text.
+// Reference is HF's Rust tokenizer, not BERT's Python: they differ on ~700 code points (HF's older Unicode
+// tables, its 0x2B920 CJK bound, \x0b \x0c \x85 U+2028/9 handling); see unicode.ts and unicode-tables.ts.
 // Speed: ASCII words take a fast path (one table lookup per char, one Map lookup per known word); anything
 // else goes through a per-code-point path with a cache, so the common case never touches regex or normalize().
 
