@@ -7,6 +7,9 @@ interface Command { summary: string; load: () => Promise<{ run(argv: string[]): 
 
 const commands: Record<string, Command> = {
   demo: { summary: 'train a small Transformer layer on synthetic data (engine demo)', load: () => import('./demo.js') },
+  vocab: { summary: 'train a WordPiece vocabulary (vocab.txt) from a corpus', load: () => import('./vocab.js') },
+  tokenize: { summary: 'tokenize text (arguments or stdin lines) to ids or tokens', load: () => import('./tokenize.js') },
+  'build-data': { summary: 'build ELECTRA pre-training shards from a corpus', load: () => import('./build-data.js') },
 };
 
 async function main(argv: string[]): Promise<number> {

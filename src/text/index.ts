@@ -1,0 +1,13 @@
+// Text pipeline, browser-safe: BERT WordPiece tokenizer (HF-exact), vocabulary training, ELECTRA pre-training
+// examples, binary shards and the shuffling batch reader. Node-only helpers (files, worker-thread shard
+// building, the bundled corpora) are in ./node/index.ts.
+export { WordPieceTokenizer, DEFAULT_OPTIONS, type TokenizerOptions, type Encoding, type EncodeOptions, type BatchOptions, type PackedBatch } from './wordpiece.js';
+export { parseVocabTxt, parseTokenizerJson, parseTokenizerConfig, formatVocabTxt, validateTokens, vocabHash, VocabError } from './vocab.js';
+export { trainWordPieceVocab, trainFromWordCounts, WordCounter, SPECIAL_TOKENS, type VocabTrainOptions } from './train-vocab.js';
+export { ExampleBuilder, buildExamples, type Example, type ExampleBuilderOptions } from './examples.js';
+export { encodeShard, decodeShard, decodeShardHeader, shardExample, ShardError, SHARD_MAGIC, SHARD_VERSION, type Shard, type ShardHeader, type ShardMeta } from './shard.js';
+export { BatchReader, epochOrder, type Batch, type BatchReaderOptions, type ReaderState, type ShardSource } from './stream.js';
+export { splitSentences, cleanSotu, cleanMobyDick, cleanBrown, documentsToText, textToDocuments, type Document } from './corpus.js';
+export { buildShardFromText } from './pipeline.js';
+export { Rng } from './random.js';
+export { crc32 } from './crc32.js';

@@ -1,0 +1,7 @@
+// Node-only parts of the text pipeline (files, worker threads, bundled corpora). The browser-safe API is
+// ../index.ts.
+export { TextFileError, decodeUtf8, readTextFile, writeFileAtomic, loadTokenizer } from './files.js';
+export { writeShardFile, readShardFile, openShardFiles, openBatchReader, shardExpectation } from './shards.js';
+export { buildShards, chunkDocuments, type BuildShardsOptions, type BuildProgress, type Manifest } from './build.js';
+export { loadBundledCorpus, BUNDLED_CORPORA, type BundledCorpusName } from './corpus.js';
+export { preparePretrainingData, type PrepareOptions, type PreparedData } from './prepare.js';
