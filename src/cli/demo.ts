@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const params = namedParameters(model);
   console.log(`model: ${params.length} tensors, ${params.reduce((n, [, t]) => n + t.size, 0).toLocaleString('en-US')} parameters`);
-  const opt = new AdamW(params, { lr: 3e-3, weightDecay: 0.01, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: 1 });
+  const opt = new AdamW(params, { lr: 1e-3, weightDecay: 0.01, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: 1 });
   const rng = new Rng(seed + 1);
   const data = new HostRng(seed + 2);
   const pos = tensor(Int32Array.from({ length: T }, (_, i) => i), [T], { device, dtype: 'i32' });
@@ -68,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     const x = new Int32Array(B * T), y = new Int32Array(B * T);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) x[b * T + t] = Math.floor(data.uniform() * V);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) y[b * T + t] = x[b * T + T - 1 - t];
-    const lr = linearWarmupLinearDecay(step, { peak: 3e-3, warmupSteps: Math.ceil(steps / 10), totalSteps: steps });
+    const lr = linearWarmupLinearDecay(step, { peak: 1e-3, warmupSteps: Math.ceil(steps / 10), totalSteps: steps });
     const { l, logits } = tidy(() => {
       const ids = tensor(x, [B, T], { device, dtype: 'i32' });
       const h = o.add(model.tokens.forward(ids), model.positions.forward(pos));
