@@ -6,6 +6,7 @@
 interface Command { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number>; help: string }> }
 
 const commands: Record<string, Command> = {
+  pretrain: { summary: 'pre-train ELECTRA (generator + discriminator) on a bundled corpus or shards', load: () => import('./pretrain.js') },
   demo: { summary: 'train a small Transformer layer on synthetic data (engine demo)', load: () => import('./demo.js') },
   vocab: { summary: 'train a WordPiece vocabulary (vocab.txt) from a corpus', load: () => import('./vocab.js') },
   tokenize: { summary: 'tokenize text (arguments or stdin lines) to ids or tokens', load: () => import('./tokenize.js') },

@@ -63,6 +63,8 @@ export class WebGPUDevice implements Device {
   private recent: string[] = [];
   private errors: string[] = [];
   private lost: string | null = null;
+  // Profiling (timestamp queries): each dispatch gets its own pass with begin/end timestamps.
+  private profiling: { set: GPUQuerySet; resolve: GPUBuffer; names: string[]; pending: Promise<void>[]; totals: Map<string, { ms: number; count: number }> } | null = null;
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0 };
 
@@ -228,7 +230,8 @@ export class WebGPUDevice implements Device {
     const [x, y = 1, z = 1] = prog.grid;
     if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${kernel.name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
     if (this.checked) this.gpu.pushErrorScope('validation');
-    const pass = this.beginPass();
+    if (this.profiling) this.endPass();
+    const pass = this.profiling ? this.profiledPass(kernel.name) : this.beginPass();
     pass.setPipeline(entry.pipeline);
     pass.setBindGroup(0, bg, [offset]);
     if (x * y * z > 0) pass.dispatchWorkgroups(x, y, z);
@@ -270,6 +273,62 @@ export class WebGPUDevice implements Device {
     this.pipelines.set(code, entry);
     this.stats.pipelinesCreated++;
     return entry;
+  }
+
+  /**
+   * Starts (or stops, returning per-kernel GPU time) timestamp profiling. While on, every dispatch
+   * runs in its own compute pass, so totals include per-pass overhead; for finding hot kernels.
+   */
+  profile(on: true): void;
+  profile(on: false): Promise<Map<string, { ms: number; count: number }>>;
+  profile(on: boolean): void | Promise<Map<string, { ms: number; count: number }>> {
+    if (on) {
+      if (!this.gpu.features.has('timestamp-query')) throw new Error('profile: this adapter lacks timestamp-query');
+      const set = this.gpu.createQuerySet({ type: 'timestamp', count: 4096 });
+      const resolve = this.gpu.createBuffer({ size: 8 * 4096, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      this.flush();
+      this.profiling = { set, resolve, names: [], pending: [], totals: new Map() };
+      return;
+    }
+    const prof = this.profiling;
+    if (!prof) return Promise.resolve(new Map());
+    this.collectProfile();
+    this.profiling = null;
+    return Promise.all(prof.pending).then(() => { prof.set.destroy(); prof.resolve.destroy(); return prof.totals; });
+  }
+
+  private profiledPass(name: string): GPUComputePassEncoder {
+    const prof = this.profiling!;
+    if (prof.names.length >= 2048) this.collectProfile();
+    const i = prof.names.length;
+    prof.names.push(name);
+    this.pass = this.enc().beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+    return this.pass;
+  }
+
+  /** Resolves the timestamps recorded so far and adds them to the totals (async readback). */
+  private collectProfile(): void {
+    const prof = this.profiling!;
+    const n = prof.names.length;
+    if (n === 0) return;
+    this.endPass();
+    const rb = this.gpu.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.enc().resolveQuerySet(prof.set, 0, 2 * n, prof.resolve, 0);
+    this.enc().copyBufferToBuffer(prof.resolve, 0, rb, 0, 16 * n);
+    const names = prof.names;
+    prof.names = [];
+    this.flush();
+    prof.pending.push(rb.mapAsync(GPUMapMode.READ).then(() => {
+      const t = new BigUint64Array(rb.getMappedRange());
+      for (let i = 0; i < n; i++) {
+        const e = prof.totals.get(names[i]) ?? { ms: 0, count: 0 };
+        e.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        e.count++;
+        prof.totals.set(names[i], e);
+      }
+      rb.unmap();
+      rb.destroy();
+    }));
   }
 
   private enc(): GPUCommandEncoder {

@@ -1,0 +1,80 @@
+// ELECTRA models ↔ Hugging Face directories (config.json, model.safetensors or pytorch_model.bin,
+// vocab.txt). The discriminator directory loads in transformers as ElectraForPreTraining, the
+// generator's as ElectraForMaskedLM; directories from the Hub (google/electra-*) load here.
+
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { HostRng } from '../nn/init.js';
+import type { Device } from '../tensor/device.js';
+import { type ElectraConfig, presetConfig } from '../electra/config.js';
+import { type ElectraKind, type HFElectraConfig, defaultHFElectraConfig } from '../electra/hf.js';
+import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from '../electra/model.js';
+import type { ElectraPair } from '../electra/pretrain.js';
+import { assignStateDict, readStateDict } from '../electra/state.js';
+import { loadHFDirectory, saveHFDirectory } from './files.js';
+
+export function toHFConfig(c: ElectraConfig, padTokenId = 0): HFElectraConfig {
+  return defaultHFElectraConfig({
+    vocabSize: c.vocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers,
+    numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: 'gelu',
+    hiddenDropoutProb: c.hiddenDropoutProb, attentionProbsDropoutProb: c.attentionProbsDropoutProb,
+    maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, initializerRange: c.initializerRange,
+    layerNormEps: c.layerNormEps, padTokenId,
+  });
+}
+
+export function fromHFConfig(h: HFElectraConfig, source: string): ElectraConfig {
+  if (h.hiddenAct !== 'gelu') throw new Error(`${source}: hidden_act '${h.hiddenAct}' is not supported (ELECTRA uses exact 'gelu')`);
+  if (h.positionEmbeddingType !== 'absolute') throw new Error(`${source}: position_embedding_type '${h.positionEmbeddingType}' is not supported`);
+  return {
+    ...presetConfig('small'),
+    vocabSize: h.vocabSize, embeddingSize: h.embeddingSize, hiddenSize: h.hiddenSize, numHiddenLayers: h.numHiddenLayers,
+    numAttentionHeads: h.numAttentionHeads, intermediateSize: h.intermediateSize, hiddenDropoutProb: h.hiddenDropoutProb,
+    attentionProbsDropoutProb: h.attentionProbsDropoutProb, maxPositionEmbeddings: h.maxPositionEmbeddings,
+    typeVocabSize: h.typeVocabSize, initializerRange: h.initializerRange, layerNormEps: h.layerNormEps,
+    generatorHiddenFraction: 1,
+  };
+}
+
+/** Writes `<dir>/discriminator` and `<dir>/generator` (each file atomically). */
+export async function exportPair(pair: ElectraPair, vocab: readonly string[], dir: string): Promise<void> {
+  if (pair.discriminator) {
+    await saveHFDirectory(join(dir, 'discriminator'), {
+      config: toHFConfig(pair.config), kind: 'discriminator', tensors: await readStateDict(pair.discriminator), vocab: [...vocab],
+    });
+  }
+  await saveHFDirectory(join(dir, 'generator'), {
+    config: toHFConfig(pair.generator.config), kind: 'generator', tensors: await readStateDict(pair.generator), vocab: [...vocab],
+  });
+}
+
+export interface LoadedModel<M> { model: M; config: ElectraConfig; vocabPath: string | null; dir: string }
+
+async function load(dir: string, kind: ElectraKind, device: Device) {
+  const hf = await loadHFDirectory(dir);
+  if (hf.kind && hf.kind !== kind) throw new Error(`${dir}: holds an ${hf.kind} checkpoint, not a ${kind}`);
+  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
+  const ic = { rng: new HostRng(0), device, std: config.initializerRange };
+  return { hf, config, ic, embeddings: new ElectraEmbeddings(config, ic) };
+}
+
+/** Loads a discriminator directory (ours or a Hugging Face one) as ElectraForPreTraining. */
+export async function loadDiscriminator(dir: string, device: Device): Promise<LoadedModel<ElectraForPreTraining>> {
+  const { hf, config, ic, embeddings } = await load(dir, 'discriminator', device);
+  const model = new ElectraForPreTraining(config, embeddings, ic);
+  assignStateDict(model, hf.tensors, hf.weightsPath);
+  return { model, config, vocabPath: vocabIn(dir), dir };
+}
+
+/** Loads a generator directory (ours or a Hugging Face one) as ElectraForMaskedLM. */
+export async function loadGenerator(dir: string, device: Device): Promise<LoadedModel<ElectraForMaskedLM>> {
+  const { hf, config, ic, embeddings } = await load(dir, 'generator', device);
+  const model = new ElectraForMaskedLM(config, embeddings, ic);
+  assignStateDict(model, hf.tensors, hf.weightsPath);
+  return { model, config, vocabPath: vocabIn(dir), dir };
+}
+
+function vocabIn(dir: string): string | null {
+  const p = join(dir, 'vocab.txt');
+  return existsSync(p) ? p : null;
+}
