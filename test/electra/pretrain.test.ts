@@ -1,0 +1,119 @@
+// ELECTRA pre-training: one step agrees between WebGPU and the CPU reference; the `electra pretrain`
+// CLI resumes a run killed with SIGKILL and continues with exactly the losses of an uninterrupted
+// run; a Ctrl-C (SIGINT) saves and exits cleanly.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { presetConfig } from '../../src/electra/config.js';
+import { createElectraPair, disposeStep, electraStep } from '../../src/electra/pretrain.js';
+import { HostRng } from '../../src/nn/init.js';
+import { namedParameters } from '../../src/nn/module.js';
+import type { Device } from '../../src/tensor/device.js';
+import { Rng } from '../../src/tensor/random.js';
+import { assertClose, cpu, gpu } from '../helpers.js';
+
+const s = suite('electra pre-training');
+
+const special = { pad: 0, cls: 1, sep: 2, mask: 3 };
+const small = { ...presetConfig('tiny'), vocabSize: 50, hiddenSize: 32, embeddingSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 48, maxPositionEmbeddings: 16 };
+
+function batch() {
+  const B = 3, T = 12;
+  const ids = new Int32Array(B * T), mask = new Int32Array(B * T);
+  const r = new HostRng(4);
+  for (let b = 0; b < B; b++) {
+    const len = T - 3 * b;
+    for (let t = 0; t < len; t++) { ids[b * T + t] = t === 0 ? 1 : t === len - 1 ? 2 : 5 + Math.floor(r.uniform() * 45); mask[b * T + t] = 1; }
+  }
+  return { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: mask };
+}
+
+s('one step: losses and every gradient agree between WebGPU and CPU (dropout on)', async () => {
+  const dev = await gpu(); if (!dev) return;
+  const run = async (d: Device) => {
+    const pair = createElectraPair(small, 'electra', 3, d);
+    const r = electraStep(pair, batch(), { maskProb: 0.3, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra', special }, new HostRng(9), new Rng(5), d, true);
+    const out = { loss: await r.loss.item(), mlm: await r.mlmLoss.item(), disc: await r.discLoss!.item(), labels: Array.from(await r.discLabels!.data()) };
+    disposeStep(r);
+    const grads = await Promise.all(namedParameters({ d: pair.discriminator, g: pair.generator }).map(async ([n, t]) => [n, await t.grad!.data()] as const));
+    return { out, grads };
+  };
+  const c = await run(cpu), g = await run(dev);
+  assert.equal(g.out.labels, c.out.labels, 'same replaced tokens (same Gumbel samples)');
+  assertClose([g.out.loss, g.out.mlm, g.out.disc], [c.out.loss, c.out.mlm, c.out.disc], { atol: 1e-4, rtol: 1e-4, label: 'losses' });
+  for (let i = 0; i < c.grads.length; i++) assertClose(g.grads[i][1], c.grads[i][1], { atol: 2e-4, rtol: 2e-3, label: `d ${c.grads[i][0]}` });
+});
+
+s('mlm and adversarial objectives run (opt-in variants)', async () => {
+  for (const objective of ['mlm', 'adversarial'] as const) {
+    const pair = createElectraPair(small, objective, 3, cpu);
+    const r = electraStep(pair, batch(), { maskProb: 0.3, discWeight: 50, genWeight: 1, temperature: 1, objective, special }, new HostRng(9), new Rng(5), cpu, true);
+    assert.ok(Number.isFinite(await r.loss.item()));
+    assert.is(r.discLoss === null, objective === 'mlm');
+    disposeStep(r);
+  }
+});
+
+// ---- the CLI: exact resume after kill -9, and Ctrl-C ----------------------------------------
+
+const cli = join(process.cwd(), 'build/src/cli/main.js');
+const work = mkdtempSync(join(tmpdir(), 'electra-pretrain-'));
+const data = join(work, 'data');
+const common = (out: string) => [
+  cli, 'pretrain', '--data', data, '--out', out, '--steps', '9', '--batch', '4', '--seq-len', '32', '--log-every', '1',
+  '--eval-every', '0', '--save-every', '3', '--device', 'cpu', '--lr', '1e-3',
+  '--set', 'hiddenSize=32', '--set', 'embeddingSize=32', '--set', 'numHiddenLayers=1', '--set', 'intermediateSize=64', '--set', 'numAttentionHeads=1',
+];
+const losses = (out: string) => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; mlmLoss: number; discLoss: number })
+  .map((r) => [r.step, r.loss, r.mlmLoss, r.discLoss]);
+
+function waitFor(cond: () => boolean, child: ChildProcess, ms = 120000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => {
+      if (cond()) return resolve();
+      if (child.exitCode !== null) return reject(new Error(`child exited (${child.exitCode}) before the condition held`));
+      if (Date.now() - t0 > ms) return reject(new Error('timed out'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+const step = (out: string) => {
+  try { return (JSON.parse(readFileSync(join(out, 'state', 'trainer.json'), 'utf8')) as { step: number }).step; } catch { return 0; }
+};
+
+s('kill -9 at an arbitrary point, then resume: the losses equal an uninterrupted run', async () => {
+  execFileSync('node', [cli, 'build-data', '--corpus', 'moby-dick', '--vocab-size', '600', '--seq-len', '32', '--chunk-mb', '1', '--out', data], { stdio: 'pipe' });
+  const a = join(work, 'a'), b = join(work, 'b');
+  execFileSync('node', common(a), { stdio: 'pipe' });
+  const child = spawn('node', common(b), { stdio: 'ignore' });
+  // Kill some time after the first checkpoint: mid-step, mid-save or mid-log, wherever it lands.
+  await waitFor(() => step(b) >= 3, child);
+  await new Promise((r) => setTimeout(r, 150));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.ok(step(b) < 9, 'the run was killed before finishing');
+  execFileSync('node', common(b), { stdio: 'pipe' });
+  assert.equal(losses(b), losses(a));
+  assert.ok(existsSync(join(b, 'discriminator', 'model.safetensors')) && existsSync(join(b, 'generator', 'config.json')));
+});
+
+s('Ctrl-C saves a checkpoint and exits; rerunning finishes the run', async () => {
+  const c = join(work, 'c');
+  const child = spawn('node', common(c), { stdio: 'ignore' });
+  await waitFor(() => existsSync(join(c, 'metrics.jsonl')) && readFileSync(join(c, 'metrics.jsonl'), 'utf8').includes('"step":2,'), child);
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('exit', r));
+  assert.is(code, 130);
+  const saved = step(c);
+  assert.ok(saved >= 2 && saved < 9, `saved at step ${saved}`);
+  execFileSync('node', common(c), { stdio: 'pipe' });
+  assert.equal(losses(c), losses(join(work, 'a')));
+});
+
+s.run();
