@@ -1,4 +1,4 @@
-// AdamW: the fused kernel (via the optimizer on the float64 CPU device) against an independent
+// AdamW (src/kernels/adam.ts: adam, sumSquares, clipScale): the fused kernels (via the optimizer on the float64 CPU device) against an independent
 // plain-JS Adam loop, for bias correction on/off, clipping off/active/measure-only, and decay
 // exclusion; WebGPU against the CPU device on awkward sizes; clipping and exclusion semantics; launch
 // and pipeline counts; checkpoint resume; tidy/keep ownership of the optimizer state.
