@@ -72,6 +72,7 @@ export class WebGPUDevice implements Device {
       maxWorkgroupStorage: l.maxComputeWorkgroupStorageSize,
       subgroups: gpu.features.has('subgroups'),
       f16: gpu.features.has('shader-f16'),
+      software: /llvmpipe|lavapipe|swiftshader/i.test(this.name),
     };
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     this.checked = opts.checked ?? env?.ELECTRA_WEBGPU_CHECK === '1';
