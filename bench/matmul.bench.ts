@@ -46,6 +46,12 @@ async function main(): Promise<void> {
   const opt = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
   const filter = opt('--filter', ''), reps = Number(opt('--reps', '3')), set = opt('--shapes', 'sq');
   const only = opt('--variants', '1,2,3,4,5').split(',').map(Number);
+  // --cfgs "reg,16,1,8,16;tiled,8,8,8,8,16": extra configs to sweep, listed as variant 0.
+  const extra = opt('--cfgs', '').split(';').filter(Boolean).map((x) => {
+    const [kind, ...v] = x.split(',');
+    return c(kind as MatmulConfig['kind'], ...(v.map(Number) as [number, number, number, number, number?, number?]));
+  });
+  if (extra.length) { variants.unshift({ id: 0, cfgs: extra }); only.push(0); }
   const dev = await nodeDevice();
   console.log(`device: ${dev.name}`);
   const shapes = [

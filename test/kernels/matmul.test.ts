@@ -4,7 +4,8 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type MatmulConfig, type MatmulParams, K, configName, matmulCandidates, matmulRef, selectMatmul, splitChunk } from '../../src/kernels/matmul.js';
+import { type MatmulConfig, type MatmulParams, K, configName, matmulCandidates, matmulRef, selectMatmul, shapeClass, splitChunk } from '../../src/kernels/matmul.js';
+import { tuneMatmul } from '../../src/kernels/matmul-tune.js';
 import { matmul } from '../../src/tensor/ops.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Device } from '../../src/tensor/device.js';
@@ -113,6 +114,18 @@ s('selector: ELECTRA shapes and split-K choice; auto path matches the reference'
   if (!dev) return;
   await check(dev, { batchA: 1, batchB: 1, m: 256, n: 256, k: 1024, transA: true, transB: false }, undefined);
   await check(dev, { batchA: 1, batchB: 1, m: 256, n: 192, k: 256, transA: false, transB: true }, undefined);
+});
+
+s('tuneMatmul caches a tested candidate per shape class; the selector returns it', async () => {
+  const dev = await gpu();
+  if (!dev || !dev.caps) return;
+  const shape = { m: 24, n: 40, k: 20, transB: true };
+  const chosen = await tuneMatmul(dev, [shape], { reps: 1 });
+  const p: MatmulParams = { batch: 1, m: 24, n: 40, k: 20, transA: false, transB: true, strideA: 0, strideB: 0 };
+  const c = chosen.get(shapeClass(p));
+  assert.ok(c && matmulCandidates.includes(c));
+  assert.is(selectMatmul(p, dev.caps), c);
+  await check(dev, { batchA: 1, batchB: 1, m: 24, n: 40, k: 20, transA: false, transB: true }, undefined);
 });
 
 s.run();
