@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   // --cfgs "reg,16,1,8,16;tiled,8,8,8,8,16": extra configs to sweep, listed as variant 0.
   const extra = opt('--cfgs', '').split(';').filter(Boolean).map((x) => {
     const [kind, ...v] = x.split(',');
-    return c(kind as MatmulConfig['kind'], ...(v.map(Number) as [number, number, number, number, number?, number?]));
+    const cfg = c((kind === 'reg-sg' ? 'reg' : kind) as MatmulConfig['kind'], ...(v.map(Number) as [number, number, number, number, number?, number?]));
+    return kind === 'reg-sg' ? { ...cfg, sg: true } : cfg;
   });
   if (extra.length) { variants.unshift({ id: 0, cfgs: extra }); only.push(0); }
   const dev = await nodeDevice();

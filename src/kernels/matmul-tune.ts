@@ -6,7 +6,7 @@
 import type { Device } from '../tensor/device.js';
 import { tensor } from '../tensor/tensor.js';
 import { matmul } from '../tensor/ops.js';
-import { type MatmulConfig, type MatmulParams, configName, matmulCandidates, setTunedMatmul, shapeClass } from './matmul.js';
+import { type MatmulConfig, type MatmulParams, configName, configSupported, matmulCandidates, setTunedMatmul, shapeClass } from './matmul.js';
 
 export interface TuneShape { m: number; n: number; k: number; batch?: number; transA?: boolean; transB?: boolean }
 
@@ -27,7 +27,7 @@ export async function tuneMatmul(device: Device, shapes: TuneShape[], opts: { re
     if (s.k >= 512) for (const c of matmulCandidates) for (const splits of [2, 4, 8]) cands.push({ ...c, splits });
     let best: { c: MatmulConfig; ms: number } | null = null;
     for (const c of cands) {
-      if (c.wgx * c.wgy > caps.maxWorkgroupSize) continue;
+      if (c.wgx * c.wgy > caps.maxWorkgroupSize || !configSupported(c, caps)) continue;
       const once = async () => { const y = matmul(a, b, { transA, transB, config: c }); await device.sync(); y.dispose(); };
       await once(); // compile + warm
       const ts: number[] = [];

@@ -28,10 +28,18 @@ export interface MatmulConfig {
   /** K slice staged per step ('tiled' only). */
   bk: number;
   splits: number;
+  /** 'reg' only: K steps of 4 per loop iteration (loop overhead vs code size). */
+  ku?: number;
+  /**
+   * 'reg' with wgy = 1 only: each lane loads one row of A per 8 rows and `subgroupBroadcast` hands it to
+   * the others (needs subgroups of ≥ 8 lanes). On lavapipe every load instruction inside a loop is costly
+   * (per-lane path) while broadcasts are register shuffles, so this cuts A loads by 8× (bench variant 6).
+   */
+  sg?: boolean;
 }
 
 export const configName = (c: MatmulConfig): string =>
-  `${c.kind}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}`;
+  `${c.kind}${c.sg ? '-sg' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}`;
 
 // ---- CPU reference -----------------------------------------------------------------------------
 
@@ -86,6 +94,8 @@ function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: bool
 export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const { wgx, wgy, tm, tn, splits } = c;
   if (tn % 4) throw new Error(`matmul reg: tn ${tn} must be a multiple of 4`);
+  const sg = c.sg ?? false, ku = c.ku ?? 1;
+  if (sg && (wgy !== 1 || tm % 8)) throw new Error(`matmul reg-sg: needs wgy 1 and tm a multiple of 8 (${configName(c)})`);
   const g = tn / 4, bm = wgy * tm, bn = wgx * tn;
   const fit = p.m % bm === 0 && p.n % bn === 0;
   const k4 = p.k % 4 === 0;
@@ -99,10 +109,14 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const rowOf = (i: number) => (wgy > 1 ? `row0 + ${i * wgy}u` : `row0 + ${i}u`);
   const colOf = (j: number) => `col0 + ${Math.floor(j / 4) * 4 * wgx + (j % 4)}u`; // column j of the thread
   // Per-row and per-column base offsets with clamped indices.
-  for (const i of I) {
-    const r = fit ? rowOf(i) : `min(${rowOf(i)}, P.m - 1u)`;
+  // sg: lane l of each group of 8 holds row 8q + l % 8 of the tile; others hold every row themselves.
+  const aRows = sg ? [...Array(tm / 8).keys()].map((q) => `row0 + ${q * 8}u + (sid % 8u)`) : I.map(rowOf);
+  aRows.forEach((row, i) => {
+    const r = fit ? row : `min(${row}, P.m - 1u)`;
     L.push(`  let ar${i} = ao + (${r})${p.transA ? '' : ' * P.k'};`);
-  }
+  });
+  const AI = [...aRows.keys()];
+  const bcast = (i: number, kk: string) => (sg ? `subgroupBroadcast(aq${Math.floor(i / 8)}, ${i % 8}u)${kk}` : `a${i}${kk}`);
   if (bMode === 'n4') {
     for (const q of G) L.push(`  let bc${q} = bo + ${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`};`);
   } else {
@@ -116,21 +130,24 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const aAt = (i: number, kk: string) => (p.transA ? `A[ar${i} + (${kk}) * P.m]` : `A[ar${i} + ${kk}]`);
   const bAt = (j: number, kk: string) => (p.transB ? `B[bc${j} + ${kk}]` : `B[bc${j} + (${kk}) * P.n]`);
   const body4: string[] = [];
-  if (aMode === 'k4') for (const i of I) body4.push(`let a${i} = A[(ar${i} + k) >> 2u];`);
-  else for (const i of I) body4.push(`let a${i} = vec4f(${KK.map((t) => aAt(i, `k + ${t}u`)).join(', ')});`);
-  if (bMode === 'k4') for (const j of J) body4.push(`let bk${j} = B[(bc${j} + k) >> 2u];`);
+  const aName = sg ? 'aq' : 'a';
+  if (aMode === 'k4') for (const i of AI) body4.push(`let ${aName}${i} = A[(ar${i} + kq) >> 2u];`);
+  else for (const i of AI) body4.push(`let ${aName}${i} = vec4f(${KK.map((t) => aAt(i, `kq + ${t}u`)).join(', ')});`);
+  if (sg) for (const i of I) body4.push(`let a${i} = ${bcast(i, '')};`);
+  if (bMode === 'k4') for (const j of J) body4.push(`let bk${j} = B[(bc${j} + kq) >> 2u];`);
   for (const t of KK) {
     for (const q of G) {
-      if (bMode === 'n4') body4.push(`let b${t}_${q} = B[(bc${q} + (k + ${t}u) * P.n) >> 2u];`);
+      if (bMode === 'n4') body4.push(`let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
       else if (bMode === 'k4') body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => `bk${q * 4 + u}[${t}]`).join(', ')});`);
-      else body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, `k + ${t}u`)).join(', ')});`);
+      else body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, `kq + ${t}u`)).join(', ')});`);
     }
     for (const i of I) for (const q of G) body4.push(`acc${i}_${q} = fma(vec4f(a${i}[${t}]), b${t}_${q}, acc${i}_${q});`);
   }
   const tail: string[] = [];
   if (!k4) {
     // Scalar loads only: with K % 4 ≠ 0 no vector mode along K is chosen.
-    for (const i of I) tail.push(`let a${i} = ${aAt(i, 'k')};`);
+    for (const i of AI) tail.push(`let ${aName}${i} = ${aAt(i, 'k')};`);
+    if (sg) for (const i of I) tail.push(`let a${i} = ${bcast(i, '')};`);
     for (const q of G) {
       tail.push(bMode === 'n4' ? `let b${q} = B[(bc${q} + k * P.n) >> 2u];` : `let b${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, 'k')).join(', ')});`);
     }
@@ -148,10 +165,10 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     if (!fit) st.push('  }');
     st.push('}');
   }
-  const code = `${h.code}
+  const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}
 // matmul reg ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aMode} b:${bMode} c:${vecC ? 'n4' : 's'}${fit ? ' fit' : ''}
 @compute @workgroup_size(${wgx}, ${wgy})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
   let z = wid.z;
   let bz = z % P.batch;
   let kBeg = (z / P.batch) * P.kc;
@@ -163,7 +180,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let col0 = wid.x * ${bn}u + lid.x * 4u;
 ${L.join('\n')}
   var k = kBeg;
-  for (; k + 4u <= kEnd; k += 4u) {
+${ku > 1 ? `  for (; k + ${4 * ku}u <= kEnd; k += ${4 * ku}u) {
+${[...Array(ku).keys()].map((j) => `    { let kq = k + ${4 * j}u;\n      ${body4.join('\n      ')}\n    }`).join('\n')}
+  }
+` : ''}  for (; k + 4u <= kEnd; k += 4u) {
+    let kq = k;
     ${body4.join('\n    ')}
   }
 ${k4 ? '' : `  for (; k < kEnd; k++) {\n    ${tail.join('\n    ')}\n  }\n`}  ${st.join('\n  ')}
@@ -266,10 +287,15 @@ const cfg = (kind: MatmulConfig['kind'], wgx: number, wgy: number, tm: number, t
 
 /** The configs the selector and the autotuner choose from (each is tested on every layout). */
 export const K = {
-  /** Variant 2 winner on lavapipe for large outputs: 8×128 workgroup tile, 8×8 per invocation. */
+  /**
+   * Variant 6 on lavapipe (subgroup-broadcast A): 16×128 tile, 16×8 per invocation. 32×8 measured the
+   * same within noise (±20%) and its fully unrolled body compiles twice as slowly.
+   */
+  regSg: { ...cfg('reg', 16, 1, 16, 8), sg: true } as MatmulConfig,
+  /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
+  regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
+  /** Variant 2 (no subgroups): 8×128 workgroup tile, 8×8 per invocation. */
   regBig: cfg('reg', 16, 1, 8, 8),
-  /** Variant 2, wider: 8×256 tile (8×16 per invocation), best on square NN on lavapipe. */
-  regWide: cfg('reg', 16, 1, 8, 16),
   /** Variant 5: small tile for low-occupancy shapes. */
   regSmall: cfg('reg', 8, 1, 4, 4),
   /** Variant 3: workgroup-memory 64×64 tile with 8×8 per thread (64 threads), GPUs' default. */
@@ -279,14 +305,19 @@ export const K = {
 };
 export const matmulCandidates: readonly MatmulConfig[] = Object.values(K);
 
+/** Whether an adapter can run a config: subgroup broadcast needs subgroups of at least 8 lanes. */
+export const configSupported = (c: MatmulConfig, caps?: GpuCaps): boolean =>
+  !c.sg || (!!caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 8);
+
 const workgroups = (p: MatmulParams, c: MatmulConfig) =>
   Math.ceil(p.m / (c.wgy * c.tm)) * Math.ceil(p.n / (c.wgx * c.tn)) * p.batch;
 
 /**
  * Picks a kernel config for a shape on an adapter (bench/matmul.bench.ts measured the candidates).
  * 1. An autotuned choice for the shape class (tuneMatmul) wins.
- * 2. Software adapters (lavapipe: one CPU thread runs a whole workgroup, SIMD across invocations) get
- *    'reg' tiles with wgy = 1 so A loads are uniform; GPUs get 'tiled' 64×64 with 8×8 per thread.
+ * 2. Software adapters (lavapipe: one CPU thread runs a whole workgroup, SIMD across invocations, and
+ *    every load instruction in a loop is expensive) get 'reg' tiles with wgy = 1, with subgroup-broadcast
+ *    A where subgroups ≥ 8 lanes exist; GPUs get 'tiled' 64×64 with 8×8 per thread.
  * 3. If that leaves fewer workgroups than the device wants, try the small tile; if still too few and K
  *    is large (the weight-gradient GEMMs), split K so each split keeps ≥ 128 of K (≤ 16 splits).
  */
@@ -296,8 +327,9 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const software = caps?.software ?? false;
   // Workgroups that keep the device busy: 2–4 per CPU thread on lavapipe, 2 per SM on a big GPU.
   const want = software ? 8 : 264;
-  let c = software ? (p.n >= 256 && !p.transA ? K.regWide : K.regBig) : K.tiledBig;
-  if (workgroups(p, c) < want) c = software ? K.regSmall : K.tiledSmall;
+  const sg = software && configSupported(K.regSg, caps);
+  let c = software ? (sg ? K.regSg : K.regBig) : K.tiledBig;
+  if (workgroups(p, c) < want) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
   const wgs = workgroups(p, c);
   if (wgs < want && p.k >= 256) {
     const splits = Math.min(Math.ceil(want / wgs), Math.floor(p.k / 128), 16);

@@ -20,6 +20,8 @@ export interface GpuCaps {
   f16: boolean;
   /** A CPU-emulated adapter (Mesa lavapipe/llvmpipe, SwiftShader): kernels pick CPU-friendly variants. */
   software?: boolean;
+  /** Smallest subgroup size the adapter may use (adapter.info.subgroupMinSize; 0 when unknown). */
+  subgroupMinSize?: number;
 }
 
 export type UniformType = 'u32' | 'i32' | 'f32';

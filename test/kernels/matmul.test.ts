@@ -4,7 +4,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type MatmulConfig, type MatmulParams, K, configName, matmulCandidates, matmulRef, selectMatmul, shapeClass, splitChunk } from '../../src/kernels/matmul.js';
+import { type MatmulConfig, type MatmulParams, K, configName, configSupported, matmulCandidates, matmulRef, selectMatmul, shapeClass, splitChunk } from '../../src/kernels/matmul.js';
 import { tuneMatmul } from '../../src/kernels/matmul-tune.js';
 import { matmul } from '../../src/tensor/ops.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -44,6 +44,8 @@ s('every candidate config × 4 layouts × awkward and fit shapes', async () => {
   const dev = await gpu();
   if (!dev) return;
   for (const cfg of matmulCandidates) {
+    assert.ok(configSupported(cfg, dev.caps) || !cfg.sg, configName(cfg));
+    if (!configSupported(cfg, dev.caps)) { console.log(`  (skipping ${configName(cfg)}: no subgroups ≥ 8 here)`); continue; }
     const bm = cfg.wgy * cfg.tm, bn = cfg.wgx * cfg.tn;
     for (const [transA, transB] of layouts) {
       // Awkward: primes, nothing divides a tile, K odd (scalar loads + tail), many workgroups.
@@ -61,9 +63,11 @@ s('split-K over every layout and kind, with batch, deterministic', async () => {
   if (!dev) return;
   const kinds: MatmulConfig[] = [
     { kind: 'reg', wgx: 16, wgy: 1, tm: 8, tn: 8, bk: 16, splits: 4 },
+    { ...K.regSgSmall, splits: 2, ku: 2 },
     { kind: 'tiled', wgx: 8, wgy: 8, tm: 4, tn: 4, bk: 16, splits: 3 },
   ];
   for (const cfg of kinds) {
+    if (!configSupported(cfg, dev.caps)) continue;
     for (const [transA, transB] of layouts) await check(dev, { batchA: 1, batchB: 1, m: 33, n: 40, k: 515, transA, transB }, cfg);
     await check(dev, { batchA: 3, batchB: 1, m: 16, n: 64, k: 256, transA: true, transB: false }, cfg);
   }
@@ -89,7 +93,7 @@ s('edge shapes: 1×1×1, K=1, M=1 matvec, N=1, batch broadcast on either side', 
   ];
   for (const c of cases) {
     await check(dev, c, undefined);
-    for (const cfg of [K.regSmall, K.tiledSmall]) await check(dev, c, cfg, 5);
+    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
   }
 });
 
