@@ -94,19 +94,29 @@ async function main(): Promise<void> {
   const dev: Device = a.device === 'cpu' ? new CpuDevice() : await nodeDevice();
   console.log(`device: ${dev.name}; reps ${a.reps} after ${a.warmup} warm-up, ${a.passes} pass(es)`);
   const rows: BenchRecord[] = [];
+  // With --peers, each matmul workload is measured for us and then for TF.js right after, so both see
+  // the same machine load (lavapipe shares the CPU with everything else).
+  let peer: typeof import('./peers.js') | null = null;
+  if (a.peers) {
+    try {
+      peer = await import('./peers.js');
+      await peer.loadTfjs();
+    } catch (e) {
+      console.log(`peers: TF.js WebGPU could not run: ${(e as Error).stack ?? e}`);
+      peer = null;
+    }
+  }
   for (const w of workloads) {
     if (!w.name.includes(a.filter)) continue;
     if (a.device === 'cpu' && (w.flops ?? 0) > 2 * 512 ** 3) continue; // the CPU reference is too slow
     rows.push(await measure(dev, w, a));
-    console.log(`  ${w.name}: ${rows[rows.length - 1].ms.toFixed(1)} ms`);
-  }
-  if (a.peers) {
-    try {
-      const { tfjsMatmul } = await import('./peers.js');
-      rows.push(...(await tfjsMatmul(matmulWorkloads.filter((w) => w.name.includes(a.filter)), a.reps, a.warmup, a.passes)));
-    } catch (e) {
-      console.log(`peers: TF.js WebGPU could not run: ${(e as Error).stack ?? e}`);
+    let line = `  ${w.name}: ${rows[rows.length - 1].ms.toFixed(1)} ms`;
+    const mw = matmulWorkloads.find((m) => m.name === w.name);
+    if (peer && mw) {
+      rows.push(...(await peer.tfjsMatmul([mw], a.reps, a.warmup, a.passes)));
+      line += `, tfjs ${rows[rows.length - 1].ms.toFixed(1)} ms`;
     }
+    console.log(line);
   }
   // Same-run ratios against the peer.
   const ratios = rows.filter((r) => r.device === 'webgpu' && r.gflops).map((r) => {
@@ -114,7 +124,7 @@ async function main(): Promise<void> {
     return p ? `${r.name} ×${(r.gflops! / p.gflops!).toFixed(2)}` : null;
   }).filter(Boolean);
   console.log('');
-  printTable(rows);
+  printTable([...rows.filter((r) => r.device !== 'tfjs-webgpu'), ...rows.filter((r) => r.device === 'tfjs-webgpu')]);
   if (ratios.length) console.log(`\nours / tfjs-webgpu (same run): ${ratios.join(', ')}`);
   if (a.json) writeFileSync(a.json, JSON.stringify(rows, null, 2) + '\n');
   if (dev.kind === 'webgpu') await closeNodeDevice();

@@ -135,12 +135,16 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   else for (const i of AI) body4.push(`let ${aName}${i} = vec4f(${KK.map((t) => aAt(i, `kq + ${t}u`)).join(', ')});`);
   if (sg) for (const i of I) body4.push(`let a${i} = ${bcast(i, '')};`);
   if (bMode === 'k4') for (const j of J) body4.push(`let bk${j} = B[(bc${j} + kq) >> 2u];`);
+  // All loads of the step first, then the FMAs: on lavapipe each load is a branchy per-lane sequence,
+  // and grouping them measured faster than interleaving with the FMAs (bench variant 6).
   for (const t of KK) {
     for (const q of G) {
       if (bMode === 'n4') body4.push(`let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
       else if (bMode === 'k4') body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => `bk${q * 4 + u}[${t}]`).join(', ')});`);
       else body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, `kq + ${t}u`)).join(', ')});`);
     }
+  }
+  for (const t of KK) {
     for (const i of I) for (const q of G) body4.push(`acc${i}_${q} = fma(vec4f(a${i}[${t}]), b${t}_${q}, acc${i}_${q});`);
   }
   const tail: string[] = [];
