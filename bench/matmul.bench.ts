@@ -7,12 +7,16 @@
 //   3 tiled+ — workgroup memory with larger per-thread tiles (8×8) and other bk
 //   4 splitK — variant 2 or 3 over K splits into a [splits, M, N] scratch + fixed-order sum
 //   5 small  — small tiles for low-occupancy shapes
+//   6 reg-sg — variant 2 with A rows shared by subgroupBroadcast (8× fewer A loads) and all loads of a
+//              K step issued before its FMAs: on lavapipe each load in a loop is a branchy per-lane
+//              sequence (a probe with loads removed ran 40–80 GFLOP/s vs ~5 with them), so load count rules
+//   0        — ad-hoc configs from --cfgs "reg-sg,16,1,16,8;tiled,8,8,8,8,16"
 
 import { type MatmulConfig, type MatmulParams, configName, matmulRef, selectMatmul } from '../src/kernels/matmul.js';
 import { matmul } from '../src/tensor/ops.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
-import { median, timeIt } from './util.js';
+import { timeIt } from './util.js';
 
 interface Shape { name: string; m: number; n: number; k: number; transA: boolean; transB: boolean }
 
@@ -26,12 +30,14 @@ for (const [m, k, n] of [[1024, 256, 1024], [1024, 1024, 256], [1024, 256, 256]]
 }
 
 const c = (kind: MatmulConfig['kind'], wgx: number, wgy: number, tm: number, tn: number, bk = 16, splits = 1): MatmulConfig => ({ kind, wgx, wgy, tm, tn, bk, splits });
+const sgc = (wgx: number, tm: number, tn: number): MatmulConfig => ({ ...c('reg', wgx, 1, tm, tn), sg: true });
 export const variants: { id: number; cfgs: MatmulConfig[] }[] = [
   { id: 1, cfgs: [c('tiled', 16, 16, 4, 4, 16)] },
   { id: 2, cfgs: [c('reg', 16, 1, 8, 8), c('reg', 16, 1, 4, 8), c('reg', 8, 1, 8, 8), c('reg', 16, 1, 8, 16), c('reg', 32, 1, 4, 4), c('reg', 16, 1, 16, 4), c('reg', 8, 8, 4, 4), c('reg', 16, 16, 4, 4), c('reg', 64, 1, 4, 4), c('reg', 32, 1, 8, 4)] },
   { id: 3, cfgs: [c('tiled', 8, 8, 8, 8, 16), c('tiled', 8, 8, 8, 8, 8), c('tiled', 16, 8, 4, 8, 16)] },
   { id: 4, cfgs: [c('reg', 16, 1, 8, 8, 16, 2), c('reg', 16, 1, 8, 8, 16, 4), c('reg', 8, 1, 4, 4, 16, 4), c('tiled', 8, 8, 8, 8, 16, 4)] },
   { id: 5, cfgs: [c('reg', 8, 1, 4, 4), c('reg', 16, 1, 4, 4), c('tiled', 8, 8, 4, 4, 16)] },
+  { id: 6, cfgs: [sgc(16, 16, 8), sgc(16, 32, 8), sgc(8, 16, 8), sgc(8, 32, 4), sgc(8, 8, 4), { ...sgc(16, 16, 8), ku: 2 }] },
 ];
 
 function rnd(n: number, seed: number): Float32Array {
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const opt = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
   const filter = opt('--filter', ''), reps = Number(opt('--reps', '3')), set = opt('--shapes', 'sq');
-  const only = opt('--variants', '1,2,3,4,5').split(',').map(Number);
+  const only = opt('--variants', '1,2,3,4,5,6').split(',').map(Number);
   // --cfgs "reg,16,1,8,16;tiled,8,8,8,8,16": extra configs to sweep, listed as variant 0.
   const extra = opt('--cfgs', '').split(';').filter(Boolean).map((x) => {
     const [kind, ...v] = x.split(',');
@@ -87,7 +93,6 @@ async function main(): Promise<void> {
     }
     a.dispose(); b.dispose();
   }
-  void median;
   await closeNodeDevice();
   process.exit(0);
 }
