@@ -1,66 +1,232 @@
 // Batched matmul C[b] = op(A[b]) · op(B[b]), op = identity or transpose, so backward needs no copied
 // transposes: dA = dC·Bᵀ and dB = Aᵀ·dC are the same kernel with flags. A batch of 1 broadcasts.
 //   A: [Ba, M, K] (transA: [Ba, K, M]);  B: [Bb, K, N] (transB: [Bb, N, K]);  C: [max(Ba,Bb), M, N]
-// GPU: workgroup tiles BM×BN staged through workgroup memory in BK slices, each invocation keeping
-// a TM×TN register tile. Tile sizes are parameters (see bench/matmul.bench.ts for the lab).
+// Two kernel shapes, both parameterised by tile sizes (bench/matmul.bench.ts is the lab that picked them):
+// 'reg' (no workgroup memory, vec4 along N or K) and 'tiled' (workgroup-memory staging). Split-K writes
+// partials to a [splits, batch, M, N] scratch that `splitSumKernel` reduces in fixed order (deterministic).
 
-import { type Kernel, header } from '../tensor/device.js';
+import { type GpuCaps, type Kernel, header } from '../tensor/device.js';
 
 export interface MatmulParams {
   batch: number; m: number; n: number; k: number;
   transA: boolean; transB: boolean;
   /** Batch strides in elements (0 broadcasts a single matrix). */
   strideA: number; strideB: number;
+  /** The kernel config; the op fills it from `selectMatmul` (tests force one). */
+  config?: MatmulConfig;
 }
 
-export interface MatmulTile { bm: number; bn: number; bk: number; tm: number; tn: number }
+/**
+ * kind 'reg': each invocation accumulates a tm×tn block straight from global memory (bench variants 2 and 5);
+ * kind 'tiled': bm×bn tiles staged through workgroup memory in bk slices (variants 1 and 3).
+ * Workgroup tile = (wgy·tm) × (wgx·tn). splits > 1: split-K (variant 4), output is the partials scratch.
+ */
+export interface MatmulConfig {
+  kind: 'reg' | 'tiled';
+  wgx: number; wgy: number;
+  tm: number; tn: number;
+  /** K slice staged per step ('tiled' only). */
+  bk: number;
+  splits: number;
+  /** 'reg' only: K steps of 4 per loop iteration (loop overhead vs code size). */
+  ku?: number;
+  /**
+   * 'reg' with wgy = 1 only: each lane loads one row of A per 8 rows and `subgroupBroadcast` hands it to
+   * the others (needs subgroups of ≥ 8 lanes). On lavapipe every load instruction inside a loop is costly
+   * (per-lane path) while broadcasts are register shuffles, so this cuts A loads by 8× (bench variant 6).
+   */
+  sg?: boolean;
+}
 
-export const defaultTile: MatmulTile = { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
+export const configName = (c: MatmulConfig): string =>
+  `${c.kind}${c.sg ? '-sg' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}`;
+
+// ---- CPU reference -----------------------------------------------------------------------------
 
 export function matmulRef(p: MatmulParams, a: ArrayLike<number>, b: ArrayLike<number>, c: { [i: number]: number }): void {
   const { m, n, k } = p;
-  for (let z = 0; z < p.batch; z++) {
-    const ao = z * p.strideA, bo = z * p.strideB, co = z * m * n;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let acc = 0;
-        for (let t = 0; t < k; t++) {
-          const av = p.transA ? a[ao + t * m + i] : a[ao + i * k + t];
-          const bv = p.transB ? b[bo + j * k + t] : b[bo + t * n + j];
-          acc += av * bv;
+  const splits = p.config?.splits ?? 1, kc = splitChunk(k, splits);
+  // With splits, the output is the partials scratch [splits, batch, M, N] (summed by splitSumKernel).
+  for (let s = 0; s < splits; s++) {
+    const k0 = s * kc, k1 = Math.min(k, k0 + kc);
+    for (let z = 0; z < p.batch; z++) {
+      const ao = z * p.strideA, bo = z * p.strideB, co = (s * p.batch + z) * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let t = k0; t < k1; t++) {
+            const av = p.transA ? a[ao + t * m + i] : a[ao + i * k + t];
+            const bv = p.transB ? b[bo + j * k + t] : b[bo + t * n + j];
+            acc += av * bv;
+          }
+          c[co + i * n + j] = acc;
         }
-        c[co + i * n + j] = acc;
       }
     }
   }
 }
 
-export function matmulWgsl(p: MatmulParams, t: MatmulTile) {
-  const { bm, bn, bk, tm, tn } = t;
-  const tx = bn / tn, ty = bm / tm, threads = tx * ty;
-  const h = header(
-    [['m', 'u32', p.m], ['n', 'u32', p.n], ['k', 'u32', p.k], ['sa', 'u32', p.strideA], ['sb', 'u32', p.strideB]],
-    [['A', 'array<f32>'], ['B', 'array<f32>']],
-    [['C', 'array<f32>']],
+/** K per split: a multiple of 4 so vec4 loads along K stay aligned in every split. */
+export function splitChunk(k: number, splits: number): number {
+  return splits <= 1 ? k : Math.ceil(k / splits / 4) * 4;
+}
+
+// ---- WGSL --------------------------------------------------------------------------------------
+
+/** Uniforms shared by both kernel shapes. */
+function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: boolean, vecC: boolean) {
+  return header(
+    [['m', 'u32', p.m], ['n', 'u32', p.n], ['k', 'u32', p.k], ['sa', 'u32', p.strideA], ['sb', 'u32', p.strideB],
+      ['batch', 'u32', p.batch], ['kc', 'u32', splitChunk(p.k, splits)]],
+    [['A', vecA ? 'array<vec4f>' : 'array<f32>'], ['B', vecB ? 'array<vec4f>' : 'array<f32>']],
+    [['C', vecC ? 'array<vec4f>' : 'array<f32>']],
   );
+}
+
+/**
+ * Bench variant 2 (register-blocked, no workgroup memory) and variant 5 (its small-tile form).
+ * Rows of an invocation are strided by wgy, column groups of 4 by 4·wgx, so neighbouring invocations
+ * touch neighbouring addresses (coalesced on GPUs); with wgy = 1 every row index is uniform across the
+ * workgroup, so on SIMD-across-invocations CPUs (lavapipe) A loads are scalar broadcasts.
+ * Loads use clamped indices (no branches in the K loop); only stores are guarded, and "fit" shapes
+ * (M, N multiples of the tile) drop even that.
+ */
+export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
+  const { wgx, wgy, tm, tn, splits } = c;
+  if (tn % 4) throw new Error(`matmul reg: tn ${tn} must be a multiple of 4`);
+  const sg = c.sg ?? false, ku = c.ku ?? 1;
+  if (sg && (wgy !== 1 || tm % 8)) throw new Error(`matmul reg-sg: needs wgy 1 and tm a multiple of 8 (${configName(c)})`);
+  const g = tn / 4, bm = wgy * tm, bn = wgx * tn;
+  const fit = p.m % bm === 0 && p.n % bn === 0;
+  const k4 = p.k % 4 === 0;
+  // Vector modes: A along K (row-major A), B along N (row-major B) or along K (transposed B).
+  const aMode = !p.transA && k4 ? 'k4' : 's';
+  const bMode = !p.transB && p.n % 4 === 0 ? 'n4' : p.transB && k4 ? 'k4' : 's';
+  const vecC = p.n % 4 === 0;
+  const h = matmulHeader(p, splits, aMode === 'k4', bMode !== 's', vecC);
+  const I = [...Array(tm).keys()], J = [...Array(tn).keys()], G = [...Array(g).keys()], KK = [0, 1, 2, 3];
+  const L: string[] = [];
+  const rowOf = (i: number) => (wgy > 1 ? `row0 + ${i * wgy}u` : `row0 + ${i}u`);
+  const colOf = (j: number) => `col0 + ${Math.floor(j / 4) * 4 * wgx + (j % 4)}u`; // column j of the thread
+  // Per-row and per-column base offsets with clamped indices.
+  // sg: lane l of each group of 8 holds row 8q + l % 8 of the tile; others hold every row themselves.
+  const aRows = sg ? [...Array(tm / 8).keys()].map((q) => `row0 + ${q * 8}u + (sid % 8u)`) : I.map(rowOf);
+  aRows.forEach((row, i) => {
+    const r = fit ? row : `min(${row}, P.m - 1u)`;
+    L.push(`  let ar${i} = ao + (${r})${p.transA ? '' : ' * P.k'};`);
+  });
+  const AI = [...aRows.keys()];
+  const bcast = (i: number, kk: string) => (sg ? `subgroupBroadcast(aq${Math.floor(i / 8)}, ${i % 8}u)${kk}` : `a${i}${kk}`);
+  if (bMode === 'n4') {
+    for (const q of G) L.push(`  let bc${q} = bo + ${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`};`);
+  } else {
+    for (const j of J) {
+      const cc = fit ? colOf(j) : `min(${colOf(j)}, P.n - 1u)`;
+      L.push(`  let bc${j} = bo + (${cc})${p.transB ? ' * P.k' : ''};`);
+    }
+  }
+  for (const i of I) for (const q of G) L.push(`  var acc${i}_${q} = vec4f(0.0);`);
+  // One K step of 4 (main loop) or 1 (tail): loads, then tm·g vec4 FMAs per k.
+  const aAt = (i: number, kk: string) => (p.transA ? `A[ar${i} + (${kk}) * P.m]` : `A[ar${i} + ${kk}]`);
+  const bAt = (j: number, kk: string) => (p.transB ? `B[bc${j} + ${kk}]` : `B[bc${j} + (${kk}) * P.n]`);
+  const body4: string[] = [];
+  const aName = sg ? 'aq' : 'a';
+  if (aMode === 'k4') for (const i of AI) body4.push(`let ${aName}${i} = A[(ar${i} + kq) >> 2u];`);
+  else for (const i of AI) body4.push(`let ${aName}${i} = vec4f(${KK.map((t) => aAt(i, `kq + ${t}u`)).join(', ')});`);
+  if (sg) for (const i of I) body4.push(`let a${i} = ${bcast(i, '')};`);
+  if (bMode === 'k4') for (const j of J) body4.push(`let bk${j} = B[(bc${j} + kq) >> 2u];`);
+  // All loads of the step first, then the FMAs: on lavapipe each load is a branchy per-lane sequence,
+  // and grouping them measured faster than interleaving with the FMAs (bench variant 6).
+  for (const t of KK) {
+    for (const q of G) {
+      if (bMode === 'n4') body4.push(`let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
+      else if (bMode === 'k4') body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => `bk${q * 4 + u}[${t}]`).join(', ')});`);
+      else body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, `kq + ${t}u`)).join(', ')});`);
+    }
+  }
+  for (const t of KK) {
+    for (const i of I) for (const q of G) body4.push(`acc${i}_${q} = fma(vec4f(a${i}[${t}]), b${t}_${q}, acc${i}_${q});`);
+  }
+  const tail: string[] = [];
+  if (!k4) {
+    // Scalar loads only: with K % 4 ≠ 0 no vector mode along K is chosen.
+    for (const i of AI) tail.push(`let ${aName}${i} = ${aAt(i, 'k')};`);
+    if (sg) for (const i of I) tail.push(`let a${i} = ${bcast(i, '')};`);
+    for (const q of G) {
+      tail.push(bMode === 'n4' ? `let b${q} = B[(bc${q} + k * P.n) >> 2u];` : `let b${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, 'k')).join(', ')});`);
+    }
+    for (const i of I) for (const q of G) tail.push(`acc${i}_${q} = fma(vec4f(a${i}), b${q}, acc${i}_${q});`);
+  }
+  const st: string[] = [];
+  for (const i of I) {
+    st.push(`{ let r = ${rowOf(i)};`);
+    if (!fit) st.push(`  if (r < P.m) {`);
+    for (const q of G) {
+      const col = colOf(q * 4);
+      if (vecC) st.push(`    ${fit ? '' : `if (${col} < P.n) { `}C[(co + r * P.n + ${col}) >> 2u] = acc${i}_${q};${fit ? '' : ' }'}`);
+      else for (const u of KK) st.push(`    if (${colOf(q * 4 + u)} < P.n) { C[co + r * P.n + ${colOf(q * 4 + u)}] = acc${i}_${q}[${u}]; }`);
+    }
+    if (!fit) st.push('  }');
+    st.push('}');
+  }
+  const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}
+// matmul reg ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aMode} b:${bMode} c:${vecC ? 'n4' : 's'}${fit ? ' fit' : ''}
+@compute @workgroup_size(${wgx}, ${wgy})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
+  let z = wid.z;
+  let bz = z % P.batch;
+  let kBeg = (z / P.batch) * P.kc;
+  let kEnd = min(P.k, kBeg + P.kc);
+  let ao = bz * P.sa;
+  let bo = bz * P.sb;
+  let co = z * P.m * P.n;
+  let row0 = wid.y * ${bm}u${wgy > 1 ? ' + lid.y' : ''};
+  let col0 = wid.x * ${bn}u + lid.x * 4u;
+${L.join('\n')}
+  var k = kBeg;
+${ku > 1 ? `  for (; k + ${4 * ku}u <= kEnd; k += ${4 * ku}u) {
+${[...Array(ku).keys()].map((j) => `    { let kq = k + ${4 * j}u;\n      ${body4.join('\n      ')}\n    }`).join('\n')}
+  }
+` : ''}  for (; k + 4u <= kEnd; k += 4u) {
+    let kq = k;
+    ${body4.join('\n    ')}
+  }
+${k4 ? '' : `  for (; k < kEnd; k++) {\n    ${tail.join('\n    ')}\n  }\n`}  ${st.join('\n  ')}
+}
+`;
+  return { code, grid: [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * splits], uniforms: h.uniforms };
+}
+
+/**
+ * Bench variant 1 (the original 64×64 workgroup-memory tile) and variant 3 (larger tm×tn per thread).
+ * Loads walk the contiguous dimension of each operand fastest so neighbouring invocations coalesce.
+ */
+export function matmulTiledWgsl(p: MatmulParams, c: MatmulConfig) {
+  const { wgx, wgy, tm, tn, bk, splits } = c;
+  const bm = wgy * tm, bn = wgx * tn, threads = wgx * wgy, tx = wgx;
+  const fitMN = p.m % bm === 0 && p.n % bn === 0;
+  const fitK = splitChunk(p.k, splits) % bk === 0 && p.k % bk === 0;
+  const h = matmulHeader(p, splits, false, false, false);
   const aIdx = p.transA ? 'ao + kk * P.m + mm' : 'ao + mm * P.k + kk';
   const bIdx = p.transB ? 'bo + nn * P.k + kk' : 'bo + kk * P.n + nn';
-  // Loads walk the contiguous dimension of each operand fastest so neighbouring invocations coalesce.
-  const aLoad = p.transA
-    ? `let mi = e % ${bm}u; let ki = e / ${bm}u;`
-    : `let ki = e % ${bk}u; let mi = e / ${bk}u;`;
-  const bLoad = p.transB
-    ? `let ki = e % ${bk}u; let ni = e / ${bk}u;`
-    : `let ni = e % ${bn}u; let ki = e / ${bn}u;`;
+  const aLoad = p.transA ? `let mi = e % ${bm}u; let ki = e / ${bm}u;` : `let ki = e % ${bk}u; let mi = e / ${bk}u;`;
+  const bLoad = p.transB ? `let ki = e % ${bk}u; let ni = e / ${bk}u;` : `let ni = e % ${bn}u; let ki = e / ${bn}u;`;
+  // Out-of-range rows/columns/K load clamped addresses and are zeroed; fit shapes load directly.
+  const aVal = fitMN && fitK ? `A[${aIdx}]` : `select(0.0, A[${aIdx.replace('mm', 'min(mm, P.m - 1u)').replace('kk', 'min(kk, P.k - 1u)')}], mm < P.m && kk < kEnd)`;
+  const bVal = fitMN && fitK ? `B[${bIdx}]` : `select(0.0, B[${bIdx.replace('nn', 'min(nn, P.n - 1u)').replace('kk', 'min(kk, P.k - 1u)')}], nn < P.n && kk < kEnd)`;
   const code = `${h.code}
+// matmul tiled ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${fitMN && fitK ? ' fit' : ''}
 var<workgroup> As: array<f32, ${bk * bm}>;
 var<workgroup> Bs: array<f32, ${bk * bn}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let z = wid.z;
-  let ao = z * P.sa;
-  let bo = z * P.sb;
+  let bz = z % P.batch;
+  let kBeg = (z / P.batch) * P.kc;
+  let kEnd = min(P.k, kBeg + P.kc);
+  let ao = bz * P.sa;
+  let bo = bz * P.sb;
   let row0 = wid.y * ${bm}u;
   let col0 = wid.x * ${bn}u;
   let tr = (lid / ${tx}u) * ${tm}u;
@@ -68,16 +234,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var acc: array<array<f32, ${tn}>, ${tm}>;
   var a: array<f32, ${tm}>;
   var b: array<f32, ${tn}>;
-  for (var k0: u32 = 0u; k0 < P.k; k0 += ${bk}u) {
+  for (var k0 = kBeg; k0 < kEnd; k0 += ${bk}u) {
     for (var e: u32 = lid; e < ${bm * bk}u; e += ${threads}u) {
       ${aLoad}
       let mm = row0 + mi; let kk = k0 + ki;
-      As[ki * ${bm}u + mi] = select(0.0, A[${aIdx}], mm < P.m && kk < P.k);
+      As[ki * ${bm}u + mi] = ${aVal};
     }
     for (var e: u32 = lid; e < ${bn * bk}u; e += ${threads}u) {
       ${bLoad}
       let nn = col0 + ni; let kk = k0 + ki;
-      Bs[ki * ${bn}u + ni] = select(0.0, B[${bIdx}], nn < P.n && kk < P.k);
+      Bs[ki * ${bn}u + ni] = ${bVal};
     }
     workgroupBarrier();
     for (var kk: u32 = 0u; kk < ${bk}u; kk++) {
@@ -100,14 +266,119 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
 }
 `;
-  return { code, grid: [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch], uniforms: h.uniforms };
+  return { code, grid: [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * splits], uniforms: h.uniforms };
 }
+
+// ---- variant selection ---------------------------------------------------------------------------
+
+/** Shape class used by the heuristics and the autotune cache. */
+export function shapeClass(p: MatmulParams): string {
+  const lg = (x: number) => Math.min(12, Math.round(Math.log2(Math.max(1, x))));
+  return `${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} m${lg(p.m)} n${lg(p.n)} k${lg(p.k)} b${lg(p.batch)}`;
+}
+
+const tuned = new WeakMap<GpuCaps, Map<string, MatmulConfig>>();
+
+/** Records an autotuned config for a shape class on the adapter with these caps (see tuneMatmul in bench). */
+export function setTunedMatmul(caps: GpuCaps, cls: string, c: MatmulConfig): void {
+  let m = tuned.get(caps);
+  if (!m) tuned.set(caps, (m = new Map()));
+  m.set(cls, c);
+}
+
+const cfg = (kind: MatmulConfig['kind'], wgx: number, wgy: number, tm: number, tn: number, bk = 16): MatmulConfig =>
+  ({ kind, wgx, wgy, tm, tn, bk, splits: 1 });
+
+/** The configs the selector and the autotuner choose from (each is tested on every layout). */
+export const K = {
+  /**
+   * Variant 6 on lavapipe (subgroup-broadcast A): 16×128 tile, 16×8 per invocation. 32×8 measured the
+   * same within noise (±20%) and its fully unrolled body compiles twice as slowly.
+   */
+  regSg: { ...cfg('reg', 16, 1, 16, 8), sg: true } as MatmulConfig,
+  /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
+  regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
+  /** Variant 2 (no subgroups): 8×128 workgroup tile, 8×8 per invocation. */
+  regBig: cfg('reg', 16, 1, 8, 8),
+  /** Variant 5: small tile for low-occupancy shapes. */
+  regSmall: cfg('reg', 8, 1, 4, 4),
+  /** Variant 3: workgroup-memory 64×64 tile with 8×8 per thread (64 threads), GPUs' default. */
+  tiledBig: cfg('tiled', 8, 8, 8, 8, 16),
+  /** Variant 5 on GPUs: 32×32 tile for shapes with few workgroups. */
+  tiledSmall: cfg('tiled', 8, 8, 4, 4, 16),
+};
+export const matmulCandidates: readonly MatmulConfig[] = Object.values(K);
+
+/** Whether an adapter can run a config: subgroup broadcast needs subgroups of at least 8 lanes. */
+export const configSupported = (c: MatmulConfig, caps?: GpuCaps): boolean =>
+  !c.sg || (!!caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 8);
+
+const workgroups = (p: MatmulParams, c: MatmulConfig) =>
+  Math.ceil(p.m / (c.wgy * c.tm)) * Math.ceil(p.n / (c.wgx * c.tn)) * p.batch;
+
+/**
+ * Picks a kernel config for a shape on an adapter (bench/matmul.bench.ts measured the candidates).
+ * 1. An autotuned choice for the shape class (tuneMatmul) wins.
+ * 2. Software adapters (lavapipe: one CPU thread runs a whole workgroup, SIMD across invocations, and
+ *    every load instruction in a loop is expensive) get 'reg' tiles with wgy = 1, with subgroup-broadcast
+ *    A where subgroups ≥ 8 lanes exist; GPUs get 'tiled' 64×64 with 8×8 per thread.
+ * 3. If that leaves fewer workgroups than the device wants, try the small tile; if still too few and K
+ *    is large (the weight-gradient GEMMs), split K so each split keeps ≥ 128 of K (≤ 16 splits).
+ */
+export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
+  const t = caps && tuned.get(caps)?.get(shapeClass(p));
+  if (t) return t;
+  const software = caps?.software ?? false;
+  // Workgroups that keep the device busy: 2–4 per CPU thread on lavapipe, 2 per SM on a big GPU.
+  const want = software ? 8 : 264;
+  const sg = software && configSupported(K.regSg, caps);
+  let c = software ? (sg ? K.regSg : K.regBig) : K.tiledBig;
+  if (workgroups(p, c) < want) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
+  const wgs = workgroups(p, c);
+  if (wgs < want && p.k >= 256) {
+    const splits = Math.min(Math.ceil(want / wgs), Math.floor(p.k / 128), 16);
+    if (splits > 1) c = { ...c, splits };
+  }
+  return c;
+}
+
+// ---- kernels -------------------------------------------------------------------------------------
 
 export const matmulKernel: Kernel<MatmulParams> = {
   name: 'matmul',
   cpu(p, [a, b], [c]) { matmulRef(p, a, b, c); },
-  wgsl(p) {
-    // Select a tile variant. Note: the batch grid is dimension z, at most 65535.
-    return matmulWgsl(p, defaultTile);
+  wgsl(p, caps) {
+    const c = p.config ?? selectMatmul(p, caps);
+    return c.kind === 'reg' ? matmulRegWgsl(p, c) : matmulTiledWgsl(p, c);
+  },
+};
+
+/** Split-K reduction: out[i] = Σ_s part[s·n + i] in fixed s order (bench variant 4, second pass). */
+export interface SplitSumParams { splits: number; n: number }
+
+export const splitSumKernel: Kernel<SplitSumParams> = {
+  name: 'matmul-splitsum',
+  cpu({ splits, n }, [part], [out]) {
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let s = 0; s < splits; s++) acc += part[s * n + i];
+      out[i] = acc;
+    }
+  },
+  wgsl({ splits, n }) {
+    const h = header([['n', 'u32', n]], [['part', 'array<f32>']], [['out', 'array<f32>']]);
+    const code = `${h.code}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (i >= P.n) { return; }
+  var acc = part[i];
+  for (var s = 1u; s < ${splits}u; s++) { acc += part[s * P.n + i]; }
+  out[i] = acc;
+}
+`;
+    const wgs = Math.ceil(n / 256);
+    const y = Math.ceil(wgs / 65535);
+    return { code, grid: [Math.ceil(wgs / y), y], uniforms: h.uniforms };
   },
 };

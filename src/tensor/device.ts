@@ -18,6 +18,10 @@ export interface GpuCaps {
   maxWorkgroupStorage: number;
   subgroups: boolean;
   f16: boolean;
+  /** A CPU-emulated adapter (Mesa lavapipe/llvmpipe, SwiftShader): kernels pick CPU-friendly variants. */
+  software?: boolean;
+  /** Smallest subgroup size the adapter may use (adapter.info.subgroupMinSize; 0 when unknown). */
+  subgroupMinSize?: number;
 }
 
 export type UniformType = 'u32' | 'i32' | 'f32';
@@ -52,6 +56,8 @@ export interface Device {
   readonly kind: 'cpu' | 'webgpu';
   /** Human-readable adapter or CPU description. */
   readonly name: string;
+  /** Adapter capabilities (WebGPU only); kernels' variant selectors read them. */
+  readonly caps?: GpuCaps;
   alloc(n: number, dtype: DType, label: string): Storage;
   /** Called when a storage's refs reach 0. */
   free(s: Storage): void;

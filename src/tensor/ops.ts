@@ -13,7 +13,7 @@ import { record, isGradEnabled } from '../autograd/tape.js';
 import { type BinaryOp, type UnaryOp, castKernel, mapKernel } from '../kernels/elementwise.js';
 import { type ReduceOp, reduceKernel } from '../kernels/reduce.js';
 import { copyKernel, fillKernel } from '../kernels/copy.js';
-import { matmulKernel } from '../kernels/matmul.js';
+import { type MatmulConfig, matmulKernel, selectMatmul, splitSumKernel } from '../kernels/matmul.js';
 import { dropoutKernel } from '../kernels/random.js';
 import type { Rng } from './random.js';
 
@@ -357,7 +357,7 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
  * a: [..., M, K] (transA: [..., K, M]), b: [..., K, N] (transB: [..., N, K]) → [..., M, N].
  * Leading (batch) dims are flattened; either side may have a single matrix, which is shared.
  */
-export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; config?: MatmulConfig } = {}): Tensor {
   const d = sameDevice('matmul', [a, b]);
   needF32('matmul', a, b);
   const transA = opts.transA ?? false, transB = opts.transB ?? false;
@@ -371,9 +371,21 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   if (ba !== bb && ba !== 1 && bb !== 1) throw new ShapeError(`matmul: batch dims differ in ${what}`);
   const batchShape = ba >= bb ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
   const batch = Math.max(ba, bb);
-  if (batch > 65535) throw new ShapeError(`matmul: batch ${batch} over 65535 in ${what}`);
   const p = { batch, m, n, k, transA, transB, strideA: ba === 1 ? 0 : m * k, strideB: bb === 1 ? 0 : k * n };
-  const [y] = launch(matmulKernel, p, [a, b], [{ shape: [...batchShape, m, n], dtype: 'f32' }], `matmul ${what}`, d);
+  // The CPU device has no caps and runs the plain reference unless a config is forced (tests).
+  const config = opts.config ?? (d.caps ? selectMatmul(p, d.caps) : undefined);
+  const splits = config?.splits ?? 1;
+  if (batch * splits > 65535) throw new ShapeError(`matmul: batch ${batch} × ${splits} splits over 65535 in ${what}`);
+  const shape = [...batchShape, m, n];
+  let y: Tensor;
+  if (splits === 1) {
+    [y] = launch(matmulKernel, { ...p, config }, [a, b], [{ shape, dtype: 'f32' }], `matmul ${what}`, d);
+  } else {
+    // Split-K: partials [splits, batch, M, N], then a fixed-order sum (deterministic, no atomics).
+    const [part] = launch(matmulKernel, { ...p, config }, [a, b], [{ shape: [splits, ...shape], dtype: 'f32' }], `matmul ${what} split-K`, d);
+    [y] = launch(splitSumKernel, { splits, n: batch * m * n }, [part], [{ shape, dtype: 'f32' }], `matmul ${what} split-K sum`, d);
+    part.dispose();
+  }
   return track('matmul', y, [a, b], { transA, transB }, [a, b]);
 }
 

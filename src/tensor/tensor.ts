@@ -118,7 +118,7 @@ export class Tensor {
   transpose(a = -2, b = -1): Tensor { return ops.transpose(this, a, b); }
   slice(starts: number[], ends: number[]): Tensor { return ops.slice(this, starts, ends); }
   expand(shape: number[]): Tensor { return ops.expand(this, shape); }
-  matmul(b: Tensor, opts?: { transA?: boolean; transB?: boolean }): Tensor { return ops.matmul(this, b, opts); }
+  matmul(b: Tensor, opts?: Parameters<typeof ops.matmul>[2]): Tensor { return ops.matmul(this, b, opts); }
   cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
 }
 

@@ -68,7 +68,7 @@ export class WebGPUDevice implements Device {
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0 };
 
-  constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string } = {}, opts: WebGPUOptions = {}) {
+  constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number } = {}, opts: WebGPUOptions = {}) {
     this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
     const l = gpu.limits;
     this.caps = {
@@ -76,6 +76,8 @@ export class WebGPUDevice implements Device {
       maxWorkgroupStorage: l.maxComputeWorkgroupStorageSize,
       subgroups: gpu.features.has('subgroups'),
       f16: gpu.features.has('shader-f16'),
+      software: /llvmpipe|lavapipe|swiftshader/i.test(this.name),
+      subgroupMinSize: info.subgroupMinSize ?? 0,
     };
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     this.checked = opts.checked ?? env?.ELECTRA_WEBGPU_CHECK === '1';
