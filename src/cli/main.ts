@@ -11,6 +11,9 @@ const commands: Record<string, Command> = {
   vocab: { summary: 'train a WordPiece vocabulary (vocab.txt) from a corpus', load: () => import('./vocab.js') },
   tokenize: { summary: 'tokenize text (arguments or stdin lines) to ids or tokens', load: () => import('./tokenize.js') },
   'build-data': { summary: 'build ELECTRA pre-training shards from a corpus', load: () => import('./build-data.js') },
+  detect: { summary: 'replaced-token probabilities of a text from a discriminator', load: () => import('./detect.js') },
+  'fill-mask': { summary: "a generator's top-k tokens at each [MASK] of a text", load: () => import('./fill-mask.js') },
+  plot: { summary: "render a run's loss and accuracy curves (metrics.jsonl) as an SVG", load: () => import('./plot.js') },
 };
 
 async function main(argv: string[]): Promise<number> {

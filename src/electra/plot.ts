@@ -1,0 +1,216 @@
+// Training curves of a pre-training run as a standalone SVG string (pure: no DOM, no dependencies).
+// Input: metrics.jsonl records ({ step, loss, mlmLoss, discLoss, mlmAcc, discAcc, discAuc?, lr, ... }, eval
+// records with split "eval"). Six panels, each on its own scale (disc loss is ×50 smaller than its share of
+// the total): total / MLM / disc loss, MLM accuracy, disc accuracy + AUC, learning rate. Train = solid line,
+// eval = dashed line with dots. Resumed runs log some steps twice: the last record for a (split, step) wins.
+// Missing, null or non-finite values are skipped (counted in the legend); > maxPoints points are reduced by
+// per-bucket min/max so spikes survive.
+
+export interface MetricsRecord { step: number; split?: string; [key: string]: unknown }
+
+/** Parses JSON lines; blank lines are skipped, and so is a torn last line (a run killed mid-write). */
+export function parseMetrics(text: string, source = 'metrics.jsonl'): MetricsRecord[] {
+  const lines = text.split('\n');
+  const out: MetricsRecord[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    let v: unknown;
+    try { v = JSON.parse(line); } catch {
+      if (lines.slice(i + 1).every((l) => !l.trim())) break; // torn final line
+      throw new Error(`${source}:${i + 1}: not valid JSON: ${line.slice(0, 80)}`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${source}:${i + 1}: expected a JSON object`);
+    const step = (v as { step?: unknown }).step;
+    if (typeof step !== 'number' || !Number.isFinite(step)) throw new Error(`${source}:${i + 1}: no numeric "step"`);
+    out.push(v as MetricsRecord);
+  }
+  return out;
+}
+
+export interface PlotOptions {
+  title?: string;
+  /** Points per series before min/max reduction (default 1500). */
+  maxPoints?: number;
+}
+
+interface Panel { title: string; yLabel: string; series: Array<{ key: string; label: string; color: string }>; /** Values are fractions: the axis stays within [0, 1]. */ fraction?: boolean }
+
+const PANELS: Panel[] = [
+  { title: 'Total loss (MLM + 50 · disc)', yLabel: 'loss', series: [{ key: 'loss', label: 'total', color: '#1f77b4' }] },
+  { title: 'Generator MLM loss', yLabel: 'cross-entropy', series: [{ key: 'mlmLoss', label: 'MLM', color: '#d62728' }] },
+  { title: 'Discriminator loss', yLabel: 'binary cross-entropy', series: [{ key: 'discLoss', label: 'disc', color: '#2ca02c' }] },
+  { title: 'Generator MLM accuracy', yLabel: 'accuracy', fraction: true, series: [{ key: 'mlmAcc', label: 'MLM acc', color: '#d62728' }] },
+  {
+    title: 'Discriminator accuracy and AUC', yLabel: 'accuracy / AUC', fraction: true, series: [
+      { key: 'discAcc', label: 'disc acc', color: '#2ca02c' }, { key: 'discAuc', label: 'AUC', color: '#9467bd' },
+    ],
+  },
+  { title: 'Learning rate', yLabel: 'lr', series: [{ key: 'lr', label: 'lr', color: '#7f7f7f' }] },
+];
+
+const W = 1200, COLS = 3, PANEL_W = W / COLS, PANEL_H = 300, TOP = 78;
+const M = { left: 66, right: 18, top: 30, bottom: 58 }; // inside each panel cell
+const FONT = 'font-family="Helvetica, Arial, sans-serif"';
+
+/** Last record per (split, step), sorted by step; split defaults to "train". */
+export function dedupeRecords(records: readonly MetricsRecord[]): Map<string, MetricsRecord[]> {
+  const bySplit = new Map<string, Map<number, MetricsRecord>>();
+  for (const r of records) {
+    const split = typeof r.split === 'string' ? r.split : 'train';
+    if (!bySplit.has(split)) bySplit.set(split, new Map());
+    bySplit.get(split)!.set(r.step, r);
+  }
+  const out = new Map<string, MetricsRecord[]>();
+  for (const [split, m] of bySplit) out.set(split, [...m.values()].sort((a, b) => a.step - b.step));
+  return out;
+}
+
+/** Reduces to about `max` points keeping each bucket's min and max (in step order). */
+export function reducePoints(pts: Array<[number, number]>, max: number): Array<[number, number]> {
+  if (pts.length <= max) return pts;
+  const buckets = Math.max(1, Math.floor(max / 2));
+  const out: Array<[number, number]> = [];
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * pts.length) / buckets), hi = Math.floor(((b + 1) * pts.length) / buckets);
+    if (hi <= lo) continue;
+    let mi = lo, ma = lo;
+    for (let i = lo; i < hi; i++) { if (pts[i][1] < pts[mi][1]) mi = i; if (pts[i][1] > pts[ma][1]) ma = i; }
+    if (mi === ma) out.push(pts[mi]);
+    else for (const i of mi < ma ? [mi, ma] : [ma, mi]) out.push(pts[i]);
+  }
+  return out;
+}
+
+/** "Nice" tick values (1, 2, 5 × 10^k) covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, target = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return out;
+}
+
+function fmtTick(v: number, span: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(span / a < 0.1 ? 2 : 0).replace('e+', 'e');
+  if (a >= 1000) return v.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  const d = Math.max(0, Math.min(6, -Math.floor(Math.log10(span / 5 || 1)) + 1));
+  return String(+v.toFixed(d));
+}
+
+function fmtValue(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : String(+v.toPrecision(4));
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const num = (v: number) => String(Math.round(v * 100) / 100);
+
+/** Renders the run's curves; `records` as parsed from metrics.jsonl (any order, duplicates allowed). */
+export function renderCurves(records: readonly MetricsRecord[], opts: PlotOptions = {}): string {
+  const maxPoints = opts.maxPoints ?? 1500;
+  const splits = dedupeRecords(records);
+  const train = splits.get('train') ?? [];
+  const steps = [...splits.values()].flatMap((rs) => rs.map((r) => r.step));
+  const rows = Math.ceil(PANELS.length / COLS);
+  const H = TOP + rows * PANEL_H + 10;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
+  out.push(`<text x="24" y="34" ${FONT} font-size="20" font-weight="bold" fill="#222">${esc(opts.title ?? 'ELECTRA pre-training')}</text>`);
+  const last = train[train.length - 1];
+  const summary = steps.length === 0
+    ? 'no records'
+    : [
+      `steps ${Math.min(...steps).toLocaleString('en-US')}–${Math.max(...steps).toLocaleString('en-US')}`,
+      ...[...splits].map(([s, rs]) => `${rs.length} ${s} records`),
+      ...(last ? ([['loss', 'loss'], ['mlmAcc', 'MLM acc'], ['discAcc', 'disc acc'], ['discAuc', 'AUC']] as const)
+        .filter(([k]) => typeof last[k] === 'number' && Number.isFinite(last[k]))
+        .map(([k, label], i) => `${i === 0 ? `at step ${last.step.toLocaleString('en-US')}: ` : ''}${label} ${fmtValue(last[k] as number)}`) : []),
+    ].join('  ·  ');
+  out.push(`<text x="24" y="58" ${FONT} font-size="13" fill="#555">${esc(summary)}</text>`);
+  // Split legend: line styles, top right.
+  const splitNames = [...splits.keys()].sort((a, b) => (a === 'train' ? -1 : b === 'train' ? 1 : a.localeCompare(b)));
+  splitNames.forEach((s, i) => {
+    const x = W - 24 - (splitNames.length - i) * 110, y = 40;
+    out.push(`<line x1="${x}" y1="${y}" x2="${x + 34}" y2="${y}" stroke="#444" stroke-width="2"${s === 'train' ? '' : ' stroke-dasharray="6 4"'}/>`);
+    out.push(`<text x="${x + 40}" y="${y + 4}" ${FONT} font-size="13" fill="#444">${esc(s)}</text>`);
+  });
+
+  const xs = steps.length ? [Math.min(...steps), Math.max(...steps)] : [0, 1];
+  const [x0, x1] = xs[1] > xs[0] ? xs : [xs[0] - 1, xs[0] + 1];
+  PANELS.forEach((p, i) => out.push(panel(p, splits, splitNames, (i % COLS) * PANEL_W, TOP + Math.floor(i / COLS) * PANEL_H, x0, x1, maxPoints)));
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+function panel(p: Panel, splits: Map<string, MetricsRecord[]>, splitNames: string[], ox: number, oy: number, x0: number, x1: number, maxPoints: number): string {
+  const pw = PANEL_W - M.left - M.right, ph = PANEL_H - M.top - M.bottom;
+  const left = ox + M.left, top = oy + M.top;
+  const lines: Array<{ color: string; dashed: boolean; pts: Array<[number, number]>; label: string; skipped: number }> = [];
+  for (const s of p.series) {
+    for (const split of splitNames) {
+      const recs = splits.get(split)!;
+      const pts: Array<[number, number]> = [];
+      let skipped = 0;
+      for (const r of recs) {
+        if (!(s.key in r)) continue;
+        const v = r[s.key];
+        if (typeof v === 'number' && Number.isFinite(v)) pts.push([r.step, v]); else skipped++;
+      }
+      if (pts.length || skipped) lines.push({ color: s.color, dashed: split !== 'train', pts: reducePoints(pts, maxPoints), label: `${s.label}${split === 'train' ? '' : ` (${split})`}`, skipped });
+    }
+  }
+  const ys = lines.flatMap((l) => l.pts.map(([, y]) => y));
+  let y0 = ys.length ? Math.min(...ys) : 0, y1 = ys.length ? Math.max(...ys) : 1;
+  if (p.fraction) { y0 = Math.max(0, y0); y1 = Math.min(1, y1); }
+  if (!(y1 > y0)) { const d = Math.abs(y0) * 0.1 || 0.5; y0 -= d; y1 += d; }
+  const pad = (y1 - y0) * 0.06;
+  y0 -= pad; y1 += pad;
+  if (ys.length && Math.min(...ys) >= 0 && y0 < 0) y0 = 0;
+  const yt = niceTicks(y0, y1, 5), xt = niceTicks(x0, x1, 5);
+  const X = (x: number) => left + ((x - x0) / (x1 - x0)) * pw;
+  const Y = (y: number) => top + ph - ((y - y0) / (y1 - y0)) * ph;
+
+  const o: string[] = [`<g class="panel">`];
+  o.push(`<text x="${num(left)}" y="${num(oy + 20)}" ${FONT} font-size="14" font-weight="bold" fill="#222">${esc(p.title)}</text>`);
+  o.push(`<rect x="${num(left)}" y="${num(top)}" width="${num(pw)}" height="${num(ph)}" fill="#fafafa" stroke="#bbb"/>`);
+  for (const v of yt) {
+    if (v < y0 || v > y1) continue;
+    o.push(`<line x1="${num(left)}" y1="${num(Y(v))}" x2="${num(left + pw)}" y2="${num(Y(v))}" stroke="#e4e4e4"/>`);
+    o.push(`<text x="${num(left - 6)}" y="${num(Y(v) + 4)}" ${FONT} font-size="11" fill="#555" text-anchor="end">${esc(fmtTick(v, y1 - y0))}</text>`);
+  }
+  for (const v of xt) {
+    if (v < x0 || v > x1) continue;
+    o.push(`<line x1="${num(X(v))}" y1="${num(top)}" x2="${num(X(v))}" y2="${num(top + ph)}" stroke="#eeeeee"/>`);
+    o.push(`<line x1="${num(X(v))}" y1="${num(top + ph)}" x2="${num(X(v))}" y2="${num(top + ph + 4)}" stroke="#888"/>`);
+    o.push(`<text x="${num(X(v))}" y="${num(top + ph + 17)}" ${FONT} font-size="11" fill="#555" text-anchor="middle">${esc(fmtTick(v, x1 - x0))}</text>`);
+  }
+  o.push(`<text x="${num(left + pw / 2)}" y="${num(top + ph + 34)}" ${FONT} font-size="12" fill="#444" text-anchor="middle">step</text>`);
+  o.push(`<text transform="translate(${num(ox + 16)} ${num(top + ph / 2)}) rotate(-90)" ${FONT} font-size="12" fill="#444" text-anchor="middle">${esc(p.yLabel)}</text>`);
+  for (const l of lines) {
+    if (l.pts.length === 0) continue;
+    const pts = l.pts.map(([x, y]) => `${num(X(x))},${num(Y(y))}`).join(' ');
+    o.push(`<polyline fill="none" stroke="${l.color}" stroke-width="${l.dashed ? 1.8 : 1.6}" stroke-linejoin="round"${l.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts}"/>`);
+    // Dots where a line alone would not show: eval points (sparse) and single-point series.
+    if (l.dashed || l.pts.length === 1) {
+      for (const [x, y] of l.pts.length <= 200 ? l.pts : []) o.push(`<circle cx="${num(X(x))}" cy="${num(Y(y))}" r="2.8" fill="${l.color}"/>`);
+    }
+  }
+  if (lines.every((l) => l.pts.length === 0)) {
+    o.push(`<text x="${num(left + pw / 2)}" y="${num(top + ph / 2)}" ${FONT} font-size="13" fill="#999" text-anchor="middle">no data</text>`);
+  }
+  // Legend under the axis label: one entry per drawn series.
+  let lx = left;
+  for (const l of lines) {
+    const label = l.label + (l.skipped ? ` (${l.skipped} missing)` : '');
+    o.push(`<line x1="${num(lx)}" y1="${num(oy + PANEL_H - 12)}" x2="${num(lx + 22)}" y2="${num(oy + PANEL_H - 12)}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    o.push(`<text x="${num(lx + 27)}" y="${num(oy + PANEL_H - 8)}" ${FONT} font-size="11" fill="#444">${esc(label)}</text>`);
+    lx += 40 + label.length * 6.2;
+  }
+  o.push('</g>');
+  return o.join('\n');
+}
