@@ -38,7 +38,7 @@ export function run(argv: string[]): Promise<number> {
     }
     const words = r.scores.filter((s) => !s.special);
     const flagged = words.filter((s) => s.probability > 0.5);
-    lines.push('', `${flagged.length} of ${words.length} tokens look replaced (p > 0.5)${flagged.length ? ': ' + flagged.map((s) => text.slice(...s.offset)).join(', ') : ''}`);
+    lines.push('', `${flagged.length} of ${words.length} tokens look replaced (p > 0.5)${flagged.length ? ': ' + flagged.map((s) => s.token).join(' ') : ''}`);
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   });
