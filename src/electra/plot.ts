@@ -1,10 +1,9 @@
 // Training curves of a pre-training run as a standalone SVG string (pure: no DOM, no dependencies).
-// Input: metrics.jsonl records ({ step, loss, mlmLoss, discLoss, mlmAcc, discAcc, discAuc?, lr, ... }, eval
-// records with split "eval"). Six panels, each on its own scale (disc loss is ×50 smaller than its share of
-// the total): total / MLM / disc loss, MLM accuracy, disc accuracy + AUC, learning rate. Train = solid line,
-// eval = dashed line with dots. Resumed runs log some steps twice: the last record for a (split, step) wins.
-// Missing, null or non-finite values are skipped (counted in the legend); > maxPoints points are reduced by
-// per-bucket min/max so spikes survive.
+// Input: metrics.jsonl records ({ step, loss, mlmLoss, discLoss, mlmAcc, discAcc, discAuc?, discBaseline?, lr }).
+// Six panels, each on its own scale (50·disc dwarfs disc alone): total / MLM / disc loss, MLM accuracy, disc
+// accuracy + AUC + all-original baseline, lr. Train solid, other splits ("eval") dashed with dots. Resumed runs
+// log steps twice: the last record per (split, step) wins. Missing/null/non-finite values are skipped (counted
+// in the legend); series longer than maxPoints keep each bucket's min and max, so spikes survive.
 
 export interface MetricsRecord { step: number; split?: string; [key: string]: unknown }
 
@@ -34,7 +33,7 @@ export interface PlotOptions {
   maxPoints?: number;
 }
 
-interface Panel { title: string; yLabel: string; series: Array<{ key: string; label: string; color: string }>; /** Values are fractions: the axis stays within [0, 1]. */ fraction?: boolean }
+interface Panel { title: string; yLabel: string; series: Array<{ key: string; label: string; color: string; reference?: boolean }>; /** Values are fractions: the axis stays within [0, 1]. */ fraction?: boolean }
 
 const PANELS: Panel[] = [
   { title: 'Total loss (MLM + 50 · disc)', yLabel: 'loss', series: [{ key: 'loss', label: 'total', color: '#1f77b4' }] },
@@ -44,13 +43,15 @@ const PANELS: Panel[] = [
   {
     title: 'Discriminator accuracy and AUC', yLabel: 'accuracy / AUC', fraction: true, series: [
       { key: 'discAcc', label: 'disc acc', color: '#2ca02c' }, { key: 'discAuc', label: 'AUC', color: '#9467bd' },
+      // Accuracy of answering "original" everywhere: disc acc must beat it to mean anything. Train split only.
+      { key: 'discBaseline', label: 'all-original baseline', color: '#8c8c8c', reference: true },
     ],
   },
   { title: 'Learning rate', yLabel: 'lr', series: [{ key: 'lr', label: 'lr', color: '#7f7f7f' }] },
 ];
 
-const W = 1200, COLS = 3, PANEL_W = W / COLS, PANEL_H = 300, TOP = 78;
-const M = { left: 66, right: 18, top: 30, bottom: 58 }; // inside each panel cell
+const W = 1200, COLS = 3, PANEL_W = W / COLS, PANEL_H = 320, TOP = 78;
+const M = { left: 66, right: 18, top: 30, bottom: 72 }; // inside each panel cell
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 /** Last record per (split, step), sorted by step; split defaults to "train". */
@@ -89,13 +90,14 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  // Integer multiples, rounded: repeated addition would print 0.30000000000000004.
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) out.push(k === 0 ? 0 : +(k * step).toPrecision(12));
   return out;
 }
 
 function fmtTick(v: number, span: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(span / a < 0.1 ? 2 : 0).replace('e+', 'e');
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return (+v.toPrecision(4)).toExponential().replace('e+', 'e');
   if (a >= 1000) return v.toLocaleString('en-US', { maximumFractionDigits: 0 });
   const d = Math.max(0, Math.min(6, -Math.floor(Math.log10(span / 5 || 1)) + 1));
   return String(+v.toFixed(d));
@@ -150,9 +152,9 @@ export function renderCurves(records: readonly MetricsRecord[], opts: PlotOption
 function panel(p: Panel, splits: Map<string, MetricsRecord[]>, splitNames: string[], ox: number, oy: number, x0: number, x1: number, maxPoints: number): string {
   const pw = PANEL_W - M.left - M.right, ph = PANEL_H - M.top - M.bottom;
   const left = ox + M.left, top = oy + M.top;
-  const lines: Array<{ color: string; dashed: boolean; pts: Array<[number, number]>; label: string; skipped: number }> = [];
+  const lines: Array<{ color: string; dash: string; pts: Array<[number, number]>; label: string; skipped: number; dots: boolean }> = [];
   for (const s of p.series) {
-    for (const split of splitNames) {
+    for (const split of s.reference ? splitNames.filter((n) => n === 'train') : splitNames) {
       const recs = splits.get(split)!;
       const pts: Array<[number, number]> = [];
       let skipped = 0;
@@ -161,7 +163,10 @@ function panel(p: Panel, splits: Map<string, MetricsRecord[]>, splitNames: strin
         const v = r[s.key];
         if (typeof v === 'number' && Number.isFinite(v)) pts.push([r.step, v]); else skipped++;
       }
-      if (pts.length || skipped) lines.push({ color: s.color, dashed: split !== 'train', pts: reducePoints(pts, maxPoints), label: `${s.label}${split === 'train' ? '' : ` (${split})`}`, skipped });
+      const dash = s.reference ? '2 3' : split === 'train' ? '' : '6 4';
+      if (pts.length || skipped) {
+        lines.push({ color: s.color, dash, dots: split !== 'train', pts: reducePoints(pts, maxPoints), label: `${s.label}${split === 'train' ? '' : ` (${split})`}`, skipped });
+      }
     }
   }
   const ys = lines.flatMap((l) => l.pts.map(([, y]) => y));
@@ -191,25 +196,28 @@ function panel(p: Panel, splits: Map<string, MetricsRecord[]>, splitNames: strin
   }
   o.push(`<text x="${num(left + pw / 2)}" y="${num(top + ph + 34)}" ${FONT} font-size="12" fill="#444" text-anchor="middle">step</text>`);
   o.push(`<text transform="translate(${num(ox + 16)} ${num(top + ph / 2)}) rotate(-90)" ${FONT} font-size="12" fill="#444" text-anchor="middle">${esc(p.yLabel)}</text>`);
+  const dashAttr = (d: string) => (d ? ` stroke-dasharray="${d}"` : '');
   for (const l of lines) {
     if (l.pts.length === 0) continue;
     const pts = l.pts.map(([x, y]) => `${num(X(x))},${num(Y(y))}`).join(' ');
-    o.push(`<polyline fill="none" stroke="${l.color}" stroke-width="${l.dashed ? 1.8 : 1.6}" stroke-linejoin="round"${l.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts}"/>`);
+    o.push(`<polyline fill="none" stroke="${l.color}" stroke-width="${l.dots ? 1.8 : 1.6}" stroke-linejoin="round"${dashAttr(l.dash)} points="${pts}"/>`);
     // Dots where a line alone would not show: eval points (sparse) and single-point series.
-    if (l.dashed || l.pts.length === 1) {
+    if (l.dots || l.pts.length === 1) {
       for (const [x, y] of l.pts.length <= 200 ? l.pts : []) o.push(`<circle cx="${num(X(x))}" cy="${num(Y(y))}" r="2.8" fill="${l.color}"/>`);
     }
   }
   if (lines.every((l) => l.pts.length === 0)) {
     o.push(`<text x="${num(left + pw / 2)}" y="${num(top + ph / 2)}" ${FONT} font-size="13" fill="#999" text-anchor="middle">no data</text>`);
   }
-  // Legend under the axis label: one entry per drawn series.
-  let lx = left;
+  // Legend under the axis label: one entry per drawn series, wrapping to a second row.
+  let lx = left, ly = oy + PANEL_H - 26;
   for (const l of lines) {
     const label = l.label + (l.skipped ? ` (${l.skipped} missing)` : '');
-    o.push(`<line x1="${num(lx)}" y1="${num(oy + PANEL_H - 12)}" x2="${num(lx + 22)}" y2="${num(oy + PANEL_H - 12)}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    o.push(`<text x="${num(lx + 27)}" y="${num(oy + PANEL_H - 8)}" ${FONT} font-size="11" fill="#444">${esc(label)}</text>`);
-    lx += 40 + label.length * 6.2;
+    const width = 38 + label.length * 6.6;
+    if (lx > left && lx + width > left + pw + M.right) { lx = left; ly += 15; }
+    o.push(`<line x1="${num(lx)}" y1="${num(ly)}" x2="${num(lx + 22)}" y2="${num(ly)}" stroke="${l.color}" stroke-width="2"${dashAttr(l.dash)}/>`);
+    o.push(`<text x="${num(lx + 27)}" y="${num(ly + 4)}" ${FONT} font-size="11" fill="#444">${esc(label)}</text>`);
+    lx += width;
   }
   o.push('</g>');
   return o.join('\n');
