@@ -9,7 +9,8 @@ import { guard, parse } from './text-common.js';
 export const help = `usage: electra detect --model DIR [options] "TEXT"
 
 Runs a discriminator (ElectraForPreTraining) on TEXT and prints, for each token, the probability that
-it was replaced (sigmoid of the logit); tokens with p > 0.5 are marked.
+it was replaced (sigmoid of the logit); text tokens with p > 0.5 are marked. [CLS] and [SEP] are
+scored too (they are fed to the model) but never marked.
 
   --model DIR     a discriminator directory (config.json, model.safetensors or pytorch_model.bin, vocab.txt),
                   e.g. RUN/discriminator or a local copy of google/electra-small-discriminator
@@ -33,7 +34,7 @@ export function run(argv: string[]): Promise<number> {
     const lines = [`${'token'.padEnd(w)}  ${'id'.padStart(6)}  ${'logit'.padStart(8)}  ${'p(replaced)'.padStart(11)}`];
     for (const s of r.scores) {
       const bar = '█'.repeat(Math.round(s.probability * BAR)).padEnd(BAR, '·');
-      const mark = s.probability > 0.5 ? '  ← replaced' : '';
+      const mark = s.special ? '  (special)' : s.probability > 0.5 ? '  ← replaced' : '';
       lines.push(`${s.token.padEnd(w)}  ${String(s.id).padStart(6)}  ${s.logit.toFixed(3).padStart(8)}  ${s.probability.toFixed(3).padStart(11)}  ${bar}${mark}`);
     }
     const words = r.scores.filter((s) => !s.special);

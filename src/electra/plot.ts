@@ -52,6 +52,7 @@ const PANELS: Panel[] = [
 
 const W = 1200, COLS = 3, PANEL_W = W / COLS, PANEL_H = 320, TOP = 78;
 const M = { left: 66, right: 18, top: 30, bottom: 72 }; // inside each panel cell
+const REF_DASH = '2 3';
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 /** Last record per (split, step), sorted by step; split defaults to "train". */
@@ -163,7 +164,7 @@ function panel(p: Panel, splits: Map<string, MetricsRecord[]>, splitNames: strin
         const v = r[s.key];
         if (typeof v === 'number' && Number.isFinite(v)) pts.push([r.step, v]); else skipped++;
       }
-      const dash = s.reference ? '2 3' : split === 'train' ? '' : '6 4';
+      const dash = s.reference ? REF_DASH : split === 'train' ? '' : '6 4';
       if (pts.length || skipped) {
         lines.push({ color: s.color, dash, dots: split !== 'train', pts: reducePoints(pts, maxPoints), label: `${s.label}${split === 'train' ? '' : ` (${split})`}`, skipped });
       }
@@ -197,7 +198,8 @@ function panel(p: Panel, splits: Map<string, MetricsRecord[]>, splitNames: strin
   o.push(`<text x="${num(left + pw / 2)}" y="${num(top + ph + 34)}" ${FONT} font-size="12" fill="#444" text-anchor="middle">step</text>`);
   o.push(`<text transform="translate(${num(ox + 16)} ${num(top + ph / 2)}) rotate(-90)" ${FONT} font-size="12" fill="#444" text-anchor="middle">${esc(p.yLabel)}</text>`);
   const dashAttr = (d: string) => (d ? ` stroke-dasharray="${d}"` : '');
-  for (const l of lines) {
+  // Reference lines (dotted) first, so the measured curves are drawn over them.
+  for (const l of [...lines.filter((x) => x.dash === REF_DASH), ...lines.filter((x) => x.dash !== REF_DASH)]) {
     if (l.pts.length === 0) continue;
     const pts = l.pts.map(([x, y]) => `${num(X(x))},${num(Y(y))}`).join(' ');
     o.push(`<polyline fill="none" stroke="${l.color}" stroke-width="${l.dots ? 1.8 : 1.6}" stroke-linejoin="round"${dashAttr(l.dash)} points="${pts}"/>`);
