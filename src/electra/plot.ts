@@ -51,7 +51,7 @@ const PANELS: Panel[] = [
 ];
 
 const W = 1200, COLS = 3, PANEL_W = W / COLS, PANEL_H = 320, TOP = 78;
-const M = { left: 66, right: 18, top: 30, bottom: 72 }; // inside each panel cell
+const M = { left: 66, right: 28, top: 30, bottom: 72 }; // inside each panel cell
 const REF_DASH = '2 3';
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
