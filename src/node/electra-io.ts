@@ -52,7 +52,7 @@ export interface LoadedModel<M> { model: M; config: ElectraConfig; vocabPath: st
 
 async function load(dir: string, kind: ElectraKind, device: Device) {
   const hf = await loadHFDirectory(dir);
-  if (hf.kind && hf.kind !== kind) throw new Error(`${dir}: holds an ${hf.kind} checkpoint, not a ${kind}`);
+  if (hf.kind && hf.kind !== kind) throw new Error(`${dir}: holds a ${hf.kind} checkpoint, not a ${kind}`);
   const config = fromHFConfig(hf.config, join(dir, 'config.json'));
   const ic = { rng: new HostRng(0), device, std: config.initializerRange };
   return { hf, config, ic, embeddings: new ElectraEmbeddings(config, ic) };
