@@ -2,7 +2,7 @@
 // FFN 1024, exact GELU, post-LN, dropout 0.1, key-padding mask: the odd sequences end in 16 padding
 // tokens), batch 8 × seq 128; loss = mean((out − y)²) against a fixed target (as bench/peers/tfjs-layer.ts,
 // the same workload), forward + backward + AdamW. Wall clock per step including the loss readback a
-// logging loop does; median after warm-up. Also `electra-small-step`: a full pre-training step of the
+// logging loop does. Also `electra-small-step`: a full pre-training step of the
 // paper's ELECTRA-Small (generator ¼ width + discriminator, vocabulary 30522), batch 8 × seq 128.
 
 import { presetConfig } from '../src/electra/config.js';
@@ -16,69 +16,69 @@ import * as o from '../src/tensor/ops.js';
 import { Rng } from '../src/tensor/random.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';
 
-export interface StepTiming { name: string; device: string; ms: number; runsMs: number[]; tokensPerSec: number }
+/** A bench workload (see bench/run.ts): setup on a device → one timed run and a cleanup. */
+export interface StepWorkload { name: string; tokens: number; setup(dev: Device): { run: () => Promise<unknown>; dispose: () => void } }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+export const layerWorkload = (layers: number): StepWorkload => ({
+  name: `layer-x${layers}-step`,
+  tokens: 8 * 128,
+  setup(device) {
+    const B = 8, T = 128, H = 256;
+    const cfg: EncoderConfig & { numHiddenLayers: number } = {
+      hiddenSize: H, numAttentionHeads: 4, intermediateSize: 1024, numHiddenLayers: layers,
+      hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1, layerNormEps: 1e-12,
+    };
+    const host = new HostRng(1234);
+    const enc = new Encoder(cfg, { rng: host, device, std: 0.02 });
+    // AdamW with decoupled decay on every parameter, as the TF.js peer.
+    const opt = new AdamW(namedParameters(enc), { lr: 1e-4, eps: 1e-6, weightDecay: 0.01, excludeFromDecay: () => false });
+    const rnd = (n: number) => Float32Array.from({ length: n }, () => host.normal());
+    const x = tensor(rnd(B * T * H), [B, T, H], { device });
+    const y = tensor(rnd(B * T * H), [B, T, H], { device });
+    // The odd sequences end in 16 padding tokens.
+    const mask = tensor(Float32Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) % 2 === 1 && i % T >= T - 16 ? 0 : 1)), [B, T], { device });
+    const rng = new Rng(7);
+    return {
+      run: async () => {
+        const l = tidy(() => {
+          const l = o.mean(o.square(o.sub(enc.forward(x, mask, { training: true, rng }), y)));
+          l.backward();
+          opt.step();
+          opt.zeroGrad();
+          return l;
+        });
+        const v = await l.item();
+        l.dispose();
+        if (!Number.isFinite(v)) throw new Error(`layer step: loss ${v}`);
+      },
+      dispose: () => { opt.dispose(); disposeModule(enc); x.dispose(); y.dispose(); mask.dispose(); },
+    };
+  },
+});
 
-export async function layerStep(device: Device, layers: number, reps = 3, warmup = 1): Promise<StepTiming> {
-  const B = 8, T = 128, H = 256;
-  const cfg: EncoderConfig & { numHiddenLayers: number } = {
-    hiddenSize: H, numAttentionHeads: 4, intermediateSize: 1024, numHiddenLayers: layers,
-    hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1, layerNormEps: 1e-12,
-  };
-  const host = new HostRng(1234);
-  const enc = new Encoder(cfg, { rng: host, device, std: 0.02 });
-  const opt = new AdamW(namedParameters(enc), { lr: 1e-4, eps: 1e-6, weightDecay: 0.01, excludeFromDecay: () => false });
-  const rnd = (n: number) => Float32Array.from({ length: n }, () => host.normal());
-  const x = tensor(rnd(B * T * H), [B, T, H], { device });
-  const y = tensor(rnd(B * T * H), [B, T, H], { device });
-  const mask = tensor(Float32Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) % 2 === 1 && i % T >= T - 16 ? 0 : 1)), [B, T], { device });
-  const rng = new Rng(7);
-  const step = async () => {
-    const l = tidy(() => {
-      const l = o.mean(o.square(o.sub(enc.forward(x, mask, { training: true, rng }), y)));
-      l.backward();
-      opt.step();
-      opt.zeroGrad();
-      return l;
-    });
-    const v = await l.item();
-    l.dispose();
-    if (!Number.isFinite(v)) throw new Error(`layer step: loss ${v}`);
-  };
-  const runs: number[] = [];
-  for (let i = 0; i < warmup + reps; i++) {
-    const t0 = performance.now();
-    await step();
-    if (i >= warmup) runs.push(performance.now() - t0);
-  }
-  opt.dispose(); disposeModule(enc); x.dispose(); y.dispose(); mask.dispose();
-  const ms = median(runs);
-  return { name: `layer-x${layers}-step`, device: device.name, ms, runsMs: runs, tokensPerSec: (B * T) / (ms / 1000) };
-}
-
-export async function electraSmallStep(device: Device, reps = 3, warmup = 1): Promise<StepTiming> {
-  const B = 8, T = 128;
-  const cfg = presetConfig('small');
-  const pair = createElectraPair(cfg, 'electra', 0, device);
-  const opt = new AdamW(namedParameters(pairModules(pair)), { lr: 5e-4, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1 });
-  const host = new HostRng(3);
-  const ids = new Int32Array(B * T);
-  for (let i = 0; i < B * T; i++) ids[i] = i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + Math.floor(host.uniform() * 29000);
-  const batch = { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
-  const so = { maskProb: 0.15, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special: { pad: 0, cls: 101, sep: 102, mask: 103 } };
-  const rng = new Rng(5);
-  const runs: number[] = [];
-  for (let i = 0; i < warmup + reps; i++) {
-    const t0 = performance.now();
-    const r = electraStep(pair, batch, so, new HostRng(i), rng, device, true);
-    opt.step(); opt.zeroGrad();
-    const v = await r.loss.item();
-    disposeStep(r);
-    if (!Number.isFinite(v)) throw new Error(`electra step: loss ${v}`);
-    if (i >= warmup) runs.push(performance.now() - t0);
-  }
-  opt.dispose(); disposeModule(pairModules(pair));
-  const ms = median(runs);
-  return { name: 'electra-small-step', device: device.name, ms, runsMs: runs, tokensPerSec: (B * T) / (ms / 1000) };
-}
+export const electraSmallWorkload: StepWorkload = {
+  name: 'electra-small-step',
+  tokens: 8 * 128,
+  setup(device) {
+    const B = 8, T = 128;
+    const pair = createElectraPair(presetConfig('small'), 'electra', 0, device);
+    const opt = new AdamW(namedParameters(pairModules(pair)), { lr: 5e-4, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1 });
+    const host = new HostRng(3);
+    const ids = new Int32Array(B * T);
+    for (let i = 0; i < B * T; i++) ids[i] = i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + Math.floor(host.uniform() * 29000);
+    const batch = { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
+    const so = { maskProb: 0.15, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special: { pad: 0, cls: 101, sep: 102, mask: 103 } };
+    const rng = new Rng(5);
+    let i = 0;
+    return {
+      run: async () => {
+        const r = electraStep(pair, batch, so, new HostRng(i++), rng, device, true);
+        opt.step(); opt.zeroGrad();
+        const v = await r.loss.item();
+        disposeStep(r);
+        if (!Number.isFinite(v)) throw new Error(`electra step: loss ${v}`);
+      },
+      dispose: () => { opt.dispose(); disposeModule(pairModules(pair)); },
+    };
+  },
+};

@@ -8,8 +8,10 @@ import { writeFileSync } from 'node:fs';
 import type { Device } from '../src/tensor/device.js';
 import { CpuDevice } from '../src/tensor/cpu.js';
 import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
-import { type Tensor, tensor } from '../src/tensor/tensor.js';
+import { type Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import * as ops from '../src/tensor/ops.js';
+import * as nn from '../src/tensor/nnops.js';
+import { electraSmallWorkload, layerWorkload } from './layer.bench.js';
 import { type BenchArgs, type BenchRecord, median, parseArgs, printTable, timeIt } from './util.js';
 import type { MatmulWorkload } from './peers.js';
 
@@ -69,11 +71,44 @@ const unaryBench = (name: string, n: number, f: (x: Tensor) => Tensor): Workload
 export const workloads: Workload[] = [
   ...matmulWorkloads.map(matmulBench),
   unaryBench('gelu-1M', 1 << 20, (x) => ops.gelu(x)),
-  // added when src/kernels/softmax.ts lands: softmax-fwd [1024·4 heads·128, 128], softmax-bwd (GB/s)
-  // added when src/kernels/layernorm.ts lands: layernorm-fwd [1024, 256], layernorm-bwd (GB/s)
-  // added when the nn modules land: layer-x1-step, layer-x12-step (ELECTRA-small, batch 8 × seq 128,
-  //   fwd + bwd + AdamW; ms per step and tokensPerSec = 1024 / s)
+  // Attention probabilities of ELECTRA-small: [8 batch, 4 heads, 128, 128] with a key-padding mask.
+  rowBench('softmax-fwd+bwd', [8, 4, 128, 128], (x, dev) => {
+    const mask = tensor(Float32Array.from({ length: 8 * 128 }, (_, i) => (i % 128 < 112 ? 1 : 0)), [8, 128], { device: dev });
+    return { f: (t) => nn.softmax(t, { mask, scale: 0.125 }), dispose: () => mask.dispose() };
+  }),
+  rowBench('layernorm-fwd+bwd', [1024, 256], (_x, dev) => {
+    const w = tensor(rnd(256, 5), [256], { device: dev }).param(), b = tensor(rnd(256, 6), [256], { device: dev }).param();
+    return { f: (t) => nn.layerNorm(t, w, b), dispose: () => { w.dispose(); b.dispose(); } };
+  }),
+  layerWorkload(1),
+  layerWorkload(12),
+  electraSmallWorkload,
 ];
+
+/**
+ * A fused row op timed forward + backward (grad of sum(y · w), w fixed), synced. bytes: forward reads x
+ * and writes y; backward reads y (or x), dy and writes dx: ≈ 5 passes over the tensor.
+ */
+function rowBench(name: string, shape: number[], make: (x: Tensor, dev: Device) => { f: (x: Tensor) => Tensor; dispose: () => void }): Workload {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return {
+    name, bytes: 5 * 4 * n,
+    setup(dev) {
+      const x = tensor(rnd(n, 3), shape, { device: dev }).param();
+      const w = tensor(rnd(n, 4), shape, { device: dev });
+      const { f, dispose } = make(x, dev);
+      return {
+        run: async () => {
+          const l = tidy(() => { const l = ops.sum(ops.mul(f(x), w)); l.backward(); return l; });
+          await dev.sync();
+          l.dispose();
+          x.grad?.dispose(); x.grad = null;
+        },
+        dispose: () => { x.dispose(); w.dispose(); dispose(); },
+      };
+    },
+  };
+}
 
 async function measure(dev: Device, w: Workload, a: BenchArgs): Promise<BenchRecord> {
   const { run, dispose } = w.setup(dev);
@@ -108,7 +143,7 @@ async function main(): Promise<void> {
   }
   for (const w of workloads) {
     if (!w.name.includes(a.filter)) continue;
-    if (a.device === 'cpu' && (w.flops ?? 0) > 2 * 512 ** 3) continue; // the CPU reference is too slow
+    if (a.device === 'cpu' && ((w.flops ?? 0) > 2 * 512 ** 3 || w.tokens)) continue; // the CPU reference is too slow
     rows.push(await measure(dev, w, a));
     let line = `  ${w.name}: ${rows[rows.length - 1].ms.toFixed(1)} ms`;
     const mw = matmulWorkloads.find((m) => m.name === w.name);
@@ -116,12 +151,20 @@ async function main(): Promise<void> {
       rows.push(...(await peer.tfjsMatmul([mw], a.reps, a.warmup, a.passes)));
       line += `, tfjs ${rows[rows.length - 1].ms.toFixed(1)} ms`;
     }
+    const layers = /^layer-x(\d+)-step$/.exec(w.name);
+    if (peer && layers) {
+      const { tfjsLayerStep } = await import('./peers/tfjs-layer.js');
+      const t = await tfjsLayerStep({ layers: Number(layers[1]), batch: 8, seq: 128, reps: a.reps, warmup: a.warmup });
+      const ms = median(t.msPerStep);
+      rows.push({ name: w.name, device: 'tfjs-webgpu', ms, tokensPerSec: t.tokensPerSec });
+      line += `, tfjs ${ms.toFixed(1)} ms`;
+    }
     console.log(line);
   }
   // Same-run ratios against the peer.
-  const ratios = rows.filter((r) => r.device === 'webgpu' && r.gflops).map((r) => {
+  const ratios = rows.filter((r) => r.device === 'webgpu').map((r) => {
     const p = rows.find((q) => q.device === 'tfjs-webgpu' && q.name === r.name);
-    return p ? `${r.name} ×${(r.gflops! / p.gflops!).toFixed(2)}` : null;
+    return p ? `${r.name} ×${(p.ms / r.ms).toFixed(2)}` : null;
   }).filter(Boolean);
   console.log('');
   printTable([...rows.filter((r) => r.device !== 'tfjs-webgpu'), ...rows.filter((r) => r.device === 'tfjs-webgpu')]);

@@ -41,8 +41,8 @@ export async function timeIt(run: () => Promise<unknown>, reps: number, warmup: 
 export function printTable(rows: BenchRecord[]): void {
   const fmt = (x: number | undefined, d = 2) => (x === undefined ? '' : x.toFixed(d));
   const w = Math.max(24, ...rows.map((r) => r.name.length));
-  console.log(`${'name'.padEnd(w)}  ${'device'.padEnd(12)}  ${'ms'.padStart(9)}  ${'GFLOP/s'.padStart(8)}  ${'GB/s'.padStart(7)}  ${'spread'.padStart(6)}`);
+  console.log(`${'name'.padEnd(w)}  ${'device'.padEnd(12)}  ${'ms'.padStart(9)}  ${'GFLOP/s'.padStart(8)}  ${'GB/s'.padStart(7)}  ${'tokens/s'.padStart(9)}  ${'spread'.padStart(6)}`);
   for (const r of rows) {
-    console.log(`${r.name.padEnd(w)}  ${r.device.padEnd(12)}  ${fmt(r.ms).padStart(9)}  ${fmt(r.gflops).padStart(8)}  ${fmt(r.gbps).padStart(7)}  ${fmt(r.spread).padStart(6)}`);
+    console.log(`${r.name.padEnd(w)}  ${r.device.padEnd(12)}  ${fmt(r.ms).padStart(9)}  ${fmt(r.gflops).padStart(8)}  ${fmt(r.gbps).padStart(7)}  ${fmt(r.tokensPerSec, 0).padStart(9)}  ${fmt(r.spread).padStart(6)}`);
   }
 }
