@@ -19,8 +19,8 @@ import { namedParameters } from '../nn/module.js';
 import { AdamW, excludeLayerNormAndBias } from '../nn/optim.js';
 import { linearWarmupLinearDecay } from '../nn/schedule.js';
 import { bestDevice } from '../node/device.js';
-import { exportPair } from '../node/electra-io.js';
-import { writeFileAtomic } from '../node/files.js';
+import { exportPair, fromHFConfig } from '../node/electra-io.js';
+import { loadHFDirectory, writeFileAtomic } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import type { Device } from '../tensor/device.js';
 import { Rng } from '../tensor/random.js';
@@ -84,6 +84,10 @@ Re-running the same command on an existing OUT resumes it.
   --log-every N       (default 20)   --eval-every N (default 100)   --eval-batches N (default 4)
   --save-every N      checkpoint interval (default 200; also at the end and on Ctrl-C)
   --device D          webgpu | cpu | auto (default auto)
+  --init DIR          start from pre-trained weights: DIR holds discriminator/ and generator/ (a run
+                      directory, or two Hugging Face directories such as google/electra-small-*); the
+                      model config comes from them, and --data must be tokenized with their vocab.txt
+                      (electra build-data --vocab DIR/discriminator/vocab.txt …)
   --fresh             delete OUT's previous state and start over`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -96,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       objective: { type: 'string' }, set: { type: 'string', multiple: true }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-batches': { type: 'string' },
       'save-every': { type: 'string' }, device: { type: 'string', default: 'auto' }, fresh: { type: 'boolean' },
+      init: { type: 'string' },
     },
   });
   const num = (k: keyof typeof values, dflt: number, int = true): number => {
@@ -120,8 +125,10 @@ export async function run(argv: string[]): Promise<number> {
   const steps = num('steps', 600);
   const big = preset === 'base' || preset === 'large';
   const seqLength = num('seq-len', 128);
+  const init = values.init ? await readInit(values.init) : null;
+  if (init && !values.data) throw new Error(`--init needs --data tokenized with ${init.vocabPath} (make it with: electra build-data --corpus all --vocab ${init.vocabPath} --out DIR)`);
   const rc: RunConfig = {
-    preset, model: applyOverrides(presetConfig(preset), overrides, 'model config'), objective, corpus, data: values.data ?? '',
+    preset: init ? `init:${values.init}` : preset, model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config'), objective, corpus, data: values.data ?? '',
     vocabSize: num('vocab-size', 8192), seqLength, batchSize: num('batch', 8), gradAccum: Math.max(1, num('grad-accum', 1)), steps,
     lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
     maxGradNorm: 1, maskProb: preset === 'large' ? 0.25 : 0.15, discWeight: 50, genWeight: 1, temperature: 1, seed: num('seed', 0),
@@ -136,6 +143,9 @@ export async function run(argv: string[]): Promise<number> {
 
   // ---- data ----------------------------------------------------------------------------------
   const { tok, files } = await loadData(rc, out);
+  if (init && readFileSync(init.vocabPath, 'utf8').trim() !== tok.tokens.join('\n').trim()) {
+    throw new Error(`--data ${rc.data} was not tokenized with ${init.vocabPath}; rebuild it with --vocab ${init.vocabPath}`);
+  }
   rc.model = { ...rc.model, vocabSize: tok.vocabSize, maxPositionEmbeddings: Math.max(rc.model.maxPositionEmbeddings, seqLength) };
   // The last shard is held out for evaluation; a one-shard corpus is evaluated on its training data.
   const trainFiles = files.length > 1 ? files.slice(0, -1) : files, evalFiles = files.slice(-1);
@@ -164,6 +174,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   let rng = new Rng(rc.seed + 1);
   let start = 0, position = 0;
+  if (init && !stateDir) {
+    const d = await loadHFDirectory(join(values.init!, 'discriminator'));
+    if (pair.discriminator) assignStateDict(pair.discriminator, d.tensors, d.weightsPath);
+    const g = await loadHFDirectory(join(values.init!, 'generator'));
+    // The generator's copy of the shared embeddings equals the discriminator's (the authors tie them).
+    assignStateDict(pair.generator, g.tensors, g.weightsPath);
+    console.log(`initialised from ${values.init}`);
+  }
   if (stateDir) {
     ({ step: start, rng, position } = await loadState(stateDir, modules, opt));
     truncateMetrics(join(out, 'metrics.jsonl'), start);
@@ -228,6 +246,20 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Model config and vocabulary of a --init directory (discriminator/ + generator/). */
+async function readInit(dir: string): Promise<{ config: ElectraConfig; vocabPath: string }> {
+  const d = await loadHFDirectory(join(dir, 'discriminator'), { check: false });
+  const g = await loadHFDirectory(join(dir, 'generator'), { check: false });
+  const config = fromHFConfig(d.config, join(dir, 'discriminator', 'config.json'));
+  if (g.config.numHiddenLayers !== d.config.numHiddenLayers || g.config.embeddingSize !== d.config.embeddingSize || g.config.vocabSize !== d.config.vocabSize) {
+    throw new Error(`${dir}: the generator and discriminator configs do not pair (layers, embedding size and vocabulary must agree)`);
+  }
+  config.generatorHiddenFraction = g.config.hiddenSize / d.config.hiddenSize;
+  const vocabPath = join(dir, 'discriminator', 'vocab.txt');
+  if (!existsSync(vocabPath)) throw new Error(`${dir}/discriminator: no vocab.txt`);
+  return { config, vocabPath };
+}
+
 /** Host masking is seeded per (step, micro-batch): resuming needs no saved generator state. */
 function maskRngFor(seed: number, step: number, micro: number): HostRng {
   return new HostRng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step, 0x85ebca6b) ^ Math.imul(micro + 1, 0xc2b2ae35)) >>> 0);
@@ -239,6 +271,8 @@ function logFields(m: StepMetrics, extra: Record<string, number>): Record<string
   f.mlmAcc = fmtNum(m.mlmAcc);
   if (m.discAcc !== null) f.discAcc = `${fmtNum(m.discAcc)} (all-original ${fmtNum(m.discBaseline ?? NaN)})`;
   if (m.discAuc !== null) f.auc = fmtNum(m.discAuc);
+  if (m.discRecall !== null) f.recall = fmtNum(m.discRecall);
+  if (m.replaced !== null) f.replaced = fmtNum(m.replaced);
   for (const [k, v] of Object.entries(extra)) f[k] = fmtNum(v);
   return f;
 }
@@ -282,6 +316,7 @@ async function evaluate(pair: ElectraPair, files: string[], tok: WordPieceTokeni
   return {
     loss: mean('loss')!, mlmLoss: mean('mlmLoss')!, mlmAcc: mean('mlmAcc')!, discLoss: mean('discLoss'), discAcc: mean('discAcc'),
     discAuc: mean('discAuc'), replaced: mean('replaced'), discBaseline: mean('discBaseline'),
+    discRecall: mean('discRecall'), discPrecision: mean('discPrecision'),
   };
 }
 

@@ -7,6 +7,8 @@ import type { StepResult } from './pretrain.js';
 export interface StepMetrics {
   loss: number; mlmLoss: number; discLoss: number | null;
   mlmAcc: number; discAcc: number | null; discAuc: number | null; replaced: number | null;
+  /** Of the replaced tokens, the fraction flagged (logit > 0); of the flagged, the fraction replaced. */
+  discRecall: number | null; discPrecision: number | null;
   /** Accuracy of always answering "original": the baseline discAcc must beat. */
   discBaseline: number | null;
 }
@@ -34,17 +36,22 @@ export async function stepMetrics(r: StepResult): Promise<StepMetrics> {
   const pred = await r.mlmPred.data(), tgt = await r.mlmTargets.data();
   let right = 0, used = 0;
   for (let i = 0; i < tgt.length; i++) if (tgt[i] >= 0) { used++; if (pred[i] === tgt[i]) right++; }
-  const out: StepMetrics = { loss, mlmLoss, discLoss: null, mlmAcc: used ? right / used : NaN, discAcc: null, discAuc: null, replaced: null, discBaseline: null };
+  const out: StepMetrics = { loss, mlmLoss, discLoss: null, mlmAcc: used ? right / used : NaN, discAcc: null, discAuc: null, replaced: null, discBaseline: null, discRecall: null, discPrecision: null };
   if (r.discLogits && r.discLabels && r.discLoss) {
     out.discLoss = await r.discLoss.item();
     const logits = await r.discLogits.data(), labels = await r.discLabels.data(), mask = await r.realMask.data();
-    let n = 0, ok = 0, fake = 0;
+    let n = 0, ok = 0, fake = 0, flagged = 0, hit = 0;
     for (let i = 0; i < logits.length; i++) {
       if (!mask[i]) continue;
       n++;
-      if ((logits[i] > 0 ? 1 : 0) === labels[i]) ok++;
+      const pred = logits[i] > 0 ? 1 : 0;
+      if (pred === labels[i]) ok++;
       fake += labels[i];
+      flagged += pred;
+      hit += pred * labels[i];
     }
+    out.discRecall = fake ? hit / fake : NaN;
+    out.discPrecision = flagged ? hit / flagged : NaN;
     out.discAcc = ok / n;
     out.replaced = fake / n;
     out.discBaseline = 1 - fake / n;

@@ -54,6 +54,14 @@ export class Embedding {
   forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight); }
 }
 
+/** Dropout as a module (no parameters): identity in eval mode or at p = 0. */
+export class Dropout {
+  constructor(readonly p: number) {
+    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout: rate must be in [0, 1), got ${p}`);
+  }
+  forward(x: Tensor, ctx: Ctx): Tensor { return dropout(x, this.p, ctx); }
+}
+
 export function dropout(x: Tensor, p: number, ctx: Ctx): Tensor {
   if (!ctx.training || p === 0) return x;
   if (!ctx.rng) throw new Error('dropout: training forward needs ctx.rng');

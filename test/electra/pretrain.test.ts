@@ -103,6 +103,18 @@ s('kill -9 at an arbitrary point, then resume: the losses equal an uninterrupted
   assert.ok(existsSync(join(b, 'discriminator', 'model.safetensors')) && existsSync(join(b, 'generator', 'config.json')));
 });
 
+s('--init continues from a run directory (Hugging Face layout): it starts where that run ended', async () => {
+  const a = join(work, 'a'), d = join(work, 'd');
+  const args = common(d).filter((x, i, all) => !(x === '--set' || all[i - 1] === '--set'));
+  execFileSync('node', [...args, '--init', a, '--steps', '2'], { stdio: 'pipe' });
+  const first = (out: string) => losses(out)[0][1];
+  const last = (out: string) => losses(out)[losses(out).length - 1][1];
+  assert.ok(first(d) < first(a), `first loss ${first(d)} (from --init) vs ${first(a)} (from scratch)`);
+  assert.ok(Math.abs(first(d) - last(a)) < Math.abs(first(d) - first(a)), 'closer to where run a ended than where it began');
+  const err = (() => { try { execFileSync('node', [...args.filter((x) => x !== '--data' && x !== data), '--init', a], { stdio: 'pipe' }); return ''; } catch (e) { return String((e as { stderr: Buffer }).stderr); } })();
+  assert.match(err, /--init needs --data tokenized with/);
+});
+
 s('Ctrl-C saves a checkpoint and exits; rerunning finishes the run', async () => {
   const c = join(work, 'c');
   const child = spawn('node', common(c), { stdio: 'ignore' });
