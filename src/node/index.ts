@@ -3,3 +3,5 @@ export * from '../index.js';
 export { nodeDevice, bestDevice, closeNodeDevice } from './device.js';
 export { writeFileAtomic, loadHFDirectory, saveHFDirectory } from './files.js';
 export type { AtomicWriteOptions, HFDirectory, HFDirectoryContents } from './files.js';
+export { exportPair, loadDiscriminator, loadGenerator, toHFConfig, fromHFConfig } from './electra-io.js';
+export * as textNode from '../text/node/index.js';
