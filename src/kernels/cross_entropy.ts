@@ -6,7 +6,7 @@
 // GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2).
 
 import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowArgs, rowEnable, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
+import { rowModule, rowWorkgroup, useSubgroups, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface CrossEntropyParams { rows: number; v: number; ignore: number }
 
@@ -48,18 +48,10 @@ export const crossEntropyForward: Kernel<CrossEntropyParams> = {
       [['x', 'array<V>'], ['t', 'array<i32>']],
       [['loss', 'array<f32>'], ['lse', 'array<f32>']],
     );
-    const code = `${rowEnable(sg)}${h.code}
-${sgVars(sg)}${vecWgsl(w)}
-${wgMax(wg, sg)}
+    const code = rowModule({ sg, w, wg, header: h.code, helpers: `${wgMax(wg, sg)}
 ${wgSum(wg, sg)}
 ${scalarAccess(w)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
-  ${rowPrologue(sg)}
-  let row = ${FLAT_WG};
-  if (row >= P.rows) { return; }
-  let base = row * P.nv;
-  var m: f32 = -3.402823e38;
+`, body: `  var m: f32 = -3.402823e38;
   var s: f32 = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) {
     let v = x[base + k];
@@ -80,9 +72,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     loss[row] = out;
     lse[row] = l;
-  }
-}
-`;
+  }` });
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
   },
 };

@@ -5,7 +5,7 @@
 // Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum.
 
 import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowArgs, rowEnable, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
+import { rowArgs, rowEnable, rowModule, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
 
 export interface LayerNormParams { rows: number; n: number; eps: number }
 /** `rb` rows per workgroup in the backward row pass; `nb` = ceil(rows / rb) blocks of partials. */
@@ -48,25 +48,15 @@ export const layerNormForward: Kernel<LayerNormParams> = {
       [['y', 'array<V>'], ['mean', 'array<f32>'], ['rstd', 'array<f32>']],
     );
     // Two-pass variance (centred), not E[x²] − mean²: no cancellation when |mean| ≫ std.
-    const code = `${rowEnable(sg)}${h.code}
-${sgVars(sg)}${vecWgsl(w)}
-${wgSum(wg, sg)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
-  ${rowPrologue(sg)}
-  let row = ${FLAT_WG};
-  if (row >= P.rows) { return; }
-  let base = row * P.nv;
-  var acc: f32 = 0.0;
+    const code = rowModule({ sg, w, wg, header: h.code, helpers: `${wgSum(wg, sg)}
+`, body: `  var acc: f32 = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { acc = acc + hsum(x[base + k]); }
   let mu = wgSum(acc, lid) / P.n;
   acc = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { let d = x[base + k] - splat(mu); acc = acc + hsum(d * d); }
   let rs = inverseSqrt(wgSum(acc, lid) / P.n + P.eps);
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { y[base + k] = (x[base + k] - splat(mu)) * rs * w[k] + b[k]; }
-  if (lid == 0u) { mean[row] = mu; rstd[row] = rs; }
-}
-`;
+  if (lid == 0u) { mean[row] = mu; rstd[row] = rs; }` });
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
   },
 };

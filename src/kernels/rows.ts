@@ -7,7 +7,7 @@
 // Rows are streamed (re-read per pass, from cache): holding them in per-lane register arrays measured
 // 2× slower on lavapipe (bench/kernels/fused.bench.ts).
 
-import type { GpuCaps } from '../tensor/device.js';
+import { FLAT_WG, type GpuCaps } from '../tensor/device.js';
 
 /** Widest of 4, 2, 1 dividing n: the row is then read as array<vec{w}<f32>>. */
 export function vecWidth(n: number): 1 | 2 | 4 {
@@ -95,3 +95,22 @@ export const sgVars = (sg: boolean): string => (sg ? SG_VARS : '');
 
 /** WGSL literal for the most negative finite f32 (WGSL rejects -inf and out-of-range literals). */
 export const NEG_BIG = '-3.402823e38';
+
+/**
+ * A complete one-row-per-workgroup module: `header` (params and bindings), the vector helpers,
+ * `helpers` (reductions, loaders), then `main` with `row` (the workgroup's row; excess workgroups
+ * return) and `base` (its first vector element, row · P.nv) in scope before `body`.
+ */
+export function rowModule(o: { sg: boolean; w: 1 | 2 | 4; wg: number; header: string; helpers: string; body: string }): string {
+  return `${rowEnable(o.sg)}${o.header}
+${sgVars(o.sg)}${vecWgsl(o.w)}
+${o.helpers}@compute @workgroup_size(${o.wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(o.sg)}) {
+  ${rowPrologue(o.sg)}
+  let row = ${FLAT_WG};
+  if (row >= P.rows) { return; }
+  let base = row * P.nv;
+${o.body}
+}
+`;
+}

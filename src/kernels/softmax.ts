@@ -6,8 +6,8 @@
 // GPU: one workgroup per row; an online (max, sum) per lane, so x is read twice (stats, write), not three
 // times. The additive mask is shifted by its row max (exact in f32; see the kernel).
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowArgs, rowEnable, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
+import { type Kernel, grid1d, header } from '../tensor/device.js';
+import { rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface SoftmaxParams { rows: number; n: number; scale: number; log: boolean; masked: boolean; rowsPerBatch: number }
 export interface SoftmaxBackwardParams { rows: number; n: number; scale: number; log: boolean }
@@ -42,21 +42,13 @@ export const softmaxForward: Kernel<SoftmaxParams> = {
       p.masked ? [['x', 'array<V>'], ['mask', 'array<V>']] : [['x', 'array<V>']],
       [['y', 'array<V>']],
     );
-    const code = `${rowEnable(sg)}${h.code}
-${sgVars(sg)}${vecWgsl(w)}
-${wgMax(wg, sg)}
+    const code = rowModule({ sg, w, wg, header: h.code, helpers: `${wgMax(wg, sg)}
 ${wgSum(wg, sg)}
 var<private> cmax: f32 = 0.0;
 fn load(base: u32, mbase: u32, k: u32) -> V {
   return x[base + k] * P.scale${p.masked ? ` + ((splat(1.0) - mask[mbase + k]) * ${MASK_NEG}.0 - splat(cmax))` : ''};
 }
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
-  ${rowPrologue(sg)}
-  let row = ${FLAT_WG};
-  if (row >= P.rows) { return; }
-  let base = row * P.nv;
-  let mbase = (row / P.rpb) * P.nv;${p.masked ? `
+`, body: `  let mbase = (row / P.rpb) * P.nv;${p.masked ? `
   // Shift the additive mask by its row max first (softmax is shift-invariant): a fully padded row is
   // then softmax(x·scale) exactly, instead of x·scale − 10000 rounded to f32 (ulp 1e-3, ~0.1% error).
   var cm: f32 = ${MASK_NEG}.0;
@@ -77,9 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) {
     let v = load(base, mbase, k);
     y[base + k] = ${p.log ? 'v - splat(shift)' : 'exp(v - splat(mx)) * inv'};
-  }
-}
-`;
+  }` });
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
   },
 };
@@ -102,16 +92,8 @@ export const softmaxBackward: Kernel<SoftmaxBackwardParams> = {
     const sg = useSubgroups(caps);
     const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
     const h = header([['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['scale', 'f32', p.scale]], [['y', 'array<V>'], ['dy', 'array<V>']], [['dx', 'array<V>']]);
-    const code = `${rowEnable(sg)}${h.code}
-${sgVars(sg)}${vecWgsl(w)}
-${wgSum(wg, sg)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(sg)}) {
-  ${rowPrologue(sg)}
-  let row = ${FLAT_WG};
-  if (row >= P.rows) { return; }
-  let base = row * P.nv;
-  var acc: f32 = 0.0;
+    const code = rowModule({ sg, w, wg, header: h.code, helpers: `${wgSum(wg, sg)}
+`, body: `  var acc: f32 = 0.0;
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) {
     acc = acc + hsum(${p.log ? 'dy[base + k]' : 'dy[base + k] * y[base + k]'});
   }
@@ -119,9 +101,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) {
     let i = base + k;
     dx[i] = ${p.log ? 'dy[i] - exp(y[i]) * s' : 'P.scale * y[i] * (dy[i] - splat(s))'};
-  }
-}
-`;
+  }` });
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
   },
 };
