@@ -333,7 +333,10 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const want = software ? 8 : 264;
   const sg = software && configSupported(K.regSg, caps);
   let c = software ? (sg ? K.regSg : K.regBig) : K.tiledBig;
-  if (workgroups(p, c) < want) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
+  // A tile at least twice as wide as N idles half its lanes (attention's ·V and its gradients have
+  // N = head dim 64): take the small tile (lavapipe, [32,128,128]·[32,128,64]: 22 vs 30 ms).
+  const wide = p.n * 2 <= c.wgx * c.tn;
+  if (workgroups(p, c) < want || (software && wide)) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
   const wgs = workgroups(p, c);
   if (wgs < want && p.k >= 256) {
     const splits = Math.min(Math.ceil(want / wgs), Math.floor(p.k / 128), 16);
