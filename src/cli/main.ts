@@ -13,6 +13,9 @@ const commands: Record<string, Command> = {
   'build-data': { summary: 'build ELECTRA pre-training shards from a corpus', load: () => import('./build-data.js') },
   detect: { summary: 'replaced-token probabilities of a text from a discriminator', load: () => import('./detect.js') },
   'fill-mask': { summary: "a generator's top-k tokens at each [MASK] of a text", load: () => import('./fill-mask.js') },
+  finetune: { summary: 'fine-tune on a labelled task (classification, regression, tagging, SQuAD)', load: () => import('./finetune.js') },
+  evaluate: { summary: "a fine-tuned model's metrics on a labelled split", load: () => import('./evaluate.js') },
+  predict: { summary: 'label / tags / answer of a text from a fine-tuned model', load: () => import('./predict.js') },
   plot: { summary: "render a run's loss and accuracy curves (metrics.jsonl) as an SVG", load: () => import('./plot.js') },
 };
 

@@ -1,0 +1,141 @@
+// Shared pieces of `electra finetune` and `electra evaluate`: the data options (a GLUE task directory, a user's
+// CSV/TSV/JSONL files with named columns, SQuAD JSON, or a bundled labelled dataset) resolved into a TaskData
+// through the dataset readers of src/text/node/datasets.ts (finetune-interfaces.md), and the task's metric.
+// Errors name the option, file or column at fault.
+
+import { HostRng } from '../nn/init.js';
+import type { TaskData } from '../electra/finetune.js';
+import type { QaExample, TaggedExample, TextDataset, TextExample } from '../electra/finetune-data.js';
+import { UsageError } from './text-common.js';
+
+/** The readers' signatures as agreed in finetune-interfaces.md (implemented on the `data` branch). */
+interface DatasetReaders {
+  readTable(path: string, opts: { textCol: string; textColB?: string; labelCol?: string; format?: 'csv' | 'tsv' | 'jsonl'; regression?: boolean }): TextDataset;
+  glueTask(task: string, dir: string, split: 'train' | 'dev' | 'test'): TextDataset;
+  loadSpamAssassin(split: 'train' | 'dev' | 'test'): TextDataset;
+  loadBrownPos(split: 'train' | 'dev' | 'test', opts?: { tagset?: 'universal' | 'brown' }): { examples: TaggedExample[]; labels: string[] };
+  readSquad(path: string): QaExample[];
+}
+
+let readers: Promise<DatasetReaders> | null = null;
+
+/** Loaded on first use (and through a computed specifier, so this file builds before the readers are merged). */
+export function datasetReaders(): Promise<DatasetReaders> {
+  const specifier = ['..', 'text', 'node', 'datasets.js'].join('/');
+  readers ??= (import(specifier) as Promise<DatasetReaders>).catch((e: NodeJS.ErrnoException) => {
+    readers = null;
+    if (e.code === 'ERR_MODULE_NOT_FOUND') throw new Error('the dataset readers (src/text/node/datasets.ts) are not part of this build');
+    throw e;
+  });
+  return readers;
+}
+
+export const GLUE_TASKS = ['cola', 'sst2', 'mrpc', 'qqp', 'stsb', 'mnli', 'qnli', 'rte', 'wnli'] as const;
+export const BUNDLED_DATASETS = ['spam-assassin', 'brown-pos'] as const;
+
+/** Options every data-reading command accepts (node:util parseArgs config). */
+export const DATA_OPTIONS = {
+  task: { type: 'string' }, data: { type: 'string' }, train: { type: 'string' }, dev: { type: 'string' },
+  'text-col': { type: 'string' }, 'text-col-b': { type: 'string' }, 'label-col': { type: 'string' },
+  format: { type: 'string' }, regression: { type: 'boolean' }, dataset: { type: 'string' }, tagset: { type: 'string' },
+  'max-train': { type: 'string' }, 'max-dev': { type: 'string' },
+} as const;
+
+export const DATA_HELP = `data (one of):
+  --task NAME --data DIR   a GLUE task (${GLUE_TASKS.join(', ')}) in its TSV layout (DIR/train.tsv, DIR/dev.tsv …)
+  --train FILE --dev FILE --text-col C [--text-col-b C2] --label-col L [--regression] [--format csv|tsv|jsonl]
+                           your own files with named columns (a second text column for pairs)
+  --task squad --train FILE --dev FILE    SQuAD v1.1/v2 JSON (extractive question answering)
+  --dataset NAME           bundled labelled data: spam-assassin (ham/spam e-mails), brown-pos (POS tags;
+                           --tagset universal|brown, default universal)
+  --max-train N, --max-dev N   use a fixed random subset of N examples (the same for every seed)`;
+
+export interface DataArgs {
+  task?: string; data?: string; train?: string; dev?: string; 'text-col'?: string; 'text-col-b'?: string; 'label-col'?: string;
+  format?: string; regression?: boolean; dataset?: string; tagset?: string; 'max-train'?: string; 'max-dev'?: string;
+}
+
+export interface LoadedTask { data: TaskData; name: string; metric: string | undefined }
+
+function subset<T>(xs: T[], n: number | undefined): T[] {
+  if (n === undefined || n >= xs.length) return xs;
+  const rng = new HostRng(12345);
+  const idx = Array.from({ length: xs.length }, (_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(rng.uniform() * (i + 1)); [idx[i], idx[j]] = [idx[j], idx[i]]; }
+  return idx.slice(0, n).sort((a, b) => a - b).map((i) => xs[i]);
+}
+
+function limit(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Class labels of a split pair: the training set's, in its order; a dev label it lacks is an error. */
+function unifyLabels(train: TextDataset, dev: TextDataset, devName: string): string[] {
+  const labels = train.labels ?? [];
+  if (train.examples.length === 0 && dev.labels) return dev.labels; // evaluation only: the dev file's labels
+  for (const l of dev.labels ?? []) {
+    if (!labels.includes(l)) throw new Error(`${devName}: label ${JSON.stringify(l)} does not occur in the training data (labels: ${labels.join(', ')})`);
+  }
+  return labels;
+}
+
+/**
+ * Resolves the data options. `splits` says which sets to read: both for fine-tuning; only `dev` (the evaluated
+ * split, named by `evalSplit`) for evaluation, when train comes back empty.
+ */
+export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSplit: 'train' | 'dev' | 'test' = 'dev'): Promise<LoadedTask> {
+  const r = await datasetReaders();
+  const maxTrain = limit(v['max-train'], 'max-train'), maxDev = limit(v['max-dev'], 'max-dev');
+  const wantTrain = splits === 'both';
+  const done = (data: TaskData, name: string, metric?: string): LoadedTask => {
+    (data as { train: unknown[] }).train = subset(data.train as unknown[], maxTrain);
+    (data as { dev: unknown[] }).dev = subset(data.dev as unknown[], maxDev);
+    return { data, name, metric };
+  };
+  const sources = [v.task && v.task !== 'squad' ? '--task' : '', v.dataset ? '--dataset' : '', v.train || (v.task === 'squad') ? '--train/--dev' : ''].filter(Boolean);
+  if (sources.length !== 1) throw new UsageError(sources.length ? `give one data source, not ${sources.join(' and ')}` : 'give the data: --task NAME --data DIR, --train FILE --dev FILE …, or --dataset NAME');
+  if (v.dataset) {
+    if (v.dataset === 'spam-assassin') {
+      const train = wantTrain ? r.loadSpamAssassin('train') : { examples: [], labels: null, name: '' } as TextDataset;
+      const dev = r.loadSpamAssassin(evalSplit);
+      return done({ kind: 'classification', labels: unifyLabels(train, dev, `spam-assassin ${evalSplit}`), train: train.examples, dev: dev.examples }, 'spam-assassin');
+    }
+    if (v.dataset === 'brown-pos') {
+      const tagset = (v.tagset ?? 'universal') as 'universal' | 'brown';
+      if (tagset !== 'universal' && tagset !== 'brown') throw new UsageError(`--tagset must be universal or brown, got ${JSON.stringify(v.tagset)}`);
+      const train = wantTrain ? r.loadBrownPos('train', { tagset }) : { examples: [], labels: [] };
+      const dev = r.loadBrownPos(evalSplit, { tagset });
+      const labels = wantTrain ? train.labels : dev.labels;
+      return done({ kind: 'tagging', labels, train: train.examples, dev: dev.examples }, `brown-pos-${tagset}`);
+    }
+    throw new UsageError(`--dataset must be one of ${BUNDLED_DATASETS.join(', ')}, got ${JSON.stringify(v.dataset)}`);
+  }
+  if (v.task === 'squad') {
+    if ((wantTrain && !v.train) || !v.dev) throw new UsageError('--task squad needs --train FILE and --dev FILE (SQuAD JSON)');
+    return done({ kind: 'qa', train: wantTrain ? r.readSquad(v.train!) : [], dev: r.readSquad(v.dev) }, 'squad');
+  }
+  if (v.task) {
+    if (!(GLUE_TASKS as readonly string[]).includes(v.task)) throw new UsageError(`--task must be one of ${GLUE_TASKS.join(', ')} or squad, got ${JSON.stringify(v.task)}`);
+    if (!v.data) throw new UsageError(`--task ${v.task} needs --data DIR (the task's GLUE directory)`);
+    const train = wantTrain ? r.glueTask(v.task, v.data, 'train') : { examples: [], labels: null, name: v.task } as TextDataset;
+    const dev = r.glueTask(v.task, v.data, evalSplit);
+    const metric = v.task === 'cola' ? 'mcc' : undefined;
+    if (v.task === 'stsb') return done({ kind: 'regression', train: train.examples, dev: dev.examples }, v.task, metric);
+    return done({ kind: 'classification', labels: unifyLabels(train, dev, `${v.data} (${evalSplit})`), train: train.examples, dev: dev.examples }, v.task, metric);
+  }
+  // The user's own files.
+  if ((wantTrain && !v.train) || !v.dev) throw new UsageError('give --train FILE and --dev FILE');
+  if (!v['text-col']) throw new UsageError('give --text-col (the column holding the text)');
+  if (!v['label-col']) throw new UsageError('give --label-col (the column holding the label)');
+  const format = v.format as 'csv' | 'tsv' | 'jsonl' | undefined;
+  if (format !== undefined && !['csv', 'tsv', 'jsonl'].includes(format)) throw new UsageError(`--format must be csv, tsv or jsonl, got ${JSON.stringify(v.format)}`);
+  const opts = { textCol: v['text-col'], textColB: v['text-col-b'], labelCol: v['label-col'], format, regression: !!v.regression };
+  const train = wantTrain ? r.readTable(v.train!, opts) : { examples: [] as TextExample[], labels: null, name: '' };
+  const dev = r.readTable(v.dev, opts);
+  const name = (wantTrain ? v.train! : v.dev).replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
+  if (v.regression) return done({ kind: 'regression', train: train.examples, dev: dev.examples }, name);
+  return done({ kind: 'classification', labels: unifyLabels(train, dev, v.dev), train: train.examples, dev: dev.examples }, name);
+}

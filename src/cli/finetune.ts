@@ -1,0 +1,176 @@
+// `electra finetune`: the authors' fine-tuning recipe on a task — resolve the data → start from a pre-trained
+// directory (or a preset, from scratch) → finetune() with dev evaluation each epoch → the best epoch kept in OUT
+// (Hugging Face directory of the head class, eval.json, predictions.jsonl, metrics.jsonl). `--runs N` fine-tunes
+// N seeds and reports the median of each dev metric (the paper's protocol); OUT then holds the best seed's model
+// and each seed's own directory in OUT/seed-S.
+
+import { appendFileSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyOverrides, presetConfig } from '../electra/config.js';
+import { median } from '../electra/eval-metrics.js';
+import { DEFAULT_METRIC, FINETUNE_DEFAULTS, type FinetuneOptions, HEAD_FOR_TASK, type Metrics, type Prediction, type TaskData, finetune } from '../electra/finetune.js';
+import type { ElectraHeadModel } from '../electra/heads.js';
+import { disposeModule, countParameters } from '../nn/module.js';
+import { initHeadModelFromDirectory, initHeadModelFromPreset, saveHeadModel, type ProblemType } from '../node/finetune-io.js';
+import { writeFileAtomic } from '../node/files.js';
+import { Progress, fmtNum } from '../node/progress.js';
+import { loadTokenizer } from '../text/node/files.js';
+import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import { DATA_HELP, DATA_OPTIONS, loadTaskData } from './finetune-common.js';
+import { deviceOption } from './infer-common.js';
+import { UsageError, guard, parse } from './text-common.js';
+
+export const help = `usage: electra finetune (--model DIR | --preset NAME --vocab FILE) DATA --out DIR [options]
+
+Fine-tunes ELECTRA on a labelled task with the authors' recipe: Adam without bias correction (eps 1e-6,
+weight decay 0.01 except LayerNorm/bias, clip 1.0), layer-wise LR decay 0.8, 10% warmup then linear decay,
+batch 32, dev evaluation after every epoch, best epoch kept. Heads as Hugging Face's:
+ElectraForSequenceClassification (classification, regression), ElectraForTokenClassification (tagging),
+ElectraForQuestionAnswering (SQuAD spans).
+
+model:
+  --model DIR          a pre-trained discriminator directory (RUN/discriminator, or a local Hugging Face one
+                       with model.safetensors or pytorch_model.bin) or an already fine-tuned directory
+  --scratch            with --model: the same config and vocabulary, every weight random (the baseline)
+  --preset NAME        tiny | small | small++ | base | large, all weights random; needs --vocab FILE
+  --set KEY=VALUE      preset config override, repeatable (e.g. --set numHiddenLayers=4)
+
+${DATA_HELP}
+
+output:
+  --out DIR            model (config.json, model.safetensors, vocab.txt), eval.json (dev metrics of the best
+                       epoch; with --runs, the median over seeds), predictions.jsonl, metrics.jsonl
+
+recipe (defaults in brackets):
+  --epochs N [3]   --lr X [1e-4; paper Table 7: 3e-4 for Small]   --batch N [32]   --seed N [0]
+  --runs N [1]     seeds seed..seed+N-1; eval.json reports the median of each metric
+  --max-len N [128; 384 for squad]   --layer-decay X [0.8]   --warmup X [0.1 of the steps]
+  --weight-decay X [0.01]   --metric NAME (picks the best epoch; default accuracy, mcc for cola,
+                   spearman for regression, f1 for squad)   --doc-stride N [128]   --eval-batch N [64]
+  --log-every N [10]   --device webgpu|cpu|auto [auto]`;
+
+export function run(argv: string[]): Promise<number> {
+  return guard('finetune', async () => {
+    const { values: v } = parse(argv, {
+      ...DATA_OPTIONS,
+      model: { type: 'string' }, scratch: { type: 'boolean' }, preset: { type: 'string' }, vocab: { type: 'string' },
+      set: { type: 'string', multiple: true }, out: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
+      batch: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, 'max-len': { type: 'string' },
+      'layer-decay': { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, metric: { type: 'string' },
+      'doc-stride': { type: 'string' }, 'eval-batch': { type: 'string' }, 'log-every': { type: 'string' }, device: { type: 'string' },
+    });
+    if (!v.out) throw new UsageError('give --out DIR');
+    if (!!v.model === !!v.preset) throw new UsageError('give either --model DIR or --preset NAME');
+    if (v.scratch && !v.model) throw new UsageError('--scratch goes with --model DIR');
+    if (v.preset && !v.vocab) throw new UsageError('--preset needs --vocab FILE (vocab.txt or tokenizer.json)');
+    if (v.set && !v.preset) throw new UsageError('--set overrides a --preset config');
+    const num = (k: keyof typeof v, dflt: number, o: { int?: boolean; min?: number; max?: number } = {}): number => {
+      const raw = v[k] as string | undefined;
+      if (raw === undefined) return dflt;
+      const x = Number(raw);
+      if (!Number.isFinite(x) || (o.int && !Number.isInteger(x)) || x < (o.min ?? 0) || x > (o.max ?? Infinity)) {
+        throw new UsageError(`--${k} must be ${o.int ? 'an integer' : 'a number'} in [${o.min ?? 0}, ${o.max ?? '∞'}], got ${JSON.stringify(raw)}`);
+      }
+      return x;
+    };
+    const task = await loadTaskData(v, 'both');
+    const data = task.data;
+    const opts: FinetuneOptions = {
+      ...FINETUNE_DEFAULTS,
+      epochs: num('epochs', 3, { int: true, min: 1 }), lr: num('lr', 1e-4), batchSize: num('batch', 32, { int: true, min: 1 }),
+      maxLen: num('max-len', data.kind === 'qa' ? 384 : 128, { int: true, min: 3 }), layerDecay: num('layer-decay', 0.8, { max: 1 }),
+      warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
+      evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
+      metric: v.metric ?? task.metric ?? DEFAULT_METRIC[data.kind], seed: num('seed', 0, { int: true }),
+    };
+    const runs = num('runs', 1, { int: true, min: 1 });
+    const device = await deviceOption(v.device);
+    const tok = loadTokenizer(v.vocab ?? v.model!);
+    const kind = HEAD_FOR_TASK[data.kind];
+    const labels = data.kind === 'classification' || data.kind === 'tagging' ? data.labels : data.kind === 'regression' ? ['LABEL_0'] : ['LABEL_0', 'LABEL_1'];
+    if ((data.kind === 'classification' || data.kind === 'tagging') && labels.length < 2) throw new Error(`the training data has ${labels.length} label(s) (${labels.join(', ')}); classification needs at least 2`);
+    const problemType: ProblemType = data.kind === 'classification' ? 'single_label_classification' : data.kind === 'regression' ? 'regression' : null;
+    const overrides: Record<string, string> = {};
+    for (const kv of v.set ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new UsageError(`--set expects KEY=VALUE, got '${kv}'`);
+      overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const presetOverrides = v.preset ? applyOverrides(presetConfig(v.preset), overrides, 'model config') : null;
+    const source = v.preset ? `preset ${v.preset} (random init)` : v.scratch ? `${v.model} (config only, random init)` : v.model!;
+
+    const out = v.out;
+    mkdirSync(out, { recursive: true });
+    rmSync(join(out, 'metrics.jsonl'), { force: true });
+    console.log(`finetune: ${task.name} (${data.kind}, ${data.train.length} train / ${data.dev.length} dev${'labels' in data ? `, labels ${data.labels.length > 12 ? data.labels.length : data.labels.join(' ')}` : ''}) from ${source} on ${device.name}`);
+    const summaries: { seed: number; dir: string; metrics: Metrics; epoch: number }[] = [];
+    for (let r = 0; r < runs; r++) {
+      const seed = opts.seed + r;
+      const dir = runs > 1 ? join(out, `seed-${seed}`) : out;
+      const init = async (): Promise<ElectraHeadModel> => {
+        if (presetOverrides) return initHeadModelFromPreset(v.preset!, tok.vocabSize, device, { kind, labels, seed, overrides: presetOverrides }).model;
+        const { model, headLoaded } = await initHeadModelFromDirectory(v.model!, device, { kind, labels, seed, scratch: v.scratch });
+        if (r === 0) console.log(headLoaded ? `  loaded ${v.model} including its ${kind} head` : `  encoder from ${v.scratch ? 'random init' : v.model}, new ${kind} head with ${kind === 'qa' ? 2 : labels.length} output(s)`);
+        return model;
+      };
+      const model = await init();
+      if (tok.vocabSize > model.config.vocabSize) throw new Error(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize} (wrong vocab?)`);
+      if (r === 0) console.log(`  parameters: ${countParameters(model).toLocaleString('en-US')}; recipe ${JSON.stringify({ ...opts, seed: undefined })}`);
+      const res = await trainOne(model, tok, data, { ...opts, seed }, dir, out, { run: r + 1, runs, labels, problemType, task: task.name, source });
+      summaries.push({ seed, dir, metrics: res.metrics, epoch: res.epoch });
+      disposeModule(model);
+    }
+    if (runs > 1) {
+      const keys = Object.keys(summaries[0].metrics).filter((k) => typeof summaries[0].metrics[k] === 'number');
+      const med = Object.fromEntries(keys.map((k) => [k, median(summaries.map((s) => s.metrics[k] as number))]));
+      const best = summaries.reduce((a, b) => ((b.metrics[opts.metric] as number) > (a.metrics[opts.metric] as number) ? b : a));
+      for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'predictions.jsonl']) copyFileSync(join(best.dir, f), join(out, f));
+      await writeFileAtomic(join(out, 'eval.json'), JSON.stringify({
+        task: task.name, kind: data.kind, metric: opts.metric, source, runs, median: med, bestSeed: best.seed,
+        perSeed: summaries.map((s) => ({ seed: s.seed, epoch: s.epoch, ...numeric(s.metrics) })),
+      }, null, 2) + '\n');
+      console.log(`median over ${runs} seeds: ${fmtMetrics(med)}`);
+      console.log(`  per seed ${opts.metric}: ${summaries.map((s) => `${s.seed}: ${fmtNum(s.metrics[opts.metric] as number)}`).join(', ')}; best seed ${best.seed} copied to ${out}`);
+    }
+    console.log(`done: ${out} (model, eval.json, predictions.jsonl, metrics.jsonl)`);
+    return 0;
+  });
+}
+
+function numeric(m: Metrics): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).filter(([, x]) => typeof x === 'number')) as Record<string, number>;
+}
+
+function fmtMetrics(m: Record<string, number | number[][]>): string {
+  return Object.entries(m).filter(([, x]) => typeof x === 'number').map(([k, x]) => `${k} ${fmtNum(x as number)}`).join(' | ');
+}
+
+interface RunInfo { run: number; runs: number; labels: readonly string[]; problemType: ProblemType; task: string; source: string }
+
+async function trainOne(model: ElectraHeadModel, tok: WordPieceTokenizer, data: TaskData, opts: FinetuneOptions, dir: string, out: string, info: RunInfo): Promise<{ metrics: Metrics; epoch: number }> {
+  mkdirSync(dir, { recursive: true });
+  const metricsPath = join(out, 'metrics.jsonl');
+  const label = info.runs > 1 ? `seed ${opts.seed} (${info.run}/${info.runs}) step ` : 'step ';
+  let progress: Progress | null = null;
+  const res = await finetune(model, tok, data, opts, model.electra.embeddings.word_embeddings.weight.device, {
+    onStep: (s) => {
+      progress ??= new Progress(s.totalSteps, label, opts.logEvery);
+      appendFileSync(metricsPath, JSON.stringify({ seed: opts.seed, step: s.step, epoch: s.epoch, split: 'train', loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, time: new Date().toISOString() }) + '\n');
+      progress.update(s.step, { epoch: s.epoch, loss: s.loss, lr: s.lr });
+    },
+    onEpoch: async (e) => {
+      appendFileSync(metricsPath, JSON.stringify({ seed: opts.seed, step: e.step, epoch: e.epoch, split: 'dev', trainLoss: e.trainLoss, ...numeric(e.metrics), best: e.best }) + '\n');
+      console.log(`  epoch ${e.epoch} dev: ${fmtMetrics(e.metrics)}${e.best ? '  (best so far: saved)' : ''}`);
+      if (!e.best) return;
+      await saveHeadModel(dir, model, tok, { labels: info.labels, problemType: info.problemType, extra: { finetuning_task: info.task } });
+      await writeFileAtomic(join(dir, 'predictions.jsonl'), e.predictions.map((p: Prediction) => JSON.stringify(p)).join('\n') + '\n');
+      await writeFileAtomic(join(dir, 'eval.json'), JSON.stringify({
+        task: info.task, kind: data.kind, metric: opts.metric, source: info.source, seed: opts.seed, epoch: e.epoch, step: e.step,
+        labels: 'labels' in data ? data.labels : null, dev: e.metrics, trainExamples: data.train.length, devExamples: data.dev.length,
+        recipe: opts,
+      }, null, 2) + '\n');
+    },
+  });
+  console.log(`  best epoch ${res.best.epoch}: ${opts.metric} ${fmtNum(res.best.metrics[opts.metric] as number)} → ${dir}`);
+  return { metrics: res.best.metrics, epoch: res.best.epoch };
+}

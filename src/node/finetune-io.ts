@@ -1,0 +1,189 @@
+// Fine-tuned ELECTRA heads ↔ Hugging Face directories (config.json with `architectures`, `id2label`/`label2id`,
+// `num_labels`, `problem_type`; model.safetensors; vocab.txt + tokenizer_config.json), each file written
+// atomically, names and shapes checked before anything is written. A starting point for fine-tuning is a
+// discriminator directory (ours or HF's, safetensors or pytorch_model.bin; its head is dropped), a bare
+// ElectraModel, a fine-tuned directory (its head is kept when the task's head and labels match), or a preset.
+
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ElectraConfig, presetConfig } from '../electra/config.js';
+import { type HFElectraConfig, electraConfigToJSON, expectedElectraShapes } from '../electra/hf.js';
+import { HEAD_ARCHITECTURE, type ElectraHeadModel, type HeadKind, createHeadModel, headShapes } from '../electra/heads.js';
+import { CheckpointError, type HostTensor, serializeSafetensors, toWritable } from '../electra/safetensors.js';
+import { assignStateDict, readStateDict } from '../electra/state.js';
+import { HostRng } from '../nn/init.js';
+import type { Device } from '../tensor/device.js';
+import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import { fromHFConfig, toHFConfig } from './electra-io.js';
+import { loadHFDirectory, writeFileAtomic } from './files.js';
+
+export type ProblemType = 'single_label_classification' | 'regression' | null;
+
+/** What a fine-tuned directory says about its head. */
+export interface HeadInfo {
+  kind: HeadKind;
+  /** Class names by id (id2label); regression: ['LABEL_0']; QA: HF's default pair. */
+  labels: string[];
+  problemType: ProblemType;
+}
+
+/** Every tensor name → PyTorch shape of a head model (the encoder's as ElectraForPreTraining's, without its head). */
+export function expectedHeadModelShapes(hf: HFElectraConfig, kind: HeadKind, numLabels: number): Map<string, number[]> {
+  const m = new Map([...expectedElectraShapes(hf, 'discriminator')].filter(([n]) => n.startsWith('electra.')));
+  for (const [n, s] of headShapes(kind, hf.hiddenSize, numLabels)) m.set(n, s);
+  return m;
+}
+
+/** config.json for a head model: the encoder's fields plus HF's label fields. */
+export function headHFConfig(model: ElectraHeadModel, labels: readonly string[], problemType: ProblemType, extra: Record<string, unknown> = {}): HFElectraConfig {
+  const base = toHFConfig(model.config);
+  const names = model.kind === 'qa' ? ['LABEL_0', 'LABEL_1'] : model.numLabels === 1 ? ['LABEL_0'] : [...labels];
+  if (names.length !== (model.kind === 'qa' ? 2 : model.numLabels)) throw new Error(`saving a ${model.numLabels}-label head with ${labels.length} label names`);
+  return {
+    ...base,
+    architectures: [HEAD_ARCHITECTURE[model.kind]],
+    extra: {
+      ...extra,
+      id2label: Object.fromEntries(names.map((l, i) => [String(i), l])),
+      label2id: Object.fromEntries(names.map((l, i) => [l, i])),
+      num_labels: names.length,
+      problem_type: problemType,
+    },
+  };
+}
+
+/** Writes DIR/{config.json, model.safetensors, vocab.txt, tokenizer_config.json}. */
+export async function saveHeadModel(dir: string, model: ElectraHeadModel, tok: WordPieceTokenizer, info: { labels: readonly string[]; problemType: ProblemType; extra?: Record<string, unknown> }): Promise<void> {
+  const config = headHFConfig(model, info.labels, info.problemType, info.extra);
+  const tensors = await readStateDict(model);
+  const want = expectedHeadModelShapes(config, model.kind, model.kind === 'qa' ? 2 : model.numLabels);
+  const problems: string[] = [];
+  for (const [n, s] of want) {
+    const t = tensors.get(n);
+    if (!t) problems.push(`missing '${n}'`);
+    else if (t.shape.join() !== s.join()) problems.push(`'${n}' has shape [${t.shape}], expected [${s}]`);
+  }
+  for (const n of tensors.keys()) if (!want.has(n)) problems.push(`unexpected '${n}'`);
+  if (problems.length) throw new CheckpointError(dir, `the model does not match its config: ${problems.slice(0, 10).join('; ')}`);
+  const weights = serializeSafetensors([...tensors].map(([n, t]) => [n, toWritable(t)] as const), { format: 'pt' }, join(dir, 'model.safetensors'));
+  const o = tok.options;
+  const tokConfig = {
+    do_lower_case: o.lowercase, strip_accents: o.stripAccents, tokenize_chinese_chars: o.handleChineseChars, model_max_length: o.modelMaxLength,
+    unk_token: o.unkToken, cls_token: o.clsToken, sep_token: o.sepToken, pad_token: o.padToken, mask_token: o.maskToken, tokenizer_class: 'ElectraTokenizer',
+  };
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, 'model.safetensors'), weights);
+  await writeFileAtomic(join(dir, 'vocab.txt'), tok.tokens.join('\n') + '\n');
+  await writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(tokConfig, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'config.json'), electraConfigToJSON(config));
+}
+
+/** Head kind from config.architectures, else from tensor names; null for a discriminator/generator/bare encoder. */
+export function detectHead(config: HFElectraConfig, names: Iterable<string>): HeadKind | null {
+  for (const [k, arch] of Object.entries(HEAD_ARCHITECTURE)) if (config.architectures.includes(arch)) return k as HeadKind;
+  for (const n of names) {
+    if (n.startsWith('classifier.out_proj.') || n.startsWith('classifier.dense.')) return 'sequence';
+    if (n === 'classifier.weight') return 'token';
+    if (n.startsWith('qa_outputs.')) return 'qa';
+  }
+  return null;
+}
+
+/** id2label (keys "0".."n-1") as a list; num_labels when there is none (HF default names LABEL_i). */
+function readHeadInfo(hf: HFElectraConfig, kind: HeadKind, tensors: Map<string, HostTensor>, source: string): HeadInfo {
+  const x = hf.extra;
+  let labels: string[] | null = null;
+  if (x.id2label && typeof x.id2label === 'object') {
+    const entries = Object.entries(x.id2label as Record<string, unknown>);
+    labels = new Array(entries.length);
+    for (const [k, v] of entries) {
+      const i = Number(k);
+      if (!Number.isInteger(i) || i < 0 || i >= entries.length || typeof v !== 'string') throw new CheckpointError(source, `id2label must map "0".."${entries.length - 1}" to names, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+      labels[i] = v;
+    }
+  }
+  const outName = kind === 'sequence' ? 'classifier.out_proj.weight' : kind === 'token' ? 'classifier.weight' : 'qa_outputs.weight';
+  const rows = tensors.get(outName)?.shape[0];
+  if (rows === undefined) throw new CheckpointError(source, `no '${outName}' for its ${HEAD_ARCHITECTURE[kind]} head`);
+  if (!labels || labels.length !== rows) labels = Array.from({ length: rows }, (_, i) => labels?.[i] ?? `LABEL_${i}`);
+  const pt = x.problem_type;
+  const problemType: ProblemType = pt === 'regression' || (kind === 'sequence' && rows === 1) ? 'regression' : kind === 'sequence' ? 'single_label_classification' : null;
+  if (pt === 'multi_label_classification') throw new CheckpointError(source, 'problem_type multi_label_classification is not supported');
+  return { kind, labels, problemType };
+}
+
+/** HF ElectraModel checkpoints name the encoder without the `electra.` prefix. */
+function withElectraPrefix(tensors: Map<string, HostTensor>): Map<string, HostTensor> {
+  const names = [...tensors.keys()];
+  if (names.some((n) => n.startsWith('electra.')) || !names.some((n) => n.startsWith('embeddings.') || n.startsWith('encoder.'))) return tensors;
+  return new Map([...tensors].map(([n, t]) => [n.startsWith('embeddings') || n.startsWith('encoder.') ? `electra.${n}` : n, t]));
+}
+
+export interface LoadedHead<M extends ElectraHeadModel = ElectraHeadModel> extends HeadInfo { model: M; config: ElectraConfig; dir: string; vocabPath: string | null }
+
+/** Loads a fine-tuned head directory (ours or HF's) for evaluation or prediction. */
+export async function loadHeadModel(dir: string, device: Device): Promise<LoadedHead> {
+  const hf = await loadHFDirectory(dir, { check: false });
+  const tensors = withElectraPrefix(hf.tensors);
+  const kind = detectHead(hf.config, tensors.keys());
+  if (!kind) throw new CheckpointError(dir, `holds no fine-tuned head (architectures ${JSON.stringify(hf.config.architectures)}); fine-tune it first with \`electra finetune --model ${dir} …\``);
+  const info = readHeadInfo(hf.config, kind, tensors, hf.weightsPath);
+  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
+  const model = createHeadModel(kind, config, info.labels.length, { rng: new HostRng(0), device, std: config.initializerRange }, { classifierDropout: classifierDropoutOf(hf.config) });
+  assignStateDict(model, tensors, hf.weightsPath);
+  return { ...info, model, config, dir, vocabPath: hf.vocabPath };
+}
+
+function classifierDropoutOf(hf: HFElectraConfig): number | null {
+  const v = hf.extra.classifier_dropout;
+  return typeof v === 'number' ? v : null;
+}
+
+export interface InitOptions {
+  kind: HeadKind;
+  labels: readonly string[];
+  /** Seeds the fresh head (and, from scratch, every weight). */
+  seed: number;
+  /** Use DIR's config only: every weight random (the from-scratch baseline with the same shape and vocabulary). */
+  scratch?: boolean;
+}
+
+/**
+ * The model fine-tuning starts from: DIR's encoder weights plus a fresh head with `labels.length` outputs
+ * (1 for regression: pass labels ['LABEL_0']), or DIR's own head when it is the same kind with the same labels.
+ */
+export async function initHeadModelFromDirectory(dir: string, device: Device, o: InitOptions): Promise<{ model: ElectraHeadModel; config: ElectraConfig; headLoaded: boolean }> {
+  const hf = await loadHFDirectory(dir, { check: false });
+  const tensors = withElectraPrefix(hf.tensors);
+  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
+  const n = o.kind === 'qa' ? 2 : o.labels.length;
+  const model = createHeadModel(o.kind, config, n, { rng: new HostRng(o.seed), device, std: config.initializerRange });
+  if (o.scratch) return { model, config, headLoaded: false };
+  const fileKind = detectHead(hf.config, tensors.keys());
+  let headLoaded = false;
+  if (fileKind === o.kind) {
+    const info = readHeadInfo(hf.config, fileKind, tensors, hf.weightsPath);
+    headLoaded = o.kind === 'qa' || (info.labels.length === n && info.labels.every((l, i) => l === o.labels[i]));
+  }
+  const isHead = (name: string) => !name.startsWith('electra.');
+  if (![...tensors.keys()].some((k) => k.startsWith('electra.'))) throw new CheckpointError(hf.weightsPath, 'has no ELECTRA encoder tensors (electra.* or embeddings.*/encoder.*)');
+  assignStateDict(model, tensors, hf.weightsPath, {
+    // The other head's tensors (discriminator/generator predictions, a different fine-tuned head) are not used.
+    ignoreUnexpected: (name) => isHead(name) && !headLoaded,
+    allowMissing: (name) => isHead(name) && !headLoaded,
+  });
+  return { model, config, headLoaded };
+}
+
+/** A model from a preset (all weights random) for a tokenizer's vocabulary. */
+export function initHeadModelFromPreset(preset: string, vocabSize: number, device: Device, o: InitOptions & { overrides?: Partial<ElectraConfig> }): { model: ElectraHeadModel; config: ElectraConfig } {
+  const config: ElectraConfig = { ...presetConfig(preset), ...o.overrides, vocabSize };
+  const n = o.kind === 'qa' ? 2 : o.labels.length;
+  return { model: createHeadModel(o.kind, config, n, { rng: new HostRng(o.seed), device, std: config.initializerRange }), config };
+}
+
+export function vocabOf(dir: string): string | null {
+  const p = join(dir, 'vocab.txt');
+  return existsSync(p) ? p : null;
+}
