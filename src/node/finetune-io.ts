@@ -168,11 +168,10 @@ export async function initHeadModelFromDirectory(dir: string, device: Device, o:
   }
   const isHead = (name: string) => !name.startsWith('electra.');
   if (![...tensors.keys()].some((k) => k.startsWith('electra.'))) throw new CheckpointError(hf.weightsPath, 'has no ELECTRA encoder tensors (electra.* or embeddings.*/encoder.*)');
-  assignStateDict(model, tensors, hf.weightsPath, {
-    // The other head's tensors (discriminator/generator predictions, a different fine-tuned head) are not used.
-    ignoreUnexpected: (name) => isHead(name) && !headLoaded,
-    allowMissing: (name) => isHead(name) && !headLoaded,
-  });
+  // Without a matching head, every non-encoder tensor (discriminator/generator predictions, another fine-tuned
+  // head) is left out and the fresh head stays.
+  const used = headLoaded ? tensors : new Map([...tensors].filter(([name]) => !isHead(name)));
+  assignStateDict(model, used, hf.weightsPath, { allowMissing: (name) => isHead(name) && !headLoaded });
   return { model, config, headLoaded };
 }
 
