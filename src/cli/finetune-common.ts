@@ -95,7 +95,7 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
     (data as { dev: unknown[] }).dev = subset(data.dev as unknown[], maxDev);
     return { data, name, metric };
   };
-  const sources = [v.task && v.task !== 'squad' ? '--task' : '', v.dataset ? '--dataset' : '', v.train || (v.task === 'squad') ? '--train/--dev' : ''].filter(Boolean);
+  const sources = [v.task && v.task !== 'squad' ? '--task' : '', v.dataset ? '--dataset' : '', v.train || v.dev || v.task === 'squad' ? '--train/--dev' : ''].filter(Boolean);
   if (sources.length !== 1) throw new UsageError(sources.length ? `give one data source, not ${sources.join(' and ')}` : 'give the data: --task NAME --data DIR, --train FILE --dev FILE …, or --dataset NAME');
   if (v.dataset) {
     if (v.dataset === 'spam-assassin') {

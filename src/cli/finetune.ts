@@ -4,7 +4,7 @@
 // N seeds and reports the median of each dev metric (the paper's protocol); OUT then holds the best seed's model
 // and each seed's own directory in OUT/seed-S.
 
-import { appendFileSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverrides, presetConfig } from '../electra/config.js';
 import { median } from '../electra/eval-metrics.js';
@@ -124,9 +124,9 @@ export function run(argv: string[]): Promise<number> {
       const keys = Object.keys(summaries[0].metrics).filter((k) => typeof summaries[0].metrics[k] === 'number');
       const med = Object.fromEntries(keys.map((k) => [k, median(summaries.map((s) => s.metrics[k] as number))]));
       const best = summaries.reduce((a, b) => ((b.metrics[opts.metric] as number) > (a.metrics[opts.metric] as number) ? b : a));
-      for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'predictions.jsonl']) copyFileSync(join(best.dir, f), join(out, f));
+      for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'predictions.jsonl']) await writeFileAtomic(join(out, f), readFileSync(join(best.dir, f)));
       await writeFileAtomic(join(out, 'eval.json'), JSON.stringify({
-        task: task.name, kind: data.kind, metric: opts.metric, source, runs, median: med, bestSeed: best.seed,
+        task: task.name, kind: data.kind, metric: opts.metric, source, runs, dev: med, median: med, bestSeed: best.seed, bestSeedDev: best.metrics,
         perSeed: summaries.map((s) => ({ seed: s.seed, epoch: s.epoch, ...numeric(s.metrics) })),
       }, null, 2) + '\n');
       console.log(`median over ${runs} seeds: ${fmtMetrics(med)}`);
@@ -156,7 +156,7 @@ async function trainOne(model: ElectraHeadModel, tok: WordPieceTokenizer, data: 
     onStep: (s) => {
       progress ??= new Progress(s.totalSteps, label, opts.logEvery);
       appendFileSync(metricsPath, JSON.stringify({ seed: opts.seed, step: s.step, epoch: s.epoch, split: 'train', loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, time: new Date().toISOString() }) + '\n');
-      progress.update(s.step, { epoch: s.epoch, loss: s.loss, lr: s.lr });
+      progress.update(s.step, { epoch: `${s.epoch}/${opts.epochs}`, loss: s.loss, lr: s.lr });
     },
     onEpoch: async (e) => {
       appendFileSync(metricsPath, JSON.stringify({ seed: opts.seed, step: e.step, epoch: e.epoch, split: 'dev', trainLoss: e.trainLoss, ...numeric(e.metrics), best: e.best }) + '\n');
