@@ -23,3 +23,13 @@ export { maskBatch, scatterUpdate } from './electra/masking.js';
 export { stepMetrics, auc } from './electra/metrics.js';
 export * as infer from './electra/infer.js';
 export { renderCurves, parseMetrics } from './electra/plot.js';
+export {
+  ElectraForSequenceClassification, ElectraForTokenClassification, ElectraForQuestionAnswering, ElectraClassificationHead, createHeadModel,
+  layerwiseLrMultiplier, HEAD_ARCHITECTURE, type HeadKind, type ElectraHeadModel,
+} from './electra/heads.js';
+export {
+  finetune, evaluate as evaluateTask, predictSequence, predictTags, predictAnswers, FINETUNE_DEFAULTS, DEFAULT_METRIC, HEAD_FOR_TASK,
+  type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
+} from './electra/finetune.js';
+export * as finetuneData from './electra/finetune-data.js';
+export * as evalMetrics from './electra/eval-metrics.js';

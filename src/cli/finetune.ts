@@ -153,6 +153,7 @@ async function trainOne(model: ElectraHeadModel, tok: WordPieceTokenizer, data: 
   const label = info.runs > 1 ? `seed ${opts.seed} (${info.run}/${info.runs}) step ` : 'step ';
   let progress: Progress | null = null;
   const res = await finetune(model, tok, data, opts, model.electra.embeddings.word_embeddings.weight.device, {
+    onStart: (x) => { progress = new Progress(x.totalSteps, label, opts.logEvery); },
     onStep: (s) => {
       progress ??= new Progress(s.totalSteps, label, opts.logEvery);
       appendFileSync(metricsPath, JSON.stringify({ seed: opts.seed, step: s.step, epoch: s.epoch, split: 'train', loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, time: new Date().toISOString() }) + '\n');

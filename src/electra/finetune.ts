@@ -86,6 +86,8 @@ export interface StepLog { step: number; totalSteps: number; epoch: number; loss
 export interface EpochLog { epoch: number; step: number; metrics: Metrics; predictions: Prediction[]; best: boolean; trainLoss: number }
 
 export interface FinetuneHooks {
+  /** Before the first step: the schedule's size (QA counts windows, not questions). */
+  onStart?(s: { totalSteps: number; stepsPerEpoch: number; trainItems: number; warmupSteps: number }): void | Promise<void>;
   onStep?(s: StepLog): void | Promise<void>;
   /** After each epoch's dev evaluation; `best` marks a new best (save the checkpoint here). */
   onEpoch?(e: EpochLog): void | Promise<void>;
@@ -162,6 +164,7 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
   const items = encodeSplit(data, 'train', tok, o);
   const stepsPerEpoch = Math.ceil(items.length / o.batchSize), totalSteps = stepsPerEpoch * o.epochs;
   const warmupSteps = Math.round(o.warmupProportion * totalSteps);
+  await hooks.onStart?.({ totalSteps, stepsPerEpoch, trainItems: items.length, warmupSteps });
   const params = namedParameters(model);
   const opt = new AdamW(params, {
     lr: o.lr, eps: o.adamEps, weightDecay: o.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: o.maxGradNorm,

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ElectraConfig, presetConfig } from '../../src/electra/config.js';
-import { type EpochLog, type TaskData, evaluate, finetune, predictSequence, predictTags } from '../../src/electra/finetune.js';
+import { type EpochLog, type TaskData, evaluate, finetune, predictAnswers, predictSequence, predictTags } from '../../src/electra/finetune.js';
 import type { QaExample, TaggedExample, TextExample } from '../../src/electra/finetune-data.js';
-import { type ElectraForSequenceClassification, type ElectraForTokenClassification, type HeadKind, createHeadModel } from '../../src/electra/heads.js';
+import { type ElectraForQuestionAnswering, type ElectraForSequenceClassification, type ElectraForTokenClassification, type HeadKind, createHeadModel } from '../../src/electra/heads.js';
 import { HostRng } from '../../src/nn/init.js';
 import { disposeModule } from '../../src/nn/module.js';
 import { saveHeadModel } from '../../src/node/finetune-io.js';
@@ -91,9 +91,13 @@ s('a seed reproduces a run; another seed differs', async () => {
     disposeModule(m);
     return l;
   };
+  const mem = () => ('memory' in device ? (device as unknown as { memory(): { storages: number } }).memory().storages : 0);
+  const live = mem();
   const a = await losses(1), b = await losses(1), c = await losses(2);
   assert.equal(a, b);
   assert.not.equal(a, c);
+  // Three runs (model, optimiser, every step and evaluation) leave no tensor behind.
+  assert.is(mem(), live, 'live storages after the runs');
 });
 
 s('tagging, regression and QA: the loss falls and the metrics are computed', async () => {
@@ -112,6 +116,7 @@ s('tagging, regression and QA: the loss falls and the metrics are computed', asy
   const [tp] = await predictTags(tm as ElectraForTokenClassification, tok, tdata.labels, ['w3 w4 w5'], device);
   assert.equal(tp.words, ['w3', 'w4', 'w5']);
   assert.is(tp.tags.length, 3);
+  await saveHeadModel(join(root, 'tok'), tm, tok, { labels: tdata.labels, problemType: null });
   disposeModule(tm);
 
   // Regression: the target is the number of w1 … w3 in the text.
@@ -143,6 +148,13 @@ s('tagging, regression and QA: the loss falls and the metrics are computed', asy
   assert.ok(ql.slice(-4).reduce((a, b) => a + b) < 0.8 * ql.slice(0, 4).reduce((a, b) => a + b), `QA loss ${ql[0].toFixed(3)} → ${ql.at(-1)!.toFixed(3)}`);
   assert.equal(Object.keys(qr.best.metrics).sort(), ['exactMatch', 'f1']);
   assert.ok((qr.best.metrics.f1 as number) > 0, `QA F1 ${qr.best.metrics.f1}`);
+  const answers = await predictAnswers(qm as ElectraForQuestionAnswering, tok, qa.slice(32, 36), device, { maxLen: 24 });
+  for (const [i, a] of answers.entries()) {
+    assert.is(a.id, `q${32 + i}`);
+    assert.is(qa[32 + i].context.slice(a.start, a.end), a.text, 'the answer is its context span');
+    assert.ok(a.nBest.length > 0 && a.nBest[0].text === a.text);
+  }
+  await saveHeadModel(join(root, 'qa'), qm, tok, { labels: ['LABEL_0', 'LABEL_1'], problemType: null });
   disposeModule(qm);
 });
 
@@ -176,6 +188,20 @@ s('CLI predict: --json matches the API; the table lists every label; a head-less
   const many = spawnSync(process.execPath, [MAIN, 'predict', '--model', dir, '--device', 'cpu', '--json'], { encoding: 'utf8', input: `${DEV[0].text}\n${DEV[1].text}\n` });
   assert.is(many.status, 0, many.stderr);
   assert.is(many.stdout.trim().split('\n').length, 2);
+  const tags = cli('predict', '--model', join(root, 'tok'), '--device', 'cpu', '--json', 'w3 w4 w5 w6');
+  assert.is(tags.status, 0, tags.stderr);
+  const tj = JSON.parse(tags.stdout) as { words: string[]; tags: string[] };
+  assert.equal(tj.words, ['w3', 'w4', 'w5', 'w6']);
+  assert.ok(tj.tags.every((t) => ['T0', 'T1', 'T2'].includes(t)));
+  const ctx = 'w5 w0 w7 w8 w9 w10';
+  const qa = cli('predict', '--model', join(root, 'qa'), '--device', 'cpu', '--json', '--top', '3', '--context', ctx, 'w0 w1');
+  assert.is(qa.status, 0, qa.stderr);
+  const qj = JSON.parse(qa.stdout) as { answer: string; start: number; end: number; n_best: { text: string }[] };
+  assert.is(ctx.slice(qj.start, qj.end), qj.answer);
+  assert.is(qj.n_best.length, 3);
+  const noCtx = cli('predict', '--model', join(root, 'qa'), '--device', 'cpu', 'w0 w1');
+  assert.is(noCtx.status, 2);
+  assert.match(noCtx.stderr, /needs --context/);
   const none = cli('predict', '--model', dir, '--device', 'cpu');
   assert.not.equal(none.status, 0);
   const help = cli('predict', '--help');
