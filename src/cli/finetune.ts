@@ -4,7 +4,7 @@
 // N seeds and reports the median of each dev metric (the paper's protocol); OUT then holds the best seed's model
 // and each seed's own directory in OUT/seed-S.
 
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverrides, presetConfig } from '../electra/config.js';
 import { median } from '../electra/eval-metrics.js';
@@ -17,7 +17,7 @@ import { Progress, fmtNum } from '../node/progress.js';
 import { loadTokenizer } from '../text/node/files.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { DATA_HELP, DATA_OPTIONS, loadTaskData } from './finetune-common.js';
-import { deviceOption } from './infer-common.js';
+import { deviceOption, modelDirectory } from './infer-common.js';
 import { UsageError, guard, parse } from './text-common.js';
 
 export const help = `usage: electra finetune (--model DIR | --preset NAME --vocab FILE) DATA --out DIR [options]
@@ -44,7 +44,7 @@ output:
 recipe (defaults in brackets):
   --epochs N [3]   --lr X [1e-4; paper Table 7: 3e-4 for Small]   --batch N [32]   --seed N [0]
   --runs N [1]     seeds seed..seed+N-1; eval.json reports the median of each metric
-  --max-len N [128; 384 for squad]   --layer-decay X [0.8]   --warmup X [0.1 of the steps]
+  --max-len N [128; 384 for squad; at most the model's positions]   --layer-decay X [0.8]   --warmup X [0.1 of the steps]
   --weight-decay X [0.01]   --metric NAME (picks the best epoch; default accuracy, mcc for cola,
                    spearman for regression, f1 for squad)   --doc-stride N [128]   --eval-batch N [64]
   --log-every N [10]   --device webgpu|cpu|auto [auto]`;
@@ -73,19 +73,20 @@ export function run(argv: string[]): Promise<number> {
       }
       return x;
     };
+    // The model directory and tokenizer are checked before the (possibly large) data is read.
+    const tok = v.model ? modelDirectory(v.model).tokenizer : loadTokenizer(v.vocab!);
     const task = await loadTaskData(v, 'both');
     const data = task.data;
     const opts: FinetuneOptions = {
       ...FINETUNE_DEFAULTS,
       epochs: num('epochs', 3, { int: true, min: 1 }), lr: num('lr', 1e-4), batchSize: num('batch', 32, { int: true, min: 1 }),
-      maxLen: num('max-len', data.kind === 'qa' ? 384 : 128, { int: true, min: 3 }), layerDecay: num('layer-decay', 0.8, { max: 1 }),
+      maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, maxPositions(v.model, v.preset, v.set)), { int: true, min: 3 }), layerDecay: num('layer-decay', 0.8, { max: 1 }),
       warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
       evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
       metric: v.metric ?? task.metric ?? DEFAULT_METRIC[data.kind], seed: num('seed', 0, { int: true }),
     };
     const runs = num('runs', 1, { int: true, min: 1 });
     const device = await deviceOption(v.device);
-    const tok = loadTokenizer(v.vocab ?? v.model!);
     const kind = HEAD_FOR_TASK[data.kind];
     const labels = data.kind === 'classification' || data.kind === 'tagging' ? data.labels : data.kind === 'regression' ? ['LABEL_0'] : ['LABEL_0', 'LABEL_1'];
     if ((data.kind === 'classification' || data.kind === 'tagging') && labels.length < 2) throw new Error(`the training data has ${labels.length} label(s) (${labels.join(', ')}); classification needs at least 2`);
@@ -135,6 +136,18 @@ export function run(argv: string[]): Promise<number> {
     console.log(`done: ${out} (model, eval.json, predictions.jsonl, metrics.jsonl)`);
     return 0;
   });
+}
+
+/** The model's position table size, read before any weights (the default --max-len never exceeds it). */
+function maxPositions(model: string | undefined, preset: string | undefined, set: string[] | undefined): number {
+  if (preset) {
+    const kv = (set ?? []).find((x) => x.startsWith('maxPositionEmbeddings='));
+    return kv ? Number(kv.split('=')[1]) || 512 : presetConfig(preset).maxPositionEmbeddings;
+  }
+  const path = join(model!, 'config.json');
+  if (!existsSync(path)) throw new Error(`--model ${model}: no config.json (not a model directory)`);
+  const n = (JSON.parse(readFileSync(path, 'utf8')) as { max_position_embeddings?: unknown }).max_position_embeddings;
+  return typeof n === 'number' && n > 0 ? n : 512;
 }
 
 function numeric(m: Metrics): Record<string, number> {

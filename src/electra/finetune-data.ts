@@ -72,7 +72,7 @@ export interface EncodedTokens extends Encoded {
 /**
  * Token classification (HF is_split_into_words): each word is tokenized on its own, the first sub-token of each
  * word is labelled with its tag, other sub-tokens and specials get -100. Sequences are cut at maxLen tokens; the
- * words past the cut are recorded as unscored (wordStarts -1). Pass tags = null to encode for prediction.
+ * words past the cut are recorded as unscored (wordStarts -1). A tag '' marks a word with no gold tag (prediction).
  */
 export function encodeForTokens(tok: WordPieceTokenizer, examples: readonly TaggedExample[], labels: readonly string[], maxLen: number, source = 'data'): EncodedTokens[] {
   checkTokenizer(tok);
