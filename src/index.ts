@@ -28,7 +28,7 @@ export {
   layerwiseLrMultiplier, HEAD_ARCHITECTURE, type HeadKind, type ElectraHeadModel,
 } from './electra/heads.js';
 export {
-  finetune, evaluate as evaluateTask, predictSequence, predictTags, predictAnswers, FINETUNE_DEFAULTS, DEFAULT_METRIC, HEAD_FOR_TASK,
+  finetune, evaluate as evaluateTask, predictSequence, predictTags, predictAnswers, FINETUNE_DEFAULTS, DEFAULT_METRIC, SELECTABLE_METRICS, HEAD_FOR_TASK,
   type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
 } from './electra/finetune.js';
 export * as finetuneData from './electra/finetune-data.js';

@@ -40,6 +40,11 @@ export const HEAD_FOR_TASK: Record<TaskKind, HeadKind> = { classification: 'sequ
 /** The metric that picks the best epoch, per task kind (GLUE: CoLA uses mcc, pass it as `metric`). */
 export const DEFAULT_METRIC: Record<TaskKind, string> = { classification: 'accuracy', regression: 'spearman', tagging: 'accuracy', qa: 'f1' };
 
+/** Metrics that can pick the best epoch (higher is better); f1 (of class 1) needs two classes. */
+export const SELECTABLE_METRICS: Record<TaskKind, readonly string[]> = {
+  classification: ['accuracy', 'macroF1', 'mcc', 'f1'], regression: ['spearman', 'pearson'], tagging: ['accuracy', 'macroF1'], qa: ['f1', 'exactMatch'],
+};
+
 export interface FinetuneOptions {
   epochs: number;
   /** Peak learning rate (authors' code default 1e-4; paper Table 7: 3e-4 for Small). */
@@ -158,6 +163,8 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
   for (const k of ['epochs', 'batchSize', 'maxLen', 'evalBatchSize', 'logEvery'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`finetune: ${k} must be a positive integer, got ${o[k]}`);
   }
+  const selectable = SELECTABLE_METRICS[data.kind].filter((m) => m !== 'f1' || data.kind !== 'classification' || data.labels.length === 2);
+  if (!selectable.includes(o.metric)) throw new Error(`finetune: metric '${o.metric}' cannot pick the best epoch of a ${data.kind} task (use one of ${selectable.join(', ')})`);
   if (data.train.length === 0) throw new Error('finetune: the training set is empty');
   if (data.dev.length === 0) throw new Error('finetune: the dev set is empty');
   if (o.maxLen > model.config.maxPositionEmbeddings) throw new RangeError(`finetune: maxLen ${o.maxLen} exceeds the model's ${model.config.maxPositionEmbeddings} positions`);
@@ -195,8 +202,7 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
         loss.dispose();
       }
       const ev = await evaluate(model, tok, data, o, device);
-      const score = ev.metrics[o.metric];
-      if (typeof score !== 'number') throw new Error(`finetune: metric '${o.metric}' is not computed for ${data.kind} tasks (have: ${Object.keys(ev.metrics).join(', ')})`);
+      const score = ev.metrics[o.metric] as number;
       const isBest = best === null || score > (best.metrics[o.metric] as number) || (Number.isNaN(best.metrics[o.metric] as number) && !Number.isNaN(score));
       const log: EpochLog = { epoch, step, metrics: ev.metrics, predictions: ev.predictions, best: isBest, trainLoss: lossN ? lossSum / lossN : NaN };
       if (isBest) { best = log; if (epoch < o.epochs) bestWeights = await readStateDict(model); else bestWeights = null; }

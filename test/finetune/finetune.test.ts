@@ -166,6 +166,7 @@ s('errors: wrong head for the task, label count, empty data, sequence longer tha
   await fail(finetune(m, tok, { kind: 'classification', labels: ['neg', 'pos'], train: [], dev: DEV }, fast, device), /training set is empty/);
   await fail(finetune(m, tok, { kind: 'classification', labels: ['neg', 'pos'], train: TRAIN, dev: DEV }, { ...fast, maxLen: 64 }, device), /maxLen 64 exceeds the model's 32 positions/);
   await fail(finetune(m, tok, { kind: 'regression', train: TRAIN, dev: DEV }, fast, device), /regression needs num_labels 1/);
+  await fail(finetune(m, tok, { kind: 'classification', labels: ['neg', 'pos'], train: TRAIN, dev: DEV }, { ...fast, metric: 'spearman' }, device), /metric 'spearman' cannot pick the best epoch of a classification task \(use one of accuracy, macroF1, mcc, f1\)/);
   disposeModule(m);
 });
 
