@@ -21,8 +21,7 @@ import {
   decodeQa, encodeForClassification, encodeForQa, encodeForTokens, packBatch, packTokenLabels,
 } from './finetune-data.js';
 import {
-  type ElectraHeadModel, type HeadKind, type ModelInputs, ElectraForQuestionAnswering, ElectraForSequenceClassification, ElectraForTokenClassification,
-  layerwiseLrMultiplier,
+  type ElectraHeadModel, type HeadKind, type ModelInputs, HEAD_ARCHITECTURE, layerwiseLrMultiplier,
 } from './heads.js';
 import { assignStateDict, readStateDict } from './state.js';
 
@@ -301,11 +300,16 @@ export async function evaluate(model: ElectraHeadModel, tok: WordPieceTokenizer,
 
 // ---- prediction on raw text -------------------------------------------------------------------------
 
+function needHead(model: ElectraHeadModel, kind: HeadKind, what: string): void {
+  if (model.kind !== kind) throw new Error(`${what}: needs a model with a ${kind} head (${HEAD_ARCHITECTURE[kind]}), got a ${model.kind} head`);
+}
+
 export interface ClassPrediction { label: string; probabilities: Record<string, number>; logits: number[] }
 export interface ValuePrediction { value: number }
 
 /** Label and class probabilities (or the regression value) of each text / text pair. */
-export async function predictSequence(model: ElectraForSequenceClassification, tok: WordPieceTokenizer, labels: readonly string[], inputs: readonly { text: string; textB?: string }[], device: Device, maxLen = model.config.maxPositionEmbeddings): Promise<(ClassPrediction | ValuePrediction)[]> {
+export async function predictSequence(model: ElectraHeadModel, tok: WordPieceTokenizer, labels: readonly string[], inputs: readonly { text: string; textB?: string }[], device: Device, maxLen = model.config.maxPositionEmbeddings): Promise<(ClassPrediction | ValuePrediction)[]> {
+  needHead(model, 'sequence', 'predictSequence');
   const items = inputs.map((x) => { const e = tok.encode(x.text, x.textB ?? null, { maxLength: maxLen }); return { ids: e.ids, typeIds: e.typeIds, label: 0 }; });
   const logits = await forwardAll(model, items, 64, tok.padId >= 0 ? tok.padId : 0, device);
   if (model.numLabels === 1) return logits.map((z) => ({ value: z[0] }));
@@ -319,7 +323,8 @@ export async function predictSequence(model: ElectraForSequenceClassification, t
 export interface TagPrediction { words: string[]; tags: (string | null)[]; probabilities: (number | null)[] }
 
 /** Tags of each word (the text split as the tokenizer's pre-tokenizer splits it, or given words). */
-export async function predictTags(model: ElectraForTokenClassification, tok: WordPieceTokenizer, labels: readonly string[], inputs: readonly (string | string[])[], device: Device, maxLen = model.config.maxPositionEmbeddings): Promise<TagPrediction[]> {
+export async function predictTags(model: ElectraHeadModel, tok: WordPieceTokenizer, labels: readonly string[], inputs: readonly (string | string[])[], device: Device, maxLen = model.config.maxPositionEmbeddings): Promise<TagPrediction[]> {
+  needHead(model, 'token', 'predictTags');
   const words = inputs.map((x) => (typeof x === 'string' ? tok.preTokenize(x).map(([w, s, e]) => x.slice(s, e) || w) : x));
   const items = encodeForTokens(tok, words.map((w) => ({ words: w, tags: w.map(() => '') })), labels, maxLen, 'input');
   const logits = await forwardAll(model, items, 64, tok.padId >= 0 ? tok.padId : 0, device);
@@ -336,7 +341,8 @@ export async function predictTags(model: ElectraForTokenClassification, tok: Wor
 }
 
 /** Best answer span (and n-best) for each question over its context. */
-export async function predictAnswers(model: ElectraForQuestionAnswering, tok: WordPieceTokenizer, inputs: readonly { question: string; context: string; id?: string }[], device: Device, opts: Partial<FinetuneOptions> = {}): Promise<QaAnswer[]> {
+export async function predictAnswers(model: ElectraHeadModel, tok: WordPieceTokenizer, inputs: readonly { question: string; context: string; id?: string }[], device: Device, opts: Partial<FinetuneOptions> = {}): Promise<QaAnswer[]> {
+  needHead(model, 'qa', 'predictAnswers');
   const o = { ...FINETUNE_DEFAULTS, maxLen: Math.min(384, model.config.maxPositionEmbeddings), ...opts };
   const examples: QaExample[] = inputs.map((x, i) => ({ id: x.id ?? String(i), question: x.question, context: x.context, answers: [] }));
   const feats = encodeForQa(tok, examples, { maxLen: o.maxLen, docStride: o.docStride, maxQueryLen: o.maxQueryLen });
