@@ -74,6 +74,9 @@ export function run(argv: string[]): Promise<number> {
       return x;
     };
     // The model directory and tokenizer are checked before the (possibly large) data is read.
+    if (v.model && !existsSync(join(v.model, 'config.json')) && existsSync(join(v.model, 'discriminator', 'config.json'))) {
+      throw new UsageError(`--model ${v.model} is a pre-training run; fine-tune its discriminator: --model ${join(v.model, 'discriminator')}`);
+    }
     const tok = v.model ? modelDirectory(v.model).tokenizer : loadTokenizer(v.vocab!);
     const task = await loadTaskData(v, 'both');
     const data = task.data;

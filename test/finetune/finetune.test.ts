@@ -100,6 +100,26 @@ s('a seed reproduces a run; another seed differs', async () => {
   assert.is(mem(), live, 'live storages after the runs');
 });
 
+s('the recipe reaches the optimiser: layer-wise decay scales each depth\'s step, the head moves at full rate', async () => {
+  const data: TaskData = { kind: 'classification', labels: ['neg', 'pos'], train: TRAIN.slice(0, 16), dev: DEV.slice(0, 4) };
+  const moved = async (layerDecay: number) => {
+    const m = model('sequence', 2, 5) as ElectraForSequenceClassification;
+    const snap = () => Promise.all([m.electra.embeddings.word_embeddings.weight, m.electra.encoder.layer[1].output.dense.weight, m.classifier.out_proj.weight]
+      .map(async (t) => Float64Array.from(await t.data())));
+    const before = await snap();
+    await finetune(m, tok, data, { ...fast, epochs: 1, layerDecay, weightDecay: 0 }, device);
+    const after = await snap();
+    disposeModule(m);
+    return before.map((b, k) => b.reduce((mx, x, i) => Math.max(mx, Math.abs(after[k][i] - x)), 0));
+  };
+  const [emb1, top1, head1] = await moved(1), [emb, top, head] = await moved(0.1);
+  // Adam's step size does not depend on the gradient's scale, so each tensor's largest move scales with its factor:
+  // embeddings 0.1^4, the top layer (index 1 of 2) 0.1^2, the head 1.
+  assert.ok(Math.abs(head / head1 - 1) < 0.05, `head: ${head} vs ${head1}`);
+  assert.ok(top < top1 * 0.02 && top > top1 * 0.005, `top layer: ${top} vs ${top1} (×0.01 expected)`);
+  assert.ok(emb < emb1 * 2e-4 && emb > 0, `embeddings: ${emb} vs ${emb1} (×1e-4 expected)`);
+});
+
 s('tagging, regression and QA: the loss falls and the metrics are computed', async () => {
   // Tagging: a word's tag is its index mod 3.
   const tagged: TaggedExample[] = Array.from({ length: 48 }, () => {
