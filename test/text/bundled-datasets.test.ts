@@ -30,6 +30,9 @@ test('SpamAssassin: 6,046 messages, fixed stratified 80/10/10 split, determinist
     texts.set(e.text, s);
   }));
   assert.equal(loadSpamAssassin('dev').examples.map((e) => e.id), sets[1].examples.map((e) => e.id));
+  const groups: Record<string, number> = {};
+  for (const e of sets[1].examples) groups[e.id!.split('/')[0]] = (groups[e.id!.split('/')[0]] ?? 0) + 1;
+  assert.equal(groups, { 'easy-ham-1': 271, 'easy-ham-2': 115, 'hard-ham-1': 29, 'spam-1': 44, 'spam-2': 145 }, 'dev by package group (docs/datasets.md)');
   assert.throws(() => loadSpamAssassin('valid' as 'dev'), /unknown split "valid"/);
 });
 

