@@ -1,36 +1,14 @@
 // Shared pieces of `electra finetune` and `electra evaluate`: the data options (a GLUE task directory, a user's
 // CSV/TSV/JSONL files with named columns, SQuAD JSON, or a bundled labelled dataset) resolved into a TaskData
-// through the dataset readers of src/text/node/datasets.ts (finetune-interfaces.md), and the task's metric.
+// through the dataset readers of src/text/node/datasets.ts, and the task's metric.
 // Errors name the option, file or column at fault.
 
 import { HostRng } from '../nn/init.js';
 import type { TaskData } from '../electra/finetune.js';
-import type { QaExample, TaggedExample, TextDataset, TextExample } from '../electra/finetune-data.js';
+import { GLUE_TASKS, type GlueSplit, type GlueTaskName, type TableFormat, type TextDataset, type TextExample } from '../text/datasets.js';
+import { glueTask, loadBrownPos, loadSpamAssassin, readSquad, readTable } from '../text/node/datasets.js';
 import { UsageError } from './text-common.js';
 
-/** The readers' signatures as agreed in finetune-interfaces.md (implemented on the `data` branch). */
-interface DatasetReaders {
-  readTable(path: string, opts: { textCol: string; textColB?: string; labelCol?: string; format?: 'csv' | 'tsv' | 'jsonl'; regression?: boolean }): TextDataset;
-  glueTask(task: string, dir: string, split: 'train' | 'dev' | 'test'): TextDataset;
-  loadSpamAssassin(split: 'train' | 'dev' | 'test'): TextDataset;
-  loadBrownPos(split: 'train' | 'dev' | 'test', opts?: { tagset?: 'universal' | 'brown' }): { examples: TaggedExample[]; labels: string[] };
-  readSquad(path: string): QaExample[];
-}
-
-let readers: Promise<DatasetReaders> | null = null;
-
-/** Loaded on first use (and through a computed specifier, so this file builds before the readers are merged). */
-export function datasetReaders(): Promise<DatasetReaders> {
-  const specifier = ['..', 'text', 'node', 'datasets.js'].join('/');
-  readers ??= (import(specifier) as Promise<DatasetReaders>).catch((e: NodeJS.ErrnoException) => {
-    readers = null;
-    if (e.code === 'ERR_MODULE_NOT_FOUND') throw new Error('the dataset readers (src/text/node/datasets.ts) are not part of this build');
-    throw e;
-  });
-  return readers;
-}
-
-export const GLUE_TASKS = ['cola', 'sst2', 'mrpc', 'qqp', 'stsb', 'mnli', 'qnli', 'rte', 'wnli'] as const;
 export const BUNDLED_DATASETS = ['spam-assassin', 'brown-pos'] as const;
 
 /** Options every data-reading command accepts (node:util parseArgs config). */
@@ -38,13 +16,14 @@ export const DATA_OPTIONS = {
   task: { type: 'string' }, data: { type: 'string' }, train: { type: 'string' }, dev: { type: 'string' },
   'text-col': { type: 'string' }, 'text-col-b': { type: 'string' }, 'label-col': { type: 'string' },
   format: { type: 'string' }, regression: { type: 'boolean' }, dataset: { type: 'string' }, tagset: { type: 'string' },
-  'max-train': { type: 'string' }, 'max-dev': { type: 'string' },
+  'max-train': { type: 'string' }, 'max-dev': { type: 'string' }, 'id-col': { type: 'string' },
 } as const;
 
 export const DATA_HELP = `data (one of):
   --task NAME --data DIR   a GLUE task (${GLUE_TASKS.join(', ')}) in its TSV layout (DIR/train.tsv, DIR/dev.tsv …)
   --train FILE --dev FILE --text-col C [--text-col-b C2] --label-col L [--regression] [--format csv|tsv|jsonl]
-                           your own files with named columns (a second text column for pairs)
+                           your own files with named columns (a second text column for pairs; --id-col C
+                           names each example in predictions.jsonl)
   --task squad --train FILE --dev FILE    SQuAD v1.1/v2 JSON (extractive question answering)
   --dataset NAME           bundled labelled data: spam-assassin (ham/spam e-mails), brown-pos (POS tags;
                            --tagset universal|brown, default universal)
@@ -52,7 +31,7 @@ export const DATA_HELP = `data (one of):
 
 export interface DataArgs {
   task?: string; data?: string; train?: string; dev?: string; 'text-col'?: string; 'text-col-b'?: string; 'label-col'?: string;
-  format?: string; regression?: boolean; dataset?: string; tagset?: string; 'max-train'?: string; 'max-dev'?: string;
+  format?: string; regression?: boolean; dataset?: string; tagset?: string; 'max-train'?: string; 'max-dev'?: string; 'id-col'?: string;
 }
 
 export interface LoadedTask { data: TaskData; name: string; metric: string | undefined }
@@ -87,7 +66,6 @@ function unifyLabels(train: TextDataset, dev: TextDataset, devName: string): str
  * split, named by `evalSplit`) for evaluation, when train comes back empty.
  */
 export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSplit: 'train' | 'dev' | 'test' = 'dev'): Promise<LoadedTask> {
-  const r = await datasetReaders();
   const maxTrain = limit(v['max-train'], 'max-train'), maxDev = limit(v['max-dev'], 'max-dev');
   const wantTrain = splits === 'both';
   const done = (data: TaskData, name: string, metric?: string): LoadedTask => {
@@ -99,15 +77,15 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
   if (sources.length !== 1) throw new UsageError(sources.length ? `give one data source, not ${sources.join(' and ')}` : 'give the data: --task NAME --data DIR, --train FILE --dev FILE …, or --dataset NAME');
   if (v.dataset) {
     if (v.dataset === 'spam-assassin') {
-      const train = wantTrain ? r.loadSpamAssassin('train') : { examples: [], labels: null, name: '' } as TextDataset;
-      const dev = r.loadSpamAssassin(evalSplit);
+      const train = wantTrain ? loadSpamAssassin('train') : { examples: [], labels: null, name: '' } as TextDataset;
+      const dev = loadSpamAssassin(evalSplit);
       return done({ kind: 'classification', labels: unifyLabels(train, dev, `spam-assassin ${evalSplit}`), train: train.examples, dev: dev.examples }, 'spam-assassin');
     }
     if (v.dataset === 'brown-pos') {
       const tagset = (v.tagset ?? 'universal') as 'universal' | 'brown';
       if (tagset !== 'universal' && tagset !== 'brown') throw new UsageError(`--tagset must be universal or brown, got ${JSON.stringify(v.tagset)}`);
-      const train = wantTrain ? r.loadBrownPos('train', { tagset }) : { examples: [], labels: [] };
-      const dev = r.loadBrownPos(evalSplit, { tagset });
+      const train = wantTrain ? loadBrownPos('train', { tagset }) : { examples: [], labels: [] };
+      const dev = loadBrownPos(evalSplit, { tagset });
       const labels = wantTrain ? train.labels : dev.labels;
       return done({ kind: 'tagging', labels, train: train.examples, dev: dev.examples }, `brown-pos-${tagset}`);
     }
@@ -115,13 +93,14 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
   }
   if (v.task === 'squad') {
     if ((wantTrain && !v.train) || !v.dev) throw new UsageError('--task squad needs --train FILE and --dev FILE (SQuAD JSON)');
-    return done({ kind: 'qa', train: wantTrain ? r.readSquad(v.train!) : [], dev: r.readSquad(v.dev) }, 'squad');
+    return done({ kind: 'qa', train: wantTrain ? readSquad(v.train!) : [], dev: readSquad(v.dev) }, 'squad');
   }
   if (v.task) {
     if (!(GLUE_TASKS as readonly string[]).includes(v.task)) throw new UsageError(`--task must be one of ${GLUE_TASKS.join(', ')} or squad, got ${JSON.stringify(v.task)}`);
+    const task = v.task as GlueTaskName;
     if (!v.data) throw new UsageError(`--task ${v.task} needs --data DIR (the task's GLUE directory)`);
-    const train = wantTrain ? r.glueTask(v.task, v.data, 'train') : { examples: [], labels: null, name: v.task } as TextDataset;
-    const dev = r.glueTask(v.task, v.data, evalSplit);
+    const train = wantTrain ? glueTask(task, v.data, 'train') : { examples: [], labels: null, name: v.task } as TextDataset;
+    const dev = glueTask(task, v.data, evalSplit as GlueSplit);
     const metric = v.task === 'cola' ? 'mcc' : undefined;
     if (v.task === 'stsb') return done({ kind: 'regression', train: train.examples, dev: dev.examples }, v.task, metric);
     return done({ kind: 'classification', labels: unifyLabels(train, dev, `${v.data} (${evalSplit})`), train: train.examples, dev: dev.examples }, v.task, metric);
@@ -130,11 +109,12 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
   if ((wantTrain && !v.train) || !v.dev) throw new UsageError('give --train FILE and --dev FILE');
   if (!v['text-col']) throw new UsageError('give --text-col (the column holding the text)');
   if (!v['label-col']) throw new UsageError('give --label-col (the column holding the label)');
-  const format = v.format as 'csv' | 'tsv' | 'jsonl' | undefined;
+  const format = v.format as TableFormat | undefined;
   if (format !== undefined && !['csv', 'tsv', 'jsonl'].includes(format)) throw new UsageError(`--format must be csv, tsv or jsonl, got ${JSON.stringify(v.format)}`);
-  const opts = { textCol: v['text-col'], textColB: v['text-col-b'], labelCol: v['label-col'], format, regression: !!v.regression };
-  const train = wantTrain ? r.readTable(v.train!, opts) : { examples: [] as TextExample[], labels: null, name: '' };
-  const dev = r.readTable(v.dev, opts);
+  const opts = { textCol: v['text-col'], textColB: v['text-col-b'], labelCol: v['label-col'], format, regression: !!v.regression, idCol: v['id-col'] };
+  const train = wantTrain ? readTable(v.train!, opts) : { examples: [] as TextExample[], labels: null, name: '' };
+  // The dev file is read with the training labels fixed, so a label the training data lacks is an error there.
+  const dev = readTable(v.dev, { ...opts, labels: train.labels && wantTrain ? train.labels : undefined });
   const name = (wantTrain ? v.train! : v.dev).replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
   if (v.regression) return done({ kind: 'regression', train: train.examples, dev: dev.examples }, name);
   return done({ kind: 'classification', labels: unifyLabels(train, dev, v.dev), train: train.examples, dev: dev.examples }, name);

@@ -4,20 +4,14 @@
 //   encodeForQa              [CLS] question [SEP] context-window [SEP] over doc-stride windows, with the character
 //                            offsets of every context token (BERT's run_squad windows: starts advance by docStride)
 //   decodeQa                 n-best start/end pairs within max answer length → character span of the context
-// Example types are structurally those of src/text/datasets.ts (finetune-interfaces.md).
+// Example types are src/text/datasets.ts' (the dataset readers produce them).
 
+import type { QaExample, TaggedExample, TextExample } from '../text/datasets.js';
 import type { Encoding, WordPieceTokenizer } from '../text/wordpiece.js';
 import { IGNORE_INDEX } from './heads.js';
 import { topK } from './infer.js';
 
-/** One example for sequence classification / regression; label is a class name or a number (regression). */
-export interface TextExample { text: string; textB?: string; label: string | number; id?: string }
-/** One example for token classification: words and one tag per word. */
-export interface TaggedExample { words: string[]; tags: string[]; id?: string }
-/** One SQuAD-style example; answer `start` is a character offset into `context`; no answers = unanswerable. */
-export interface QaExample { id: string; question: string; context: string; answers: { text: string; start: number }[] }
-/** A labelled dataset plus its label set (null labels = regression). */
-export interface TextDataset { examples: TextExample[]; labels: string[] | null; name: string }
+export type { QaExample, TaggedExample, TextDataset, TextExample } from '../text/datasets.js';
 
 /** One encoded sequence (no padding). `label` is a class id, a float, a per-token array, or a (start, end) pair. */
 export interface Encoded {

@@ -238,11 +238,7 @@ s('CLI predict: --json matches the API; the table lists every label; a head-less
   assert.match(bad.stderr, /--preset needs --vocab/);
 });
 
-// Needs the dataset readers (src/text/node/datasets.ts, from the `data` helper); skipped with a note until merged.
-const READERS = fileURLToPath(new URL('../../src/text/node/datasets.js', import.meta.url));
-
 s('CLI finetune → evaluate → predict on a tiny CSV, end to end', async () => {
-  if (!existsSync(READERS)) { console.log('  (skipping the CSV end-to-end test: src/text/node/datasets.ts is not in this build)'); return; }
   const csv = (xs: TextExample[]) => 'id,sentence,label\n' + xs.map((x) => `${x.id},"${x.text}",${x.label}`).join('\n') + '\n';
   writeFileSync(join(root, 'train.csv'), csv(TRAIN));
   writeFileSync(join(root, 'dev.csv'), csv(DEV));
