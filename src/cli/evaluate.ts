@@ -53,7 +53,7 @@ export function run(argv: string[]): Promise<number> {
     if (v.predictions) writeFileSync(v.predictions, r.predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
     if (v.json) { process.stdout.write(JSON.stringify({ task: task.name, split, examples: data.dev.length, ...r.metrics }) + '\n'); return 0; }
     console.log(`${task.name} ${split}: ${data.dev.length} examples, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    for (const [k, x] of Object.entries(r.metrics)) if (typeof x === 'number') console.log(`  ${k.padEnd(14)} ${fmtNum(x)}`);
+    for (const [k, x] of Object.entries(r.metrics)) if (typeof x === 'number') console.log(`  ${k.padEnd(14)} ${Number.isInteger(x) ? x : fmtNum(x)}`);
     const cm = r.metrics.confusion;
     if (Array.isArray(cm) && 'labels' in data) {
       const names = data.labels, w = Math.max(6, ...names.map((n) => n.length), ...cm.flat().map((c) => String(c).length));

@@ -158,7 +158,7 @@ function numeric(m: Metrics): Record<string, number> {
 }
 
 function fmtMetrics(m: Record<string, number | number[][]>): string {
-  return Object.entries(m).filter(([, x]) => typeof x === 'number').map(([k, x]) => `${k} ${fmtNum(x as number)}`).join(' | ');
+  return Object.entries(m).filter(([, x]) => typeof x === 'number').map(([k, x]) => `${k} ${Number.isInteger(x) ? String(x) : fmtNum(x as number)}`).join(' | ');
 }
 
 interface RunInfo { run: number; runs: number; labels: readonly string[]; problemType: ProblemType; task: string; source: string }
