@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { evaluate, type TaskData } from '../electra/finetune.js';
 import { loadHeadModel } from '../node/finetune-io.js';
 import { fmtNum } from '../node/progress.js';
-import { DATA_HELP, DATA_OPTIONS, loadTaskData } from './finetune-common.js';
+import { DATA_HELP, DATA_OPTIONS, loadTaskData, nullThreshold } from './finetune-common.js';
 import { deviceOption, modelDirectory } from './infer-common.js';
 import { UsageError, guard, intOption, parse } from './text-common.js';
 
@@ -23,6 +23,7 @@ ${DATA_HELP}
   --split S            dev | test | train for --task/--dataset (default dev)
   --max-len N          tokens per sequence (default 128; 384 for squad)
   --batch N            sequences per forward pass (default 64)
+  --null-threshold X   SQuAD v2: answer "" when the [CLS] score beats the best span by more than X
   --predictions FILE   write one JSON line per example (prediction and gold)
   --json               print the metrics as one JSON object
   --device D           webgpu | cpu | auto (default auto)`;
@@ -31,7 +32,7 @@ export function run(argv: string[]): Promise<number> {
   return guard('evaluate', async () => {
     const { values: v } = parse(argv, {
       ...DATA_OPTIONS, model: { type: 'string' }, split: { type: 'string' }, 'max-len': { type: 'string' }, batch: { type: 'string' },
-      predictions: { type: 'string' }, json: { type: 'boolean' }, device: { type: 'string' },
+      predictions: { type: 'string' }, json: { type: 'boolean' }, device: { type: 'string' }, 'null-threshold': { type: 'string' },
     });
     const split = (v.split ?? 'dev') as 'dev' | 'test' | 'train';
     if (!['dev', 'test', 'train'].includes(split)) throw new UsageError(`--split must be dev, test or train, got ${JSON.stringify(v.split)}`);
@@ -49,7 +50,7 @@ export function run(argv: string[]): Promise<number> {
     const maxLen = intOption(v['max-len'], 'max-len', Math.min(data.kind === 'qa' ? 384 : 128, loaded.config.maxPositionEmbeddings), 3);
     const evalBatchSize = intOption(v.batch, 'batch', 64, 1);
     const t0 = Date.now();
-    const r = await evaluate(loaded.model, tokenizer, data, { maxLen, evalBatchSize }, device);
+    const r = await evaluate(loaded.model, tokenizer, data, { maxLen, evalBatchSize, nullThreshold: v['null-threshold'] === undefined ? null : nullThreshold(v['null-threshold']) }, device);
     if (v.predictions) writeFileSync(v.predictions, r.predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
     if (v.json) { process.stdout.write(JSON.stringify({ task: task.name, split, examples: data.dev.length, ...r.metrics }) + '\n'); return 0; }
     console.log(`${task.name} ${split}: ${data.dev.length} examples, ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -119,3 +119,10 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
   if (v.regression) return done({ kind: 'regression', train: train.examples, dev: dev.examples }, name);
   return done({ kind: 'classification', labels: unifyLabels(train, dev, v.dev), train: train.examples, dev: dev.examples }, name);
 }
+
+/** --null-threshold X: any finite number (negative answers "" more often). */
+export function nullThreshold(v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--null-threshold must be a number, got ${JSON.stringify(v)}`);
+  return x;
+}

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import { loadTokenizer } from '../text/node/files.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
-import { DATA_HELP, DATA_OPTIONS, loadTaskData } from './finetune-common.js';
+import { DATA_HELP, DATA_OPTIONS, loadTaskData, nullThreshold } from './finetune-common.js';
 import { deviceOption, modelDirectory } from './infer-common.js';
 import { UsageError, guard, parse } from './text-common.js';
 
@@ -47,6 +47,7 @@ recipe (defaults in brackets):
   --max-len N [128; 384 for squad; at most the model's positions]   --layer-decay X [0.8]   --warmup X [0.1 of the steps]
   --weight-decay X [0.01]   --metric NAME (picks the best epoch; default accuracy, mcc for cola,
                    spearman for regression, f1 for squad)   --doc-stride N [128]   --eval-batch N [64]
+  --null-threshold X   SQuAD v2: answer "" when the [CLS] score beats the best span by more than X
   --log-every N [10]   --device webgpu|cpu|auto [auto]`;
 
 export function run(argv: string[]): Promise<number> {
@@ -57,7 +58,7 @@ export function run(argv: string[]): Promise<number> {
       set: { type: 'string', multiple: true }, out: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
       batch: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, 'max-len': { type: 'string' },
       'layer-decay': { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, metric: { type: 'string' },
-      'doc-stride': { type: 'string' }, 'eval-batch': { type: 'string' }, 'log-every': { type: 'string' }, device: { type: 'string' },
+      'doc-stride': { type: 'string' }, 'null-threshold': { type: 'string' }, 'eval-batch': { type: 'string' }, 'log-every': { type: 'string' }, device: { type: 'string' },
     });
     if (!v.out) throw new UsageError('give --out DIR');
     if (!!v.model === !!v.preset) throw new UsageError('give either --model DIR or --preset NAME');
@@ -86,6 +87,7 @@ export function run(argv: string[]): Promise<number> {
       maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, maxPositions(v.model, v.preset, v.set)), { int: true, min: 3 }), layerDecay: num('layer-decay', 0.8, { max: 1 }),
       warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
       evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
+      nullThreshold: v['null-threshold'] === undefined ? null : nullThreshold(v['null-threshold']),
       metric: v.metric ?? task.metric ?? DEFAULT_METRIC[data.kind], seed: num('seed', 0, { int: true }),
     };
     const runs = num('runs', 1, { int: true, min: 1 });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { predictAnswers, predictSequence, predictTags, type ClassPrediction } from '../electra/finetune.js';
 import type { ElectraForQuestionAnswering, ElectraForSequenceClassification, ElectraForTokenClassification } from '../electra/heads.js';
 import { loadHeadModel } from '../node/finetune-io.js';
+import { nullThreshold } from './finetune-common.js';
 import { deviceOption, modelDirectory } from './infer-common.js';
 import { UsageError, guard, intOption, parse } from './text-common.js';
 
@@ -21,6 +22,7 @@ or ElectraForQuestionAnswering directory) on text:
   --text-b TEXT    second text of a pair (e.g. the hypothesis of an NLI model)
   --context TEXT   QA passage (or --context-file FILE)
   --top K          QA: also list the K best answers (default 1)
+  --null-threshold X  QA (SQuAD v2 models): answer "" when the [CLS] score beats the best span by more than X
   --max-len N      tokens per sequence (default: the model's maximum; 384 for QA)
   --json           one JSON object per text: {"label", "probabilities"} | {"value"} | {"words", "tags"} | {"answer", …}
   --device D       webgpu | cpu | auto (default auto)`;
@@ -29,7 +31,7 @@ export function run(argv: string[]): Promise<number> {
   return guard('predict', async () => {
     const { values: v, positionals } = parse(argv, {
       model: { type: 'string' }, 'text-b': { type: 'string' }, context: { type: 'string' }, 'context-file': { type: 'string' },
-      top: { type: 'string' }, 'max-len': { type: 'string' }, json: { type: 'boolean' }, device: { type: 'string' },
+      top: { type: 'string' }, 'max-len': { type: 'string' }, 'null-threshold': { type: 'string' }, json: { type: 'boolean' }, device: { type: 'string' },
     });
     const texts = positionals.length ? [positionals.join(' ')] : process.stdin.isTTY ? [] : readFileSync(0, 'utf8').split('\n').filter((l) => l.trim());
     if (texts.length === 0) throw new UsageError('give the text as an argument (or lines on stdin)');
@@ -56,7 +58,7 @@ export function run(argv: string[]): Promise<number> {
       const context = v.context ?? (v['context-file'] ? readFileSync(v['context-file'], 'utf8') : undefined);
       if (context === undefined) throw new UsageError('a question-answering model needs --context TEXT (or --context-file FILE)');
       const top = intOption(v.top, 'top', 1, 1);
-      const rs = await predictAnswers(m.model as ElectraForQuestionAnswering, tokenizer, texts.map((question) => ({ question, context })), device, { maxLen, nBest: Math.max(20, top) });
+      const rs = await predictAnswers(m.model as ElectraForQuestionAnswering, tokenizer, texts.map((question) => ({ question, context })), device, { maxLen, nBest: Math.max(20, top), nullThreshold: v['null-threshold'] === undefined ? null : nullThreshold(v['null-threshold']) });
       for (const r of rs) {
         if (v.json) { lines.push(JSON.stringify({ answer: r.text, start: r.start, end: r.end, score: r.score, n_best: r.nBest.slice(0, top) })); continue; }
         lines.push(r.text ? `${r.text}  (chars ${r.start}–${r.end}, score ${r.score.toFixed(3)})` : '(no answer)');

@@ -68,11 +68,13 @@ export interface FinetuneOptions {
   maxQueryLen: number;
   nBest: number;
   maxAnswerLength: number;
+  /** SQuAD v2: answer '' when the [CLS] score beats the best span by more than this; null (v1.1) always answers. */
+  nullThreshold: number | null;
 }
 
 export const FINETUNE_DEFAULTS: Omit<FinetuneOptions, 'metric'> = {
   epochs: 3, lr: 1e-4, batchSize: 32, seed: 0, maxLen: 128, layerDecay: 0.8, warmupProportion: 0.1, weightDecay: 0.01,
-  maxGradNorm: 1, adamEps: 1e-6, evalBatchSize: 64, logEvery: 10, docStride: 128, maxQueryLen: 64, nBest: 20, maxAnswerLength: 30,
+  maxGradNorm: 1, adamEps: 1e-6, evalBatchSize: 64, logEvery: 10, docStride: 128, maxQueryLen: 64, nBest: 20, maxAnswerLength: 30, nullThreshold: null,
 };
 
 export type Metrics = Record<string, number | number[][]>;
@@ -288,7 +290,7 @@ export async function evaluate(model: ElectraHeadModel, tok: WordPieceTokenizer,
     }
     case 'qa': {
       const feats = items as QaFeature[];
-      const answers = decodeQa(data.dev, feats, logits.map((z) => z.filter((_, i) => i % 2 === 0)), logits.map((z) => z.filter((_, i) => i % 2 === 1)), { nBest: o.nBest, maxAnswerLength: o.maxAnswerLength });
+      const answers = decodeQa(data.dev, feats, logits.map((z) => z.filter((_, i) => i % 2 === 0)), logits.map((z) => z.filter((_, i) => i % 2 === 1)), { nBest: o.nBest, maxAnswerLength: o.maxAnswerLength, nullThreshold: o.nullThreshold });
       const sc = squadScores(answers.map((a) => a.text), data.dev.map((ex) => ex.answers.map((a) => a.text)));
       return {
         metrics: { exactMatch: sc.exactMatch, f1: sc.f1 },
@@ -347,6 +349,6 @@ export async function predictAnswers(model: ElectraHeadModel, tok: WordPieceToke
   const examples: QaExample[] = inputs.map((x, i) => ({ id: x.id ?? String(i), question: x.question, context: x.context, answers: [] }));
   const feats = encodeForQa(tok, examples, { maxLen: o.maxLen, docStride: o.docStride, maxQueryLen: o.maxQueryLen });
   const logits = await forwardAll(model, feats, o.evalBatchSize, tok.padId >= 0 ? tok.padId : 0, device);
-  return decodeQa(examples, feats, logits.map((z) => z.filter((_, i) => i % 2 === 0)), logits.map((z) => z.filter((_, i) => i % 2 === 1)), { nBest: o.nBest, maxAnswerLength: o.maxAnswerLength });
+  return decodeQa(examples, feats, logits.map((z) => z.filter((_, i) => i % 2 === 0)), logits.map((z) => z.filter((_, i) => i % 2 === 1)), { nBest: o.nBest, maxAnswerLength: o.maxAnswerLength, nullThreshold: o.nullThreshold });
 }
 

@@ -174,6 +174,12 @@ s('tagging, regression and QA: the loss falls and the metrics are computed', asy
     assert.is(qa[32 + i].context.slice(a.start, a.end), a.text, 'the answer is its context span');
     assert.ok(a.nBest.length > 0 && a.nBest[0].text === a.text);
   }
+  // SQuAD v2: with a threshold far below any score every answer is '' — right for unanswerable questions.
+  const v2: TaskData = { kind: 'qa', train: qdata.train, dev: qa.slice(32).map((x) => ({ ...x, answers: [] })) };
+  const none = await evaluate(qm, tok, v2, { maxLen: 24, nullThreshold: -1e9 }, device);
+  assert.equal(none.metrics, { exactMatch: 100, f1: 100 });
+  const spans = await evaluate(qm, tok, v2, { maxLen: 24 }, device);
+  assert.equal(spans.metrics, { exactMatch: 0, f1: 0 }, 'v1.1 decoding always answers a span');
   await saveHeadModel(join(root, 'qa'), qm, tok, { labels: ['LABEL_0', 'LABEL_1'], problemType: null });
   disposeModule(qm);
 });
