@@ -20,7 +20,8 @@ export const DATA_OPTIONS = {
 } as const;
 
 export const DATA_HELP = `data (one of):
-  --task NAME --data DIR   a GLUE task (${GLUE_TASKS.join(', ')}) in its TSV layout (DIR/train.tsv, DIR/dev.tsv …)
+  --task NAME --data DIR   a GLUE task (${GLUE_TASKS.join(', ')}) in its TSV layout (DIR/train.tsv, DIR/dev.tsv …);
+                           as the authors: MRPC/STS-B pairs also train swapped, RTE/STS-B default to 10 epochs
   --train FILE --dev FILE --text-col C [--text-col-b C2] --label-col L [--regression] [--format csv|tsv|jsonl]
                            your own files with named columns (a second text column for pairs; --id-col C
                            names each example in predictions.jsonl)
@@ -34,7 +35,11 @@ export interface DataArgs {
   format?: string; regression?: boolean; dataset?: string; tagset?: string; 'max-train'?: string; 'max-dev'?: string; 'id-col'?: string;
 }
 
-export interface LoadedTask { data: TaskData; name: string; metric: string | undefined }
+export interface LoadedTask {
+  data: TaskData; name: string; metric: string | undefined;
+  /** The authors' per-task epochs (configure_finetuning.py): 10 for RTE and STS-B, 2 for SQuAD; else the default 3. */
+  epochs?: number;
+}
 
 function subset<T>(xs: T[], n: number | undefined): T[] {
   if (n === undefined || n >= xs.length) return xs;
@@ -68,10 +73,10 @@ function unifyLabels(train: TextDataset, dev: TextDataset, devName: string): str
 export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSplit: 'train' | 'dev' | 'test' = 'dev'): Promise<LoadedTask> {
   const maxTrain = limit(v['max-train'], 'max-train'), maxDev = limit(v['max-dev'], 'max-dev');
   const wantTrain = splits === 'both';
-  const done = (data: TaskData, name: string, metric?: string): LoadedTask => {
+  const done = (data: TaskData, name: string, metric?: string, epochs?: number): LoadedTask => {
     (data as { train: unknown[] }).train = subset(data.train as unknown[], maxTrain);
     (data as { dev: unknown[] }).dev = subset(data.dev as unknown[], maxDev);
-    return { data, name, metric };
+    return { data, name, metric, epochs };
   };
   const sources = [v.task && v.task !== 'squad' ? '--task' : '', v.dataset ? '--dataset' : '', v.train || v.dev || v.task === 'squad' ? '--train/--dev' : ''].filter(Boolean);
   if (sources.length !== 1) throw new UsageError(sources.length ? `give one data source, not ${sources.join(' and ')}` : 'give the data: --task NAME --data DIR, --train FILE --dev FILE …, or --dataset NAME');
@@ -93,7 +98,7 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
   }
   if (v.task === 'squad') {
     if ((wantTrain && !v.train) || !v.dev) throw new UsageError('--task squad needs --train FILE and --dev FILE (SQuAD JSON)');
-    return done({ kind: 'qa', train: wantTrain ? readSquad(v.train!) : [], dev: readSquad(v.dev) }, 'squad');
+    return done({ kind: 'qa', train: wantTrain ? readSquad(v.train!) : [], dev: readSquad(v.dev) }, 'squad', undefined, 2);
   }
   if (v.task) {
     if (!(GLUE_TASKS as readonly string[]).includes(v.task)) throw new UsageError(`--task must be one of ${GLUE_TASKS.join(', ')} or squad, got ${JSON.stringify(v.task)}`);
@@ -102,8 +107,16 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
     const train = wantTrain ? glueTask(task, v.data, 'train') : { examples: [], labels: null, name: v.task } as TextDataset;
     const dev = glueTask(task, v.data, evalSplit as GlueSplit);
     const metric = v.task === 'cola' ? 'mcc' : undefined;
-    if (v.task === 'stsb') return done({ kind: 'regression', train: train.examples, dev: dev.examples }, v.task, metric);
-    return done({ kind: 'classification', labels: unifyLabels(train, dev, `${v.data} (${evalSplit})`), train: train.examples, dev: dev.examples }, v.task, metric);
+    const epochs = v.task === 'rte' || v.task === 'stsb' ? 10 : undefined;
+    // The authors' double_unordered: MRPC and STS-B train on every pair in both orders (the subset is drawn first).
+    const doubled = (xs: TextExample[]) => (task === 'mrpc' || task === 'stsb' ? xs.flatMap((x) => [x, { ...x, text: x.textB ?? '', textB: x.text }]) : xs);
+    const loaded = (d: TaskData): LoadedTask => {
+      const r = done(d, v.task!, metric, epochs);
+      (r.data as { train: TextExample[] }).train = doubled(r.data.train as TextExample[]);
+      return r;
+    };
+    if (v.task === 'stsb') return loaded({ kind: 'regression', train: train.examples, dev: dev.examples });
+    return loaded({ kind: 'classification', labels: unifyLabels(train, dev, `${v.data} (${evalSplit})`), train: train.examples, dev: dev.examples });
   }
   // The user's own files.
   if ((wantTrain && !v.train) || !v.dev) throw new UsageError('give --train FILE and --dev FILE');

@@ -42,7 +42,7 @@ output:
                        epoch; with --runs, the median over seeds), predictions.jsonl, metrics.jsonl
 
 recipe (defaults in brackets):
-  --epochs N [3]   --lr X [1e-4; paper Table 7: 3e-4 for Small]   --batch N [32]   --seed N [0]
+  --epochs N [3; 10 for rte/stsb, 2 for squad]   --lr X [1e-4; paper Table 7: 3e-4 for Small]   --batch N [32]   --seed N [0]
   --runs N [1]     seeds seed..seed+N-1; eval.json reports the median of each metric
   --max-len N [128; 384 for squad; at most the model's positions]   --layer-decay X [0.8]   --warmup X [0.1 of the steps]
   --weight-decay X [0.01]   --metric NAME (picks the best epoch; default accuracy, mcc for cola,
@@ -83,7 +83,7 @@ export function run(argv: string[]): Promise<number> {
     const data = task.data;
     const opts: FinetuneOptions = {
       ...FINETUNE_DEFAULTS,
-      epochs: num('epochs', 3, { int: true, min: 1 }), lr: num('lr', 1e-4), batchSize: num('batch', 32, { int: true, min: 1 }),
+      epochs: num('epochs', task.epochs ?? 3, { int: true, min: 1 }), lr: num('lr', 1e-4), batchSize: num('batch', 32, { int: true, min: 1 }),
       maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, maxPositions(v.model, v.preset, v.set)), { int: true, min: 3 }), layerDecay: num('layer-decay', 0.8, { max: 1 }),
       warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
       evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
