@@ -106,6 +106,7 @@ export async function loadTaskData(v: DataArgs, splits: 'both' | 'dev', evalSpli
     if (!v.data) throw new UsageError(`--task ${v.task} needs --data DIR (the task's GLUE directory)`);
     const train = wantTrain ? glueTask(task, v.data, 'train') : { examples: [], labels: null, name: v.task } as TextDataset;
     const dev = glueTask(task, v.data, evalSplit as GlueSplit);
+    if (dev.unlabeled) throw new UsageError(`GLUE ${task} ${evalSplit} has no labels (GLUE test sets are unlabeled); evaluate --split dev, or label it with electra predict`);
     const metric = v.task === 'cola' ? 'mcc' : undefined;
     const epochs = v.task === 'rte' || v.task === 'stsb' ? 10 : undefined;
     // The authors' double_unordered: MRPC and STS-B train on every pair in both orders (the subset is drawn first).

@@ -38,6 +38,8 @@ s('GLUE: MRPC pairs train in both orders, dev as given; RTE gets 10 epochs; CoLA
   const c = await loadTaskData({ task: 'cola', data: root }, 'both');
   assert.is(c.metric, 'mcc');
   assert.equal(c.data.kind === 'classification' && c.data.labels, ['0', '1']);
+  write('MRPC/test.tsv', 'index\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1\t2\ta b\tc d\n');
+  await fail(loadTaskData({ task: 'mrpc', data: root }, 'dev', 'test'), /GLUE mrpc test has no labels/);
   // Evaluation reads only the evaluated split.
   const ev = await loadTaskData({ task: 'mrpc', data: root }, 'dev');
   assert.is(ev.data.train.length, 0);
