@@ -4,7 +4,6 @@
 // discriminator directory (ours or HF's, safetensors or pytorch_model.bin; its head is dropped), a bare
 // ElectraModel, a fine-tuned directory (its head is kept when the task's head and labels match), or a preset.
 
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ElectraConfig, presetConfig } from '../electra/config.js';
@@ -180,9 +179,4 @@ export function initHeadModelFromPreset(preset: string, vocabSize: number, devic
   const config: ElectraConfig = { ...presetConfig(preset), ...o.overrides, vocabSize };
   const n = o.kind === 'qa' ? 2 : o.labels.length;
   return { model: createHeadModel(o.kind, config, n, { rng: new HostRng(o.seed), device, std: config.initializerRange }), config };
-}
-
-export function vocabOf(dir: string): string | null {
-  const p = join(dir, 'vocab.txt');
-  return existsSync(p) ? p : null;
 }
