@@ -13,6 +13,7 @@ const commands: Record<string, Command> = {
   'build-data': { summary: 'build ELECTRA pre-training shards from a corpus', load: () => import('./build-data.js') },
   detect: { summary: 'replaced-token probabilities of a text from a discriminator', load: () => import('./detect.js') },
   'fill-mask': { summary: "a generator's top-k tokens at each [MASK] of a text", load: () => import('./fill-mask.js') },
+  'evaluate --mlm': { summary: "a pre-training run's generator perplexity and discriminator accuracy/AUC on held-out text", load: () => import('./evaluate-mlm.js') },
   plot: { summary: "render a run's loss and accuracy curves (metrics.jsonl) as an SVG", load: () => import('./plot.js') },
 };
 
@@ -24,7 +25,8 @@ async function main(argv: string[]): Promise<number> {
     for (const [k, c] of Object.entries(commands)) console.log(`  ${k.padEnd(width)}  ${c.summary}`);
     return name ? 0 : 1;
   }
-  const cmd = commands[name];
+  // `evaluate --mlm` (pre-training runs) has its own module; plain `evaluate` is for fine-tuned models.
+  const cmd = commands[name === 'evaluate' && rest.includes('--mlm') ? 'evaluate --mlm' : name];
   if (!cmd) {
     console.error(`electra: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}`);
     return 2;
