@@ -14,6 +14,8 @@ const commands: Record<string, Command> = {
   detect: { summary: 'replaced-token probabilities of a text from a discriminator', load: () => import('./detect.js') },
   'fill-mask': { summary: "a generator's top-k tokens at each [MASK] of a text", load: () => import('./fill-mask.js') },
   'evaluate --mlm': { summary: "a pre-training run's generator perplexity and discriminator accuracy/AUC on held-out text", load: () => import('./evaluate-mlm.js') },
+  embed: { summary: 'sentence embeddings ([CLS] or mean-pooled, normalised) of many texts, as JSONL or a binary matrix', load: () => import('./embed.js') },
+  search: { summary: 'rank the texts of an embedding index by cosine similarity to a query', load: () => import('./search.js') },
   plot: { summary: "render a run's loss and accuracy curves (metrics.jsonl) as an SVG", load: () => import('./plot.js') },
 };
 
