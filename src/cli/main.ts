@@ -16,6 +16,7 @@ const commands: Record<string, Command> = {
   'evaluate --mlm': { summary: "a pre-training run's generator perplexity and discriminator accuracy/AUC on held-out text", load: () => import('./evaluate-mlm.js') },
   embed: { summary: 'sentence embeddings ([CLS] or mean-pooled, normalised) of many texts, as JSONL or a binary matrix', load: () => import('./embed.js') },
   search: { summary: 'rank the texts of an embedding index by cosine similarity to a query', load: () => import('./search.js') },
+  'baseline-bow': { summary: 'bag-of-words logistic regression on labelled CSV/TSV/JSONL files (the non-neural baseline)', load: () => import('./baseline-bow.js') },
   plot: { summary: "render a run's loss and accuracy curves (metrics.jsonl) as an SVG", load: () => import('./plot.js') },
 };
 

@@ -2,6 +2,11 @@
 // embedding-bag loss (with L2) against finite differences, and learning a separable 3-class toy task on the device
 // (dev accuracy and macro-F1 1, falling loss, probabilities that sum to 1, clear errors for bad labels).
 import { suite } from 'uvu';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { BowVectorizer, accuracy, bowLoss, disposeBow, evaluateBow, macroF1, packRows, predictBow, trainBow } from '../../src/electra/bow.js';
 import { HostRng } from '../../src/nn/init.js';
@@ -91,6 +96,31 @@ s('bad labels and regression data are refused, naming the dataset and example', 
   const bad: TextDataset = { ...toy(3, 2, 'toy-dev'), examples: [{ text: 'a', label: 'vegetable' }] };
   await trainBow(train, bad, cpu, { epochs: 1 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /dev set 'toy-dev': example 0 has label "vegetable", not one of/));
   await trainBow({ ...train, labels: null }, train, cpu).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /regression dataset/));
+});
+
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const cli = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env } });
+
+s('CLI baseline-bow: CSV (quoted fields) and JSONL files, --json metrics; missing columns named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'electra-bow-'));
+  try {
+    const csv = (d: TextDataset) => 'id,body,kind\n' + d.examples.map((e, i) => `${i},"${e.text}, ""quoted""",${e.label}`).join('\n') + '\n';
+    writeFileSync(join(dir, 'train.csv'), csv(toy(60, 1, 'train')));
+    writeFileSync(join(dir, 'dev.jsonl'), toy(30, 2, 'dev').examples.map((e) => JSON.stringify({ body: e.text, kind: e.label })).join('\n') + '\n');
+    const p = cli('baseline-bow', '--train', join(dir, 'train.csv'), '--dev', join(dir, 'dev.jsonl'), '--text-col', 'body', '--label-col', 'kind',
+      '--epochs', '6', '--batch', '16', '--lr', '0.1', '--device', 'cpu', '--json');
+    assert.is(p.status, 0, p.stderr);
+    const j = JSON.parse(p.stdout) as { labels: string[]; features: number; dev: { accuracy: number; macro_f1: number }; history: unknown[] };
+    assert.equal(j.labels, ['colour', 'fruit', 'vehicle']);
+    assert.is(j.history.length, 6);
+    assert.is(j.dev.accuracy, 1);
+    assert.is(j.dev.macro_f1, 1);
+    assert.ok(j.features > 12, 'the quoted word is a feature too');
+    assert.match(p.stderr, /epoch 6 \| train loss/);
+    const bad = cli('baseline-bow', '--train', join(dir, 'train.csv'), '--dev', join(dir, 'dev.jsonl'), '--text-col', 'text', '--label-col', 'kind', '--device', 'cpu');
+    assert.is(bad.status, 1);
+    assert.match(bad.stderr, /train.csv: no column 'text' \(have: id, body, kind\)/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 s.run();
