@@ -154,7 +154,7 @@ function readHeldOut(path: string, tok: WordPieceTokenizer, seqLen: number): Ex[
  * The last shard of a bundled corpus as pre-training held it out: documents cut into 4 MB chunks, the last chunk
  * packed with seed words [data seed, index]. Read from RUN_DIR/data when the run cached exactly that shard.
  */
-function heldOutShard(name: string, runDir: string, info: RunInfo, tok: WordPieceTokenizer, seqLen: number, log: (s: string) => void): Ex[] {
+export function heldOutShard(name: string, runDir: string, info: RunInfo, tok: WordPieceTokenizer, seqLen: number, log: (s: string) => void): Ex[] {
   if (!(BUNDLED_CORPORA as readonly string[]).includes(name)) throw new UsageError(`--corpus must be one of ${BUNDLED_CORPORA.join(', ')}, got ${JSON.stringify(name)}`);
   const dataSeed = info.seed ?? 0;
   const chunks = chunkDocuments(loadBundledCorpus(name as BundledCorpusName), 4e6);
