@@ -129,7 +129,8 @@ function report(r: MlmEvalResult): string {
 
 type Ex = { ids: ArrayLike<number>; firstSegEnd: number };
 
-function shardExamples(s: Shard): Ex[] {
+function shardExamples(s: Shard, path: string, seqLen: number): Ex[] {
+  if (s.header.seqLen > seqLen) throw new UsageError(`${path} holds sequences of up to ${s.header.seqLen} tokens, more than --seq-len ${seqLen}`);
   return Array.from({ length: s.header.count }, (_, i) => shardExample(s, i));
 }
 
@@ -141,10 +142,10 @@ function readHeldOut(path: string, tok: WordPieceTokenizer, seqLen: number): Ex[
     const mf = join(path, 'manifest.json');
     if (!existsSync(mf)) throw new Error(`--data ${path}: a directory without manifest.json (not from electra build-data)`);
     const manifest = JSON.parse(readFileSync(mf, 'utf8')) as { shards: { file: string }[] };
-    return manifest.shards.flatMap((s) => shardExamples(readShardFile(join(path, s.file), expect)));
+    return manifest.shards.flatMap((s) => shardExamples(readShardFile(join(path, s.file), expect), join(path, s.file), seqLen));
   }
   const head = readFileSync(path).subarray(0, 8).toString('latin1');
-  if (head === 'EWGSHARD') return shardExamples(readShardFile(path, expect));
+  if (head === 'EWGSHARD') return shardExamples(readShardFile(path, expect), path, seqLen);
   const docs = textToDocuments(readTextFile(path));
   // Packing seed fixed at 0 (as a shard built with seed 0): --seed varies the masking, not the sequences.
   return [...buildExamples(docs, (s) => tok.tokenizeToIds(s), { maxLength: seqLen, clsId: tok.clsId, sepId: tok.sepId, seed: [0, 0] })];
@@ -156,6 +157,7 @@ function readHeldOut(path: string, tok: WordPieceTokenizer, seqLen: number): Ex[
  */
 export function heldOutShard(name: string, runDir: string, info: RunInfo, tok: WordPieceTokenizer, seqLen: number, log: (s: string) => void): Ex[] {
   if (!(BUNDLED_CORPORA as readonly string[]).includes(name)) throw new UsageError(`--corpus must be one of ${BUNDLED_CORPORA.join(', ')}, got ${JSON.stringify(name)}`);
+  if (info.corpus && info.corpus !== name) log(`warning: the run was trained on '${info.corpus}', so the last shard of '${name}' may be part of its training data`);
   const dataSeed = info.seed ?? 0;
   const chunks = chunkDocuments(loadBundledCorpus(name as BundledCorpusName), 4e6);
   if (chunks.length === 1) log(`warning: corpus '${name}' makes one shard, so pre-training had no held-out data; evaluating on it anyway`);
@@ -166,7 +168,7 @@ export function heldOutShard(name: string, runDir: string, info: RunInfo, tok: W
     const p = JSON.parse(readFileSync(prep, 'utf8')) as { corpus: string; seqLen: number; seed: number };
     if (p.corpus === name && p.seqLen === seqLen && p.seed === dataSeed) {
       try {
-        const ex = shardExamples(readShardFile(cached, shardExpectation(tok, seqLen)));
+        const ex = shardExamples(readShardFile(cached, shardExpectation(tok, seqLen)), cached, seqLen);
         log(`data: held-out shard ${cached} (${ex.length} sequences)`);
         return ex;
       } catch { /* another vocabulary: rebuild below */ }

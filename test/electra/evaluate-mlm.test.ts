@@ -22,6 +22,7 @@ import { tensor, tidy } from '../../src/tensor/tensor.js';
 import { textToDocuments } from '../../src/text/corpus.js';
 import { buildExamples, type Example } from '../../src/text/examples.js';
 import { loadTokenizer } from '../../src/text/node/files.js';
+import { buildShardFromText } from '../../src/text/pipeline.js';
 import { assertClose, cpu, gpu } from '../helpers.js';
 
 const s = suite('evaluate --mlm');
@@ -152,6 +153,16 @@ s('CLI: --json equals the API, progress on stderr; an MLM-only run; clear errors
   assert.equal(Object.keys(j), Object.keys(r));
   for (const k of Object.keys(r)) if (r[k] !== null) assertClose([j[k]], [r[k]!], { atol: 1e-12, label: k });
   assert.match(p.stderr, /batch \d+\/\d+ .*done in/);
+
+  // The same text as a shard (built with seed 0, as the text path packs it) gives the same numbers.
+  const shard = join(root, 'held-out.bin');
+  writeFileSync(shard, buildShardFromText(tok(), TEXT, T, 0, 0).bytes);
+  const ps = cli('evaluate', '--mlm', '--model', runDir, '--data', shard, '--json', '--device', 'cpu', '--seq-len', String(T), '--mask-prob', String(MASK_P), '--batch', '3', '--seed', '5');
+  assert.is(ps.status, 0, ps.stderr);
+  assert.equal(JSON.parse(ps.stdout), j);
+  const short = cli('evaluate', '--mlm', '--model', runDir, '--data', shard, '--device', 'cpu', '--seq-len', '8');
+  assert.is(short.status, 2);
+  assert.match(short.stderr, /held-out.bin holds sequences of up to 16 tokens, more than --seq-len 8/);
 
   const table = cli('evaluate', '--mlm', '--model', runDir, '--data', textFile, '--device', 'cpu', '--seq-len', String(T));
   assert.is(table.status, 0, table.stderr);
