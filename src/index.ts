@@ -23,3 +23,6 @@ export { maskBatch, scatterUpdate } from './electra/masking.js';
 export { stepMetrics, auc } from './electra/metrics.js';
 export * as infer from './electra/infer.js';
 export { renderCurves, parseMetrics } from './electra/plot.js';
+export { evaluateMlm, exampleBatches, mlmEvalToJSON, type MlmEvalResult, type MlmEvalOptions } from './electra/evaluate-mlm.js';
+export * as embeddings from './electra/embed.js';
+export * as bow from './electra/bow.js';

@@ -5,3 +5,4 @@ export { writeFileAtomic, loadHFDirectory, saveHFDirectory } from './files.js';
 export type { AtomicWriteOptions, HFDirectory, HFDirectoryContents } from './files.js';
 export { exportPair, loadDiscriminator, loadGenerator, toHFConfig, fromHFConfig } from './electra-io.js';
 export * as textNode from '../text/node/index.js';
+export { loadEncoder, readIndexFile, writeIndexFile } from './embed-io.js';
