@@ -14,13 +14,15 @@ the same model and the index's pooling.
   --model DIR     the model directory the index was built with
   --index FILE    a binary (.bin) or JSONL index from electra embed
   --top-k K       results to print (default 5)
+  --center        rank by cosine after subtracting the index's mean vector (helps encoders not trained
+                  for similarity, whose embeddings all point in nearly the same direction)
   --device D      webgpu | cpu | auto (default auto)
-  --json          {"query", "pooling", "results": [{"rank", "id", "score", "text"}, ...]}`;
+  --json          {"query", "pooling", "centered", "results": [{"rank", "id", "score", "text"}, ...]}`;
 
 export function run(argv: string[]): Promise<number> {
   return guard('search', async () => {
     const { values, positionals } = parse(argv, {
-      model: { type: 'string' }, index: { type: 'string' }, 'top-k': { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' },
+      model: { type: 'string' }, index: { type: 'string' }, 'top-k': { type: 'string' }, center: { type: 'boolean' }, device: { type: 'string' }, json: { type: 'boolean' },
     });
     const query = textArgument(positionals);
     const k = intOption(values['top-k'], 'top-k', 5, 1);
@@ -33,10 +35,10 @@ export function run(argv: string[]): Promise<number> {
       throw new Error(`${values.index} holds ${ix.dim}-dimensional embeddings but ${dir} makes ${model.config.hiddenSize}-dimensional ones (built with ${ix.model || 'another model'}?)`);
     }
     const q = await embedTexts(model, tokenizer, [query], device, { pooling: ix.pooling });
-    const hits = searchIndex(ix, q.vectors, k);
-    if (values.json) { process.stdout.write(JSON.stringify({ query, pooling: ix.pooling, results: hits }) + '\n'); return 0; }
+    const hits = searchIndex(ix, q.vectors, k, { center: values.center });
+    if (values.json) { process.stdout.write(JSON.stringify({ query, pooling: ix.pooling, centered: Boolean(values.center), results: hits }) + '\n'); return 0; }
     const w = String(ix.rows).length;
-    console.log(`${ix.rows} texts, ${ix.pooling} pooling; top ${hits.length} by cosine similarity to ${JSON.stringify(query)}:`);
+    console.log(`${ix.rows} texts, ${ix.pooling} pooling${values.center ? ', centred' : ''}; top ${hits.length} by cosine similarity to ${JSON.stringify(query)}:`);
     for (const h of hits) console.log(`${String(h.rank).padStart(3)}  ${h.score.toFixed(4)}  #${String(h.id).padEnd(w)}  ${h.text.length > 160 ? h.text.slice(0, 157) + '...' : h.text}`);
     return 0;
   });

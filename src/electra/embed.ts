@@ -175,15 +175,24 @@ function checkIndex(ix: EmbeddingIndex, source: string): void {
 
 export interface Hit { rank: number; id: number; score: number; text: string }
 
-/** The k rows most cosine-similar to `query` (best first; ties → lower id). Rows and query are unit vectors. */
-export function searchIndex(ix: EmbeddingIndex, query: ArrayLike<number>, k: number): Hit[] {
+/**
+ * The k rows most cosine-similar to `query` (best first; ties → lower id). Rows and query are unit vectors.
+ * `center`: subtract the index's mean vector from rows and query first (then cosine of the centred vectors).
+ * Encoders that were not trained for similarity put all texts in a narrow cone (cosines near 1, dominated by a
+ * shared direction); removing that common component lets the differences between texts decide the ranking.
+ */
+export function searchIndex(ix: EmbeddingIndex, query: ArrayLike<number>, k: number, opts: { center?: boolean } = {}): Hit[] {
   if (query.length !== ix.dim) throw new Error(`search: the query embedding has ${query.length} dimensions, the index ${ix.dim} (another model?)`);
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`search: k must be a positive integer, got ${k}`);
+  const d = ix.dim, mean = new Float64Array(d);
+  if (opts.center) for (let r = 0; r < ix.rows; r++) for (let j = 0; j < d; j++) mean[j] += ix.vectors[r * d + j] / ix.rows;
+  const q = Float64Array.from({ length: d }, (_, j) => query[j] - mean[j]);
+  const qn = Math.hypot(...q) || 1;
   const scores = new Float64Array(ix.rows);
   for (let r = 0; r < ix.rows; r++) {
-    let dot = 0;
-    for (let j = 0; j < ix.dim; j++) dot += ix.vectors[r * ix.dim + j] * query[j];
-    scores[r] = dot;
+    let dot = 0, nn = 0;
+    for (let j = 0; j < d; j++) { const x = ix.vectors[r * d + j] - mean[j]; dot += x * q[j]; nn += x * x; }
+    scores[r] = dot / ((Math.sqrt(nn) || 1) * qn);
   }
   return topK(scores, Math.min(k, ix.rows)).map((id, i) => ({ rank: i + 1, id, score: scores[id], text: ix.texts[id] }));
 }

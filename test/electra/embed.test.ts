@@ -114,6 +114,14 @@ s('search: an exact duplicate of the query ranks first with score 1; scores desc
   // Two copies of one text tie: the lower id first.
   assert.equal(searchIndex(ix, (await embedTexts(m, tok(), [TEXTS[0]], cpu, { pooling: 'mean' })).vectors, 2).map((h) => h.id), [0, 3]);
   assert.throws(() => searchIndex(ix, new Float32Array(16), 3), /16 dimensions, the index 32/);
+  // Centred: cosine after subtracting the index mean, computed here by hand; the duplicate still scores 1.
+  const d = ix.dim, mean = Array.from({ length: d }, (_, j) => TEXTS.reduce((a, _t, r) => a + e.vectors[r * d + j], 0) / TEXTS.length);
+  const centred = (v: ArrayLike<number>, at: number) => Array.from({ length: d }, (_, j) => v[at * d + j] - mean[j]);
+  const cos = (a: number[], b: number[]) => a.reduce((x, v, j) => x + v * b[j], 0) / (Math.hypot(...a) * Math.hypot(...b));
+  const ch = searchIndex(ix, q.vectors, TEXTS.length, { center: true });
+  assert.is(ch[0].id, 5);
+  assertClose(ch.map((h) => h.score), ch.map((h) => cos(centred(e.vectors, h.id), centred(q.vectors, 0))), { atol: 1e-9, label: 'centred cosine' });
+  assert.ok(ch.at(-1)!.score < searchIndex(ix, q.vectors, TEXTS.length).at(-1)!.score, 'centring spreads the scores');
 });
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
