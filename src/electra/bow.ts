@@ -33,6 +33,8 @@ export interface BowOptions {
   seed?: number;         // 0
   /** Keep the weights of the epoch with the best dev accuracy (default true); else the last epoch's. */
   keepBest?: boolean;
+  /** Largest (terms + 1)·rows·L of one gather (default 2³¹ − 1, the limit of the embedding backward's sort keys). */
+  maxBagElements?: number;
   onEpoch?: (e: BowEpoch) => void;
 }
 
@@ -106,10 +108,11 @@ export function bowLogits(W: Tensor, b: Tensor, ids: Tensor, vals: Tensor): Tens
   });
 }
 
-/** Mean cross-entropy + (l2/2)·‖W‖²: the training objective (targets i32 [B]). */
-export function bowLoss(W: Tensor, b: Tensor, ids: Tensor, vals: Tensor, targets: Tensor, l2: number): Tensor {
+/** weight · mean cross-entropy + (l2/2)·‖W‖²: the training objective (targets i32 [B]; weight 1 for a whole batch). */
+export function bowLoss(W: Tensor, b: Tensor, ids: Tensor, vals: Tensor, targets: Tensor, l2: number, weight = 1): Tensor {
   return tidy(() => {
-    const ce = F.crossEntropy(bowLogits(W, b, ids, vals), targets);
+    let ce = F.crossEntropy(bowLogits(W, b, ids, vals), targets);
+    if (weight !== 1) ce = o.muls(ce, weight);
     return l2 > 0 ? o.add(ce, o.muls(o.sum(o.square(W)), l2 / 2)) : ce;
   });
 }
@@ -142,6 +145,7 @@ export async function trainBow(train: TextDataset, dev: TextDataset, device: Dev
   const epochs = opts.epochs ?? 20, batchSize = opts.batchSize ?? 32, lr = opts.lr ?? 0.02, l2 = opts.l2 ?? 1e-4;
   for (const [k, v, min] of [['epochs', epochs, 1], ['batchSize', batchSize, 1]] as const) if (!(Number.isInteger(v) && v >= min)) throw new Error(`trainBow: ${k} must be a positive integer, got ${v}`);
   if (!(lr > 0) || !(l2 >= 0)) throw new Error(`trainBow: lr must be > 0 and l2 ≥ 0, got lr ${lr}, l2 ${l2}`);
+  const maxBag = opts.maxBagElements ?? 0x7fffffff;
   const labels = [...train.labels];
   const yTrain = labelIds(train, labels, 'trainBow: training set'), yDev = labelIds(dev, labels, 'trainBow: dev set');
   const vectorizer = BowVectorizer.fit(train.examples, opts);
@@ -160,17 +164,25 @@ export async function trainBow(train: TextDataset, dev: TextDataset, device: Dev
     const losses: Tensor[] = [];
     for (let at = 0; at < order.length; at += batchSize) {
       const which = order.slice(at, at + batchSize);
-      const p = packRows(xTrain, which);
-      const loss = tidy(() => {
-        const l = bowLoss(W, b, tensor(p.ids, [p.B, p.L], { device, dtype: 'i32' }), tensor(p.vals, [p.B, p.L], { device }),
-          tensor(Int32Array.from(which, (r) => yTrain[r]), [p.B], { device, dtype: 'i32' }), l2);
-        l.backward();
-        return l;
-      });
+      // The gather's backward sorts keys term·n + position in i32: (F + 1)·rows·L must stay under 2³¹. Larger
+      // batches run as several bags whose gradients accumulate (CE weighted by their share, L2 added once).
+      const L = Math.max(1, ...which.map((r) => xTrain.ids[r].length));
+      const rowsPerBag = Math.max(1, Math.floor(maxBag / ((Fn + 1) * L)));
+      for (let k = 0; k < which.length; k += rowsPerBag) {
+        const part = which.slice(k, k + rowsPerBag);
+        const p = packRows(xTrain, part);
+        const loss = tidy(() => {
+          const ids = tensor(p.ids, [p.B, p.L], { device, dtype: 'i32' }), vals = tensor(p.vals, [p.B, p.L], { device });
+          const y = tensor(Int32Array.from(part, (r) => yTrain[r]), [p.B], { device, dtype: 'i32' });
+          const l = bowLoss(W, b, ids, vals, y, k === 0 ? l2 : 0, p.B / which.length);
+          l.backward();
+          return l;
+        });
+        losses.push(keep(noGrad(() => o.muls(loss, which.length))));
+        loss.dispose();
+      }
       opt.step();
       opt.zeroGrad();
-      losses.push(keep(noGrad(() => o.muls(loss, p.B))));
-      loss.dispose();
     }
     // One readback per epoch: the batch losses, weighted by batch size.
     let sum = 0;

@@ -52,8 +52,18 @@ s('gradients of the loss (embedding bag, cross-entropy, L2) match finite differe
   const ids = [0, 3, 3, 0, 4, 1, 0, 0]; // [2, 4]: a repeated id, and padding (id 0, value 0) in row 1
   const vals = [0.5, -1.2, 0.3, 0, 0.8, 0.6, 0, 0];
   await checkGrad((W, b, v) => bowLoss(W, b, tensor(Int32Array.from(ids), [2, 4], { device: W.device, dtype: 'i32' }), v,
-    tensor(Int32Array.from([2, 0]), [2], { device: W.device, dtype: 'i32' }), 0.3),
+    tensor(Int32Array.from([2, 0]), [2], { device: W.device, dtype: 'i32' }), 0.3, 0.7),
   [{ data: rand(15, 3), shape: [5, 3] }, { data: rand(3, 4), shape: [3] }, { data: vals, shape: [2, 4] }], { label: 'bowLoss' });
+});
+
+s('a batch split into several bags (the gather size limit) trains to the same weights', async () => {
+  const train = toy(24, 1, 'toy-train'), devSet = toy(9, 2, 'toy-dev');
+  const o = { epochs: 2, batchSize: 8, lr: 0.1, l2: 0.01, keepBest: false };
+  const whole = await trainBow(train, devSet, cpu, o);
+  const Fn = whole.model.vectorizer.size, L = Math.max(...whole.model.vectorizer.transform(train.examples).ids.map((r) => r.length));
+  const split = await trainBow(train, devSet, cpu, { ...o, maxBagElements: (Fn + 1) * L * 3 }); // ≤ 3 rows per bag
+  assertClose(await split.model.W.data(), await whole.model.W.data(), { atol: 1e-6, label: 'W' });
+  assertClose([split.history[1].trainLoss], [whole.history[1].trainLoss], { atol: 1e-6, label: 'train loss' });
 });
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'echo', 'fox', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
