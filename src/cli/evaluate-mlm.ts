@@ -91,7 +91,8 @@ export function run(argv: string[]): Promise<number> {
     const device = await deviceOption(values.device);
     const { model: generator } = await loadGenerator(genDir, device);
     const discriminator = existsSync(join(discDir, 'config.json')) ? (await loadDiscriminator(discDir, device)).model : null;
-    if (generator.config.maxPositionEmbeddings < seqLen) throw new UsageError(`--seq-len ${seqLen} is longer than the model's ${generator.config.maxPositionEmbeddings} positions`);
+    const positions = Math.min(generator.config.maxPositionEmbeddings, discriminator?.config.maxPositionEmbeddings ?? Infinity);
+    if (positions < seqLen) throw new UsageError(`--seq-len ${seqLen} is longer than the model's ${positions} positions`);
     if (tok.vocabSize > generator.config.vocabSize) throw new Error(`${vocab} has ${tok.vocabSize} tokens but the model's vocabulary is ${generator.config.vocabSize}`);
     log(`evaluating ${runDir} on ${picked.length} sequences of ≤ ${seqLen} tokens (mask ${maskProb}, temperature ${temperature}, seed ${seed}, batch ${batch}) on ${device.name}`);
 
