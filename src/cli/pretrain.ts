@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../autograd/tape.js';
 import { type ElectraConfig, applyOverrides, presetConfig } from '../electra/config.js';
-import { type StepMetrics, stepMetrics } from '../electra/metrics.js';
+import { MetricsTally, type StepMetrics, stepMetrics } from '../electra/metrics.js';
 import { type ElectraPair, type Objective, type StepOptions, createElectraPair, disposeStep, electraStep, pairModules } from '../electra/pretrain.js';
 import { parseSafetensors, serializeSafetensors, toWritable } from '../electra/safetensors.js';
 import { assignStateDict, readStateDict } from '../electra/state.js';
@@ -298,26 +298,17 @@ async function loadData(rc: RunConfig, out: string): Promise<{ tok: WordPieceTok
   return { tok: prep.tokenizer, files: prep.files };
 }
 
-/** Mean metrics over the held-out shard's first `evalBatches` batches (the same batches every time). */
+/** Metrics pooled over the held-out shard's first `evalBatches` batches (the same batches and masks every time). */
 async function evaluate(pair: ElectraPair, files: string[], tok: WordPieceTokenizer, rc: RunConfig, so: StepOptions, device: Device): Promise<StepMetrics> {
   const reader: BatchReader = openBatchReader(files, tok, { batchSize: rc.batchSize, seed: rc.seed, shuffleBuffer: 1 });
   const rng = new Rng(rc.seed + 7);
-  const sums: Record<string, number> = {};
-  let n = 0;
+  const tally = new MetricsTally();
   for (let i = 0; i < rc.evalBatches; i++) {
     const b = await reader.next();
     const r = noGrad(() => electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, so, maskRngFor(rc.seed + 999, i, 0), rng, device, false));
-    const m = await stepMetrics(r);
-    disposeStep(r);
-    for (const [k, v] of Object.entries(m)) if (typeof v === 'number') sums[k] = (sums[k] ?? 0) + v;
-    n++;
+    try { await tally.add(r); } finally { disposeStep(r); }
   }
-  const mean = (k: string) => (k in sums ? sums[k] / n : null);
-  return {
-    loss: mean('loss')!, mlmLoss: mean('mlmLoss')!, mlmAcc: mean('mlmAcc')!, discLoss: mean('discLoss'), discAcc: mean('discAcc'),
-    discAuc: mean('discAuc'), replaced: mean('replaced'), discBaseline: mean('discBaseline'),
-    discRecall: mean('discRecall'), discPrecision: mean('discPrecision'),
-  };
+  return tally.metrics();
 }
 
 // ---- training state ------------------------------------------------------------------------------

@@ -31,31 +31,59 @@ export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>, includ
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
-export async function stepMetrics(r: StepResult): Promise<StepMetrics> {
-  const [loss, mlmLoss] = [await r.loss.item(), await r.mlmLoss.item()];
-  const pred = await r.mlmPred.data(), tgt = await r.mlmTargets.data();
-  let right = 0, used = 0;
-  for (let i = 0; i < tgt.length; i++) if (tgt[i] >= 0) { used++; if (pred[i] === tgt[i]) right++; }
-  const out: StepMetrics = { loss, mlmLoss, discLoss: null, mlmAcc: used ? right / used : NaN, discAcc: null, discAuc: null, replaced: null, discBaseline: null, discRecall: null, discPrecision: null };
-  if (r.discLogits && r.discLabels && r.discLoss) {
-    out.discLoss = await r.discLoss.item();
+/**
+ * Host-side tallies over one or more steps. Pooling counts (not averaging per-batch ratios) keeps eval
+ * metrics exact over many batches: precision stays defined when one batch flags nothing, and AUC ranks
+ * every token of every batch together.
+ */
+export class MetricsTally {
+  private steps = 0; private loss = 0; private mlmLoss = 0; private discLoss = 0; private hasDisc = false;
+  private slots = 0; private right = 0;
+  private tokens = 0; private correct = 0; private fake = 0; private flagged = 0; private hits = 0;
+  private scores: number[] = []; private labels: number[] = [];
+
+  async add(r: StepResult): Promise<void> {
+    this.steps++;
+    this.loss += await r.loss.item();
+    this.mlmLoss += await r.mlmLoss.item();
+    const pred = await r.mlmPred.data(), tgt = await r.mlmTargets.data();
+    for (let i = 0; i < tgt.length; i++) if (tgt[i] >= 0) { this.slots++; if (pred[i] === tgt[i]) this.right++; }
+    if (!(r.discLogits && r.discLabels && r.discLoss)) return;
+    this.hasDisc = true;
+    this.discLoss += await r.discLoss.item();
     const logits = await r.discLogits.data(), labels = await r.discLabels.data(), mask = await r.realMask.data();
-    let n = 0, ok = 0, fake = 0, flagged = 0, hit = 0;
     for (let i = 0; i < logits.length; i++) {
       if (!mask[i]) continue;
-      n++;
-      const pred = logits[i] > 0 ? 1 : 0;
-      if (pred === labels[i]) ok++;
-      fake += labels[i];
-      flagged += pred;
-      hit += pred * labels[i];
+      const p = logits[i] > 0 ? 1 : 0, y = labels[i];
+      this.tokens++;
+      if (p === y) this.correct++;
+      this.fake += y; this.flagged += p; this.hits += p * y;
+      this.scores.push(logits[i]); this.labels.push(y);
     }
-    out.discRecall = fake ? hit / fake : NaN;
-    out.discPrecision = flagged ? hit / flagged : NaN;
-    out.discAcc = ok / n;
-    out.replaced = fake / n;
-    out.discBaseline = 1 - fake / n;
-    out.discAuc = auc(logits, labels, mask);
   }
-  return out;
+
+  /** Losses are means over the added steps; accuracies, recall, precision and AUC pool every slot/token. */
+  metrics(): StepMetrics {
+    const n = this.steps;
+    const out: StepMetrics = {
+      loss: this.loss / n, mlmLoss: this.mlmLoss / n, discLoss: null, mlmAcc: this.slots ? this.right / this.slots : NaN,
+      discAcc: null, discAuc: null, replaced: null, discBaseline: null, discRecall: null, discPrecision: null,
+    };
+    if (!this.hasDisc) return out;
+    out.discLoss = this.discLoss / n;
+    out.discRecall = this.fake ? this.hits / this.fake : NaN;
+    out.discPrecision = this.flagged ? this.hits / this.flagged : NaN;
+    out.discAcc = this.correct / this.tokens;
+    out.replaced = this.fake / this.tokens;
+    out.discBaseline = 1 - this.fake / this.tokens;
+    out.discAuc = auc(this.scores, this.labels);
+    return out;
+  }
+}
+
+/** Metrics of one step. */
+export async function stepMetrics(r: StepResult): Promise<StepMetrics> {
+  const t = new MetricsTally();
+  await t.add(r);
+  return t.metrics();
 }

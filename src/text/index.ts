@@ -1,5 +1,6 @@
 // Text pipeline, browser-safe: BERT WordPiece tokenizer (HF-exact), vocabulary training, ELECTRA pre-training
-// examples, binary shards and the shuffling batch reader. Node-only helpers (files, worker-thread shard
+// examples, binary shards and the shuffling batch reader, labelled datasets (CSV/TSV/JSONL, GLUE, SQuAD, Brown POS)
+// and e-mail cleaning. Node-only helpers (files, worker-thread shard
 // building, the bundled corpora) are in ./node/index.ts.
 export { WordPieceTokenizer, DEFAULT_OPTIONS, type TokenizerOptions, type Encoding, type EncodeOptions, type BatchOptions, type PackedBatch } from './wordpiece.js';
 export { parseVocabTxt, parseTokenizerJson, parseTokenizerConfig, formatVocabTxt, validateTokens, vocabHash, VocabError } from './vocab.js';
@@ -11,3 +12,10 @@ export { splitSentences, cleanSotu, cleanMobyDick, cleanBrown, documentsToText, 
 export { buildShardFromText } from './pipeline.js';
 export { Rng } from './random.js';
 export { crc32 } from './crc32.js';
+export {
+  DatasetError, parseCsv, parseTsv, parseJsonl, parseTable, tableToDataset, formatFromName, sortLabels, glueLayout, parseGlue, GLUE_TASKS,
+  parseSquad, parseBrownTagged, brownToUniversal, UNIVERSAL_TAGS, stratifiedSplit, fnv1a,
+  type TextExample, type TaggedExample, type QaExample, type TextDataset, type Table, type TableFormat, type ColumnOptions,
+  type GlueTaskName, type GlueSplit, type GlueLayout,
+} from './datasets.js';
+export { cleanEmail, parseEmail, htmlToText, decodeBase64, decodeQuotedPrintable, decodeMimeWords, decodeCharset, decodeWindows1252, decodeEntities, parseHeaders, parseContentType, stripEncodedBlocks, normaliseWhitespace, type ParsedEmail, type MimeHeaders } from './email.js';

@@ -115,21 +115,29 @@ s('--init continues from a run directory (Hugging Face layout): it starts where 
   assert.match(err, /--init needs --data tokenized with/);
 });
 
-s('learning on a bundled-corpus slice (WebGPU): total loss falls; the discriminator ranks replaced tokens above originals', async () => {
+s('learning on a bundled-corpus slice (WebGPU): loss falls; held-out discriminator accuracy rises above the all-original baseline', async () => {
   const dev = await gpu(); if (!dev) return;
   const d2 = join(work, 'data2'), out = join(work, 'learn');
   execFileSync('node', [cli, 'build-data', '--corpus', 'moby-dick', '--vocab-size', '2000', '--seq-len', '64', '--chunk-mb', '1', '--out', d2], { stdio: 'pipe' });
-  execFileSync('node', [cli, 'pretrain', '--data', d2, '--out', out, '--steps', '40', '--batch', '8', '--seq-len', '64', '--log-every', '5',
-    '--eval-every', '0', '--save-every', '0', '--device', 'webgpu', '--set', 'hiddenSize=64', '--set', 'embeddingSize=64',
-    '--set', 'intermediateSize=256', '--set', 'numHiddenLayers=1', '--set', 'numAttentionHeads=1'], { stdio: 'pipe' });
-  const recs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number; discAuc: number; mlmLoss: number });
+  // The whole run is the warmup (lr rising to 5e-4): the generator is still weak, so its samples are
+  // detectable, and the discriminator (loss weight 50) learns to flag them before the generator catches up.
+  execFileSync('node', [cli, 'pretrain', '--data', d2, '--out', out, '--steps', '200', '--warmup', '200', '--batch', '8', '--seq-len', '64',
+    '--log-every', '10', '--eval-every', '50', '--eval-batches', '16', '--save-every', '0', '--device', 'webgpu', '--set', 'hiddenSize=64',
+    '--set', 'embeddingSize=64', '--set', 'intermediateSize=256', '--set', 'numHiddenLayers=1', '--set', 'numAttentionHeads=1'], { stdio: 'pipe' });
+  interface Rec { split: string; step: number; loss: number; mlmLoss: number; discAcc: number; discBaseline: number; discAuc: number; discRecall: number; discPrecision: number | null; replaced: number }
+  const recs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+  const train = recs.filter((r) => r.split === 'train'), evals = recs.filter((r) => r.split === 'eval');
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-  const first = mean(recs.slice(0, 2).map((r) => r.loss)), last = mean(recs.slice(-2).map((r) => r.loss));
-  assert.ok(last < first - 1, `total loss ${first} → ${last}`);
-  assert.ok(recs[recs.length - 1].mlmLoss < recs[0].mlmLoss - 0.5, 'MLM loss falls');
-  // Early on the generator samples near-uniformly and the discriminator learns to rank them (AUC ≫ 0.5);
-  // confident flags (accuracy above the all-original baseline) need far longer training than CI allows.
-  assert.ok(Math.max(...recs.map((r) => r.discAuc)) > 0.6, `disc AUC ${recs.map((r) => r.discAuc.toFixed(3))}`);
+  const first = mean(train.slice(0, 3).map((r) => r.loss)), last = mean(train.slice(-3).map((r) => r.loss));
+  assert.ok(last < first - 3, `total loss ${first} → ${last}`);
+  assert.ok(evals[evals.length - 1].mlmLoss < evals[0].mlmLoss - 0.3, `held-out MLM loss ${evals.map((r) => r.mlmLoss.toFixed(3))}`);
+  // Held-out (16 fixed batches, metrics pooled over ~7,700 tokens): accuracy above always-"original" means
+  // the flags raised are more often right than wrong (precision > 0.5), not merely ranked well (AUC).
+  const show = evals.map((r) => `@${r.step} acc ${r.discAcc.toFixed(4)} vs ${r.discBaseline.toFixed(4)} p ${r.discPrecision?.toFixed(2)} r ${r.discRecall.toFixed(3)} auc ${r.discAuc.toFixed(3)}`).join('; ');
+  const best = evals.reduce((a, b) => (b.discAcc - b.discBaseline > a.discAcc - a.discBaseline ? b : a));
+  assert.ok(best.discAcc > best.discBaseline && (best.discPrecision ?? 0) > 0.5, show);
+  assert.ok(best.discRecall >= 0.01, `recall ≥ 1% of ~1,000 replaced tokens, i.e. ≥ 10 correct flags: ${show}`);
+  assert.ok(Math.max(...evals.map((r) => r.discAuc)) > 0.7, show);
 });
 
 s('Ctrl-C saves a checkpoint and exits; rerunning finishes the run', async () => {
