@@ -1,24 +1,24 @@
 // `electra baseline-bow`: the bag-of-words logistic-regression baseline (src/electra/bow.ts) on a user's
-// CSV/TSV/JSONL files with named text and label columns: per-epoch dev metrics, the best epoch's weights kept,
-// optional test metrics, --json for one machine-readable object.
+// CSV/TSV/JSONL files with named text and label columns (readTable), or on the bundled SpamAssassin split:
+// per-epoch dev metrics, the best epoch's weights kept, test metrics, --json for one machine-readable object.
 
-import { existsSync } from 'node:fs';
 import { type BowEpoch, evaluateBow, trainBow } from '../electra/bow.js';
-import type { TextDataset, TextExample } from '../text/datasets.js';
-import { readTextFile } from '../text/node/files.js';
+import type { TableFormat, TextDataset } from '../text/datasets.js';
+import { loadSpamAssassin, readTable } from '../text/node/datasets.js';
 import { loadTokenizer } from '../text/node/files.js';
 import { deviceOption } from './infer-common.js';
 import { UsageError, guard, intOption, parse } from './text-common.js';
 
-export const help = `usage: electra baseline-bow --train FILE --dev FILE --text-col C --label-col C [options]
+export const help = `usage: electra baseline-bow (--train FILE --dev FILE --text-col C --label-col C | --dataset spam-assassin) [options]
 
 Trains a bag-of-words multinomial logistic regression (tf-idf features of the training split's terms,
 Adam with an L2 penalty, on the device) and reports dev accuracy and macro-F1 after every epoch; the
 weights of the best dev epoch are kept and, with --test, scored on the test file.
 
+  --dataset spam-assassin   the bundled SpamAssassin e-mails with their fixed train/dev/test split (ham, spam)
   --train FILE, --dev FILE, --test FILE   CSV, TSV or JSONL (by extension, or --format) with a header row
   --text-col C    text column        --text-col-b C   second text column (pairs: one bag of both)
-  --label-col C   class label column (labels are the training file's distinct values)
+  --label-col C   class label column (labels: the training file's distinct values; dev/test must use them)
   --format F      csv | tsv | jsonl
   --features F    words (default: lowercased letter/digit runs) | wordpiece (needs --vocab FILE)
   --min-df N      keep terms in ≥ N training texts (default 2)    --max-features N (default 20000)
@@ -33,11 +33,10 @@ export function run(argv: string[]): Promise<number> {
       'text-col-b': { type: 'string' }, 'label-col': { type: 'string' }, format: { type: 'string' }, features: { type: 'string' },
       vocab: { type: 'string' }, 'min-df': { type: 'string' }, 'max-features': { type: 'string' }, epochs: { type: 'string' },
       batch: { type: 'string' }, lr: { type: 'string' }, l2: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' },
-      json: { type: 'boolean' },
+      dataset: { type: 'string' }, json: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    for (const k of ['train', 'dev', 'text-col', 'label-col'] as const) if (!values[k]) throw new UsageError(`give --${k}`);
-    const format = values.format as Format | undefined;
+    const format = values.format as TableFormat | undefined;
     if (format !== undefined && !['csv', 'tsv', 'jsonl'].includes(format)) throw new UsageError(`--format must be csv, tsv or jsonl, got ${JSON.stringify(format)}`);
     const features = (values.features ?? 'words') as 'words' | 'wordpiece';
     if (features !== 'words' && features !== 'wordpiece') throw new UsageError(`--features must be words or wordpiece, got ${JSON.stringify(values.features)}`);
@@ -48,10 +47,19 @@ export function run(argv: string[]): Promise<number> {
       if (!Number.isFinite(x) || x < min || (min > 0 && x === 0)) throw new UsageError(`--${name} must be a number ${min > 0 ? '> 0' : '≥ 0'}, got ${JSON.stringify(v)}`);
       return x;
     };
-    const cols = { text: values['text-col']!, textB: values['text-col-b'], label: values['label-col']! };
-    const train = readLabelled(values.train!, cols, format);
-    const dev = readLabelled(values.dev!, cols, format);
-    const test = values.test ? readLabelled(values.test, cols, format) : null;
+    let train: TextDataset, dev: TextDataset, test: TextDataset | null;
+    if (values.dataset !== undefined) {
+      if (values.dataset !== 'spam-assassin') throw new UsageError(`--dataset must be spam-assassin, got ${JSON.stringify(values.dataset)}`);
+      if (values.train || values.dev || values.test) throw new UsageError('give --dataset or --train/--dev/--test files, not both');
+      [train, dev, test] = (['train', 'dev', 'test'] as const).map((split) => loadSpamAssassin(split));
+    } else {
+      for (const k of ['train', 'dev', 'text-col', 'label-col'] as const) if (!values[k]) throw new UsageError(`give --${k} (or --dataset spam-assassin)`);
+      const cols = { textCol: values['text-col']!, textColB: values['text-col-b'], labelCol: values['label-col']!, format };
+      train = readTable(values.train!, cols);
+      // Dev and test take the training labels: a class unseen in training is an error naming file and line.
+      dev = readTable(values.dev!, { ...cols, labels: train.labels! });
+      test = values.test ? readTable(values.test, { ...cols, labels: train.labels! }) : null;
+    }
     const device = await deviceOption(values.device);
     const log = values.json ? (x: string) => process.stderr.write(x + '\n') : (x: string) => console.log(x);
     log(`train ${train.examples.length}, dev ${dev.examples.length}${test ? `, test ${test.examples.length}` : ''} examples; labels ${JSON.stringify(train.labels)}; device ${device.name}`);
@@ -76,69 +84,4 @@ export function run(argv: string[]): Promise<number> {
     if (testM) console.log(`test (${testM.n} examples): accuracy ${testM.accuracy.toFixed(4)}, macro-F1 ${testM.macroF1.toFixed(4)}`);
     return 0;
   });
-}
-
-type Format = 'csv' | 'tsv' | 'jsonl';
-
-/**
- * A labelled table as a TextDataset (labels: the distinct label values, sorted). A small reader for this command
- * (header row; CSV with RFC 4180 quotes, TSV split on tabs as GLUE's files, JSONL objects); the shared readers
- * of the fine-tuning commands (src/text/node/datasets.ts) accept the same files.
- */
-export function readLabelled(path: string, cols: { text: string; textB?: string; label: string }, format?: Format): TextDataset {
-  if (!existsSync(path)) throw new Error(`${path}: no such file`);
-  const fmt: Format = format ?? (path.endsWith('.tsv') ? 'tsv' : /\.jsonl?$/.test(path) ? 'jsonl' : 'csv');
-  const text = readTextFile(path);
-  let records: Record<string, unknown>[];
-  if (fmt === 'jsonl') {
-    records = text.split('\n').flatMap((l, i) => {
-      if (!l.trim()) return [];
-      try { return [JSON.parse(l) as Record<string, unknown>]; } catch (e) { throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`); }
-    });
-  } else {
-    const rows = fmt === 'tsv' ? text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '').map((l) => l.split('\t')) : parseCsv(text, path);
-    if (rows.length === 0) throw new Error(`${path}: empty`);
-    const [head, ...body] = rows;
-    records = body.map((r, i) => {
-      if (r.length !== head.length) throw new Error(`${path}: row ${i + 2} has ${r.length} fields, the header ${head.length}`);
-      return Object.fromEntries(head.map((h, k) => [h, r[k]]));
-    });
-  }
-  if (records.length === 0) throw new Error(`${path}: no examples`);
-  const examples = records.map((r, i): TextExample => {
-    const get = (c: string) => {
-      if (!(c in r)) throw new Error(`${path}: no column '${c}' (have: ${Object.keys(r).join(', ')})${fmt === 'jsonl' ? ` at line ${i + 1}` : ''}`);
-      const v = r[c];
-      if (v === null || typeof v === 'object') throw new Error(`${path}: column '${c}' of example ${i + 1} is ${JSON.stringify(v)}, not text`);
-      return String(v);
-    };
-    return { text: get(cols.text), ...(cols.textB ? { textB: get(cols.textB) } : {}), label: get(cols.label), id: String(i) };
-  });
-  return { examples, labels: [...new Set(examples.map((e) => e.label as string))].sort(), name: path };
-}
-
-/** RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes. */
-function parseCsv(text: string, path: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [], field = '', i = 0, quoted = false;
-  while (i < text.length) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') { if (text[i + 1] === '"') { field += '"'; i += 2; continue; } quoted = false; i++; continue; }
-      field += ch; i++; continue;
-    }
-    if (ch === '"' && field === '') { quoted = true; i++; continue; }
-    if (ch === ',') { row.push(field); field = ''; i++; continue; }
-    if (ch === '\n' || ch === '\r') {
-      row.push(field); field = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
-      row = [];
-      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      continue;
-    }
-    field += ch; i++;
-  }
-  if (quoted) throw new Error(`${path}: a quoted field is not closed`);
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  return rows;
 }
