@@ -10,7 +10,7 @@ import { noGrad } from '../autograd/tape.js';
 import { HostRng } from '../nn/init.js';
 import type { Device } from '../tensor/device.js';
 import { Rng } from '../tensor/random.js';
-import { auc } from './metrics.js';
+import { MetricsTally } from './metrics.js';
 import type { ElectraForMaskedLM, ElectraForPreTraining } from './model.js';
 import { type ElectraPair, type HostBatch, type SpecialIds, disposeStep, electraStep } from './pretrain.js';
 
@@ -54,9 +54,6 @@ export function maskSeed(seed: number, batch: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(batch + 1, 0x85ebca6b) ^ 0x5bd1e995) >>> 0;
 }
 
-/** log(1 + e^-|x|) + max(x, 0) − x·y: the stable BCE with logits, in float64. */
-const bce = (x: number, y: number) => Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
-
 /**
  * Evaluates the pair on `batches` (each [B, T] with its attention mask; T fixes the masked slots per sequence,
  * N = ⌊(maskProb + 0.005)·T⌋, so pass the run's sequence length). Both models must live on `device`.
@@ -83,17 +80,17 @@ export async function evaluateMlm(
     objective: 'electra' as const, special: opts.special,
   };
   const rng = new Rng(seed + 1);
-  let sequences = 0, tokens = 0, masked = 0, right = 0, ceSum = 0;
-  let flagged = 0, hit = 0, fake = 0, ok = 0, bceSum = 0;
-  const scores: number[] = [], labels: number[] = [];
+  // Counting is pre-training's own (MetricsTally): slots, tokens, flags and AUC pooled over every batch.
+  const tally = new MetricsTally();
+  let sequences = 0, tokens = 0;
   const result = (): MlmEvalResult => {
-    const ce = masked ? ceSum / masked : NaN;
+    const m = tally.metrics(), t = tally.totals();
     return {
-      sequences, tokens, masked,
-      generator: { accuracy: masked ? right / masked : NaN, loss: ce, perplexity: Math.exp(ce) },
+      sequences, tokens, masked: t.slots,
+      generator: { accuracy: m.mlmAcc, loss: t.mlmLoss, perplexity: Math.exp(t.mlmLoss) },
       discriminator: discriminator ? {
-        accuracy: ok / tokens, baseline: 1 - fake / tokens, auc: auc(scores, labels),
-        precision: flagged ? hit / flagged : NaN, recall: fake ? hit / fake : NaN, replaced: fake / tokens, loss: bceSum / tokens,
+        accuracy: m.discAcc!, baseline: m.discBaseline!, auc: m.discAuc!, precision: m.discPrecision!, recall: m.discRecall!,
+        replaced: m.replaced!, loss: t.discLoss!,
       } : null,
     };
   };
@@ -103,26 +100,8 @@ export async function evaluateMlm(
       throw new Error(`evaluateMlm: batch ${index} is not [${b.B}, ${b.T}] (ids ${b.inputIds.length}, mask ${b.attentionMask.length}, types ${b.tokenTypeIds.length})`);
     }
     const r = noGrad(() => electraStep(pair, b, stepOpts, new HostRng(maskSeed(seed, index)), rng, device, false));
-    try {
-      const [mlmLoss, pred, tgt] = [await r.mlmLoss.item(), await r.mlmPred.data(), await r.mlmTargets.data()];
-      let used = 0;
-      for (let i = 0; i < tgt.length; i++) if (tgt[i] >= 0) { used++; if (pred[i] === tgt[i]) right++; }
-      masked += used;
-      ceSum += mlmLoss * used; // mlmLoss is the mean over this batch's used slots
-      const real = await r.realMask.data();
-      if (r.discLogits && r.discLabels) {
-        const logit = await r.discLogits.data(), label = await r.discLabels.data();
-        for (let i = 0; i < logit.length; i++) {
-          if (!real[i]) continue;
-          const p = logit[i] > 0 ? 1 : 0, y = label[i];
-          scores.push(logit[i]); labels.push(y);
-          if (p === y) ok++;
-          fake += y; flagged += p; hit += p * y;
-          bceSum += bce(logit[i], y);
-        }
-      }
-      for (let i = 0; i < real.length; i++) tokens += real[i];
-    } finally { disposeStep(r); }
+    try { await tally.add(r); } finally { disposeStep(r); }
+    for (let i = 0; i < b.attentionMask.length; i++) tokens += b.attentionMask[i] ? 1 : 0;
     sequences += b.B;
     index++;
     opts.onBatch?.(result(), index);
