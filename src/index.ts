@@ -33,3 +33,6 @@ export {
 } from './electra/finetune.js';
 export * as finetuneData from './electra/finetune-data.js';
 export * as evalMetrics from './electra/eval-metrics.js';
+export { evaluateMlm, exampleBatches, mlmEvalToJSON, type MlmEvalResult, type MlmEvalOptions } from './electra/evaluate-mlm.js';
+export * as embeddings from './electra/embed.js';
+export * as bow from './electra/bow.js';

@@ -16,6 +16,10 @@ const commands: Record<string, Command> = {
   finetune: { summary: 'fine-tune on a labelled task (classification, regression, tagging, SQuAD)', load: () => import('./finetune.js') },
   evaluate: { summary: "a fine-tuned model's metrics on a labelled split", load: () => import('./evaluate.js') },
   predict: { summary: 'label / tags / answer of a text from a fine-tuned model', load: () => import('./predict.js') },
+  'evaluate --mlm': { summary: "a pre-training run's generator perplexity and discriminator accuracy/AUC on held-out text", load: () => import('./evaluate-mlm.js') },
+  embed: { summary: 'sentence embeddings ([CLS] or mean-pooled, normalised) of many texts, as JSONL or a binary matrix', load: () => import('./embed.js') },
+  search: { summary: 'rank the texts of an embedding index by cosine similarity to a query', load: () => import('./search.js') },
+  'baseline-bow': { summary: 'bag-of-words logistic regression on labelled CSV/TSV/JSONL files (the non-neural baseline)', load: () => import('./baseline-bow.js') },
   plot: { summary: "render a run's loss and accuracy curves (metrics.jsonl) as an SVG", load: () => import('./plot.js') },
 };
 
@@ -27,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
     for (const [k, c] of Object.entries(commands)) console.log(`  ${k.padEnd(width)}  ${c.summary}`);
     return name ? 0 : 1;
   }
-  const cmd = commands[name];
+  // `evaluate --mlm` (pre-training runs) has its own module; plain `evaluate` is for fine-tuned models.
+  const cmd = commands[name === 'evaluate' && rest.includes('--mlm') ? 'evaluate --mlm' : name];
   if (!cmd) {
     console.error(`electra: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}`);
     return 2;

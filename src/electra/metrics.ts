@@ -41,16 +41,21 @@ export class MetricsTally {
   private slots = 0; private right = 0;
   private tokens = 0; private correct = 0; private fake = 0; private flagged = 0; private hits = 0;
   private scores: number[] = []; private labels: number[] = [];
+  // Losses weighted by each step's slots / real tokens, for means over all of them (held-out perplexity).
+  private mlmLossSum = 0; private discLossSum = 0;
 
   async add(r: StepResult): Promise<void> {
     this.steps++;
     this.loss += await r.loss.item();
-    this.mlmLoss += await r.mlmLoss.item();
+    const mlm = await r.mlmLoss.item(), slots0 = this.slots, tokens0 = this.tokens;
+    this.mlmLoss += mlm;
     const pred = await r.mlmPred.data(), tgt = await r.mlmTargets.data();
     for (let i = 0; i < tgt.length; i++) if (tgt[i] >= 0) { this.slots++; if (pred[i] === tgt[i]) this.right++; }
+    this.mlmLossSum += mlm * (this.slots - slots0);
     if (!(r.discLogits && r.discLabels && r.discLoss)) return;
     this.hasDisc = true;
-    this.discLoss += await r.discLoss.item();
+    const disc = await r.discLoss.item();
+    this.discLoss += disc;
     const logits = await r.discLogits.data(), labels = await r.discLabels.data(), mask = await r.realMask.data();
     for (let i = 0; i < logits.length; i++) {
       if (!mask[i]) continue;
@@ -60,6 +65,12 @@ export class MetricsTally {
       this.fake += y; this.flagged += p; this.hits += p * y;
       this.scores.push(logits[i]); this.labels.push(y);
     }
+    this.discLossSum += disc * (this.tokens - tokens0);
+  }
+
+  /** Masked slots and real tokens seen, and the mean MLM cross-entropy per slot and BCE per token over all of them. */
+  totals(): { slots: number; tokens: number; mlmLoss: number; discLoss: number | null } {
+    return { slots: this.slots, tokens: this.tokens, mlmLoss: this.mlmLossSum / this.slots, discLoss: this.hasDisc ? this.discLossSum / this.tokens : null };
   }
 
   /** Losses are means over the added steps; accuracies, recall, precision and AUC pool every slot/token. */

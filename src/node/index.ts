@@ -6,3 +6,4 @@ export type { AtomicWriteOptions, HFDirectory, HFDirectoryContents } from './fil
 export { exportPair, loadDiscriminator, loadGenerator, toHFConfig, fromHFConfig } from './electra-io.js';
 export * as textNode from '../text/node/index.js';
 export { saveHeadModel, loadHeadModel, initHeadModelFromDirectory, initHeadModelFromPreset } from './finetune-io.js';
+export { loadEncoder, readIndexFile, writeIndexFile } from './embed-io.js';

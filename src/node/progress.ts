@@ -4,10 +4,12 @@
 export class Progress {
   private start = Date.now();
   private lastPrint = 0;
-  constructor(private readonly total: number, private readonly label = '', private readonly every = 10) {}
+  /** `out`: where lines go (stderr when stdout carries machine-readable output). */
+  constructor(private readonly total: number, private readonly label = '', private readonly every = 10,
+    private readonly out: NodeJS.WriteStream = process.stdout) {}
 
   update(done: number, fields: Record<string, string | number> = {}): void {
-    const tty = process.stdout.isTTY;
+    const tty = this.out.isTTY;
     const final = done >= this.total;
     if (!tty && !final && done - this.lastPrint < this.every) return;
     this.lastPrint = done;
@@ -17,8 +19,8 @@ export class Progress {
     for (const [k, v] of Object.entries(fields)) parts.push(`${k} ${typeof v === 'number' ? fmtNum(v) : v}`);
     parts.push(final ? `done in ${fmtTime(elapsed)}` : `ETA ${fmtTime(eta)}`);
     const line = parts.join(' | ');
-    if (tty) process.stdout.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-    else console.log(line);
+    if (tty) this.out.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+    else this.out.write(line + '\n');
   }
 }
 
