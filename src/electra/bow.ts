@@ -16,6 +16,7 @@ import * as o from '../tensor/ops.js';
 import { Tensor, keep, tensor, tidy } from '../tensor/tensor.js';
 import type { TextDataset, TextExample } from '../text/datasets.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import { accuracy, macroF1 } from './eval-metrics.js';
 
 export interface BowOptions {
   /** 'words' (default) or 'wordpiece' (needs `tokenizer`). */
@@ -237,34 +238,12 @@ async function scoreRows(model: BowModel, rows: SparseRows, gold: Int32Array): P
   });
   let loss = 0;
   gold.forEach((g, i) => { loss -= Math.log(Math.max(P[i * C + g], 1e-300)); });
-  return { n: gold.length, accuracy: accuracy(gold, pred), macroF1: macroF1(gold, pred), loss: loss / gold.length };
+  return { n: gold.length, accuracy: accuracy(pred, gold), macroF1: macroF1(pred, gold, C), loss: loss / gold.length };
 }
 
 /** Accuracy and macro-F1 of the model on a labelled dataset (labels must be among the model's). */
 export async function evaluateBow(model: BowModel, data: TextDataset): Promise<BowMetrics> {
   return scoreRows(model, model.vectorizer.transform(data.examples), labelIds(data, model.labels, 'evaluateBow'));
-}
-
-export function accuracy(gold: ArrayLike<number>, pred: ArrayLike<number>): number {
-  let ok = 0;
-  for (let i = 0; i < gold.length; i++) if (gold[i] === pred[i]) ok++;
-  return gold.length ? ok / gold.length : NaN;
-}
-
-/** Unweighted mean of per-class F1 over the classes present in gold or predictions (scikit-learn's default set). */
-export function macroF1(gold: ArrayLike<number>, pred: ArrayLike<number>): number {
-  const classes = new Set<number>([...Array.from(gold), ...Array.from(pred)]);
-  let sum = 0;
-  for (const c of classes) {
-    let tp = 0, fp = 0, fn = 0;
-    for (let i = 0; i < gold.length; i++) {
-      if (pred[i] === c && gold[i] === c) tp++;
-      else if (pred[i] === c) fp++;
-      else if (gold[i] === c) fn++;
-    }
-    sum += tp ? (2 * tp) / (2 * tp + fp + fn) : 0;
-  }
-  return classes.size ? sum / classes.size : NaN;
 }
 
 export function disposeBow(model: BowModel): void { model.W.dispose(); model.b.dispose(); }
