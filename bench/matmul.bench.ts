@@ -11,6 +11,26 @@
 //              K step issued before its FMAs: on lavapipe each load in a loop is a branchy per-lane
 //              sequence (a probe with loads removed ran 40–80 GFLOP/s vs ~5 with them), so load count rules
 //   0        — ad-hoc configs from --cfgs "reg-sg,16,1,16,8;tiled,8,8,8,8,16"
+//
+// Lab notes, session 2 (lavapipe = Mesa 25.0.7 llvmpipe, LLVM 15, 2 Zen 3 cores shared with a load
+// average of 8–15, so wall-clock ratios between kernels swung ×0.5–×2.7 from rep to rep; kernels were
+// compared by the CPU time of the process's threads per product, interleaved rep by rep, in a raw-WGSL
+// probe that is not kept):
+// - Where the time goes (perf + the JIT code dumped with gdb, reg-sg 16×128 NN): ~70% in load code,
+//   ~30% in the FMAs. Every storage load in the K loop is a per-lane loop: for each of the 8 lanes and
+//   each component, reload the buffer base and size, bounds-check (robustBufferAccess), scalar load,
+//   blend into the vector: ~12 instructions per float. fma() compiles to separate vmulps + vaddps and the
+//   128 accumulators live on the stack. Uniform-address loads are scalar loads (cheap).
+// - Lanes along M with B uniform (scalar loads) and A per lane: 2× slower than reg-sg. Lanes along N
+//   with scalar per-lane B and uniform A (8 rows): 7× slower. B staged in workgroup memory (4–8 subgroups
+//   per workgroup, barrier per K slice): 2–3× slower, and 20–50 s to compile (coroutine frames).
+// - Bigger tiles with uniform A (reg, no sg, 32/64 × 4/8): no faster, compile time 30–190 s.
+// - Contiguous columns per lane (cl) + 24 rows (reg-sg 24×128): CPU time −16% NN, −18% NT, TN within
+//   noise → the new lavapipe default. tn 16, ku 2 and 8-row tiles with cl were slower.
+// - Dawn toggle disable_robustness (DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis,disable_robustness'):
+//   CPU time per product unchanged within noise, so not offered as an option.
+// - About a third of the process's CPU time per product is on the Node main thread (lavapipe runs
+//   workgroups on the submitting thread too); a sleep before mapAsync did not lower it.
 
 import { type MatmulConfig, type MatmulParams, configName, matmulRef, selectMatmul } from '../src/kernels/matmul.js';
 import { matmul } from '../src/tensor/ops.js';
@@ -37,7 +57,7 @@ export const variants: { id: number; cfgs: MatmulConfig[] }[] = [
   { id: 3, cfgs: [c('tiled', 8, 8, 8, 8, 16), c('tiled', 8, 8, 8, 8, 8), c('tiled', 16, 8, 4, 8, 16)] },
   { id: 4, cfgs: [c('reg', 16, 1, 8, 8, 16, 2), c('reg', 16, 1, 8, 8, 16, 4), c('reg', 8, 1, 4, 4, 16, 4), c('tiled', 8, 8, 8, 8, 16, 4)] },
   { id: 5, cfgs: [c('reg', 8, 1, 4, 4), c('reg', 16, 1, 4, 4), c('tiled', 8, 8, 4, 4, 16)] },
-  { id: 6, cfgs: [sgc(16, 16, 8), sgc(16, 32, 8), sgc(8, 16, 8), sgc(8, 32, 4), sgc(8, 8, 4), { ...sgc(16, 16, 8), ku: 2 }] },
+  { id: 6, cfgs: [sgc(16, 16, 8), sgc(16, 32, 8), sgc(8, 16, 8), sgc(8, 32, 4), sgc(8, 8, 4), { ...sgc(16, 16, 8), ku: 2 }, { ...sgc(16, 16, 8), cl: true }, { ...sgc(16, 24, 8), cl: true }, sgc(16, 24, 8)] },
 ];
 
 function rnd(n: number, seed: number): Float32Array {

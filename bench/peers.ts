@@ -2,8 +2,7 @@
 // `webgpu` npm package, timed exactly like ours (dispatch → read back, median after warm-up), so
 // bench/run.ts --peers reports both in one process run. Records carry device 'tfjs-webgpu'.
 
-import type { BenchRecord } from './util.js';
-import { timeIt, median } from './util.js';
+import { dawnFlags } from '../src/node/device.js';
 
 export interface MatmulWorkload { name: string; m: number; n: number; k: number; transA: boolean; transB: boolean }
 
@@ -19,7 +18,7 @@ export function loadTfjs(): Promise<TF> {
     const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
     // The backend registers itself at import time only if navigator.gpu is there.
     if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
-    if (!g.navigator!.gpu) Object.defineProperty(g.navigator, 'gpu', { value: create((process.env.DAWN_FLAGS ?? '').split(',').filter(Boolean)), configurable: true });
+    if (!g.navigator!.gpu) Object.defineProperty(g.navigator, 'gpu', { value: create(dawnFlags()), configurable: true });
     const tf = (await import('@tensorflow/tfjs-core')) as unknown as TF & { default?: TF };
     await import('@tensorflow/tfjs-backend-webgpu');
     const t = (tf.default ?? tf) as TF;
@@ -37,19 +36,13 @@ function rnd(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Runs the matmul workloads with tfjs; each measurement is `passes` medians, reported as their median. */
-export async function tfjsMatmul(ws: MatmulWorkload[], reps: number, warmup: number, passes: number): Promise<BenchRecord[]> {
+/** One tfjs matmul workload as a runner (dispatch → read back) for bench/run.ts's alternating passes. */
+export async function tfjsMatmulRunner(w: MatmulWorkload): Promise<{ run: () => Promise<unknown>; dispose: () => void }> {
   const tf = await loadTfjs();
-  const out: BenchRecord[] = [];
-  for (const w of ws) {
-    const a = tf.tensor2d(rnd(w.m * w.k, 1), w.transA ? [w.k, w.m] : [w.m, w.k]);
-    const b = tf.tensor2d(rnd(w.k * w.n, 2), w.transB ? [w.n, w.k] : [w.k, w.n]);
-    const run = async () => { const c = tf.matMul(a, b, w.transA, w.transB); const d = await c.data(); c.dispose(); return d; };
-    const ms: number[] = [];
-    for (let i = 0; i < passes; i++) ms.push((await timeIt(run, reps, i === 0 ? warmup : 1)).ms);
-    const m = median(ms);
-    out.push({ name: w.name, device: 'tfjs-webgpu', ms: m, gflops: (2 * w.m * w.n * w.k) / m / 1e6, ...(passes > 1 ? { spread: Math.max(...ms) / Math.min(...ms) } : {}) });
-    a.dispose(); b.dispose();
-  }
-  return out;
+  const a = tf.tensor2d(rnd(w.m * w.k, 1), w.transA ? [w.k, w.m] : [w.m, w.k]);
+  const b = tf.tensor2d(rnd(w.k * w.n, 2), w.transB ? [w.n, w.k] : [w.k, w.n]);
+  return {
+    run: async () => { const c = tf.matMul(a, b, w.transA, w.transB); const d = await c.data(); c.dispose(); return d; },
+    dispose: () => { a.dispose(); b.dispose(); },
+  };
 }

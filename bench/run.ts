@@ -110,18 +110,35 @@ function rowBench(name: string, shape: number[], make: (x: Tensor, dev: Device) 
   };
 }
 
-async function measure(dev: Device, w: Workload, a: BenchArgs): Promise<BenchRecord> {
+/**
+ * Times a workload over --passes passes. With a peer runner (TF.js, same workload), each pass times ours
+ * then the peer's back to back, so load changes on the shared machine hit both alike; the records then
+ * carry the per-pass ratio peer/ours (median and range), which is the number to quote.
+ */
+async function measure(dev: Device, w: Workload, a: BenchArgs, peer?: { run: () => Promise<unknown>; dispose: () => void }): Promise<BenchRecord[]> {
   const { run, dispose } = w.setup(dev);
-  const ms: number[] = [];
-  for (let i = 0; i < a.passes; i++) ms.push((await timeIt(run, a.reps, i === 0 ? a.warmup : 1)).ms);
+  const ms: number[] = [], pms: number[] = [];
+  for (let i = 0; i < a.passes; i++) {
+    ms.push((await timeIt(run, a.reps, i === 0 ? a.warmup : 1)).ms);
+    if (peer) pms.push((await timeIt(peer.run, a.reps, i === 0 ? a.warmup : 1)).ms);
+  }
   dispose();
-  const m = median(ms);
-  const r: BenchRecord = { name: w.name, device: dev.kind === 'webgpu' ? 'webgpu' : 'cpu', ms: m };
-  if (w.flops) r.gflops = w.flops / m / 1e6;
-  if (w.bytes) r.gbps = w.bytes / m / 1e6;
-  if (w.tokens) r.tokensPerSec = w.tokens / (m / 1000);
-  if (a.passes > 1) r.spread = Math.max(...ms) / Math.min(...ms);
-  return r;
+  peer?.dispose();
+  const record = (device: string, xs: number[]): BenchRecord => {
+    const m = median(xs);
+    const r: BenchRecord = { name: w.name, device, ms: m };
+    if (w.flops) r.gflops = w.flops / m / 1e6;
+    if (w.bytes) r.gbps = w.bytes / m / 1e6;
+    if (w.tokens) r.tokensPerSec = w.tokens / (m / 1000);
+    if (a.passes > 1) r.spread = Math.max(...xs) / Math.min(...xs);
+    return r;
+  };
+  const ours = record(dev.kind === 'webgpu' ? 'webgpu' : 'cpu', ms);
+  if (!peer) return [ours];
+  const ratios = ms.map((t, i) => pms[i] / t);
+  ours.peerRatio = median(ratios);
+  ours.peerRatioRange = [Math.min(...ratios), Math.max(...ratios)];
+  return [ours, record('tfjs-webgpu', pms)];
 }
 
 async function main(): Promise<void> {
@@ -144,13 +161,11 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     if (!w.name.includes(a.filter)) continue;
     if (a.device === 'cpu' && ((w.flops ?? 0) > 2 * 512 ** 3 || w.tokens)) continue; // the CPU reference is too slow
-    rows.push(await measure(dev, w, a));
-    let line = `  ${w.name}: ${rows[rows.length - 1].ms.toFixed(1)} ms`;
     const mw = matmulWorkloads.find((m) => m.name === w.name);
-    if (peer && mw) {
-      rows.push(...(await peer.tfjsMatmul([mw], a.reps, a.warmup, a.passes)));
-      line += `, tfjs ${rows[rows.length - 1].ms.toFixed(1)} ms`;
-    }
+    const recs = await measure(dev, w, a, peer && mw ? await peer.tfjsMatmulRunner(mw) : undefined);
+    rows.push(...recs);
+    let line = `  ${w.name}: ${recs[0].ms.toFixed(1)} ms`;
+    if (recs[1]) line += `, tfjs ${recs[1].ms.toFixed(1)} ms (per-pass ratio ×${recs[0].peerRatio!.toFixed(2)}, ×${recs[0].peerRatioRange![0].toFixed(2)}–${recs[0].peerRatioRange![1].toFixed(2)})`;
     const layers = /^layer-x(\d+)-step$/.exec(w.name);
     if (peer && layers) {
       const { tfjsLayerStep } = await import('./peers/tfjs-layer.js');
@@ -164,11 +179,12 @@ async function main(): Promise<void> {
   // Same-run ratios against the peer.
   const ratios = rows.filter((r) => r.device === 'webgpu').map((r) => {
     const p = rows.find((q) => q.device === 'tfjs-webgpu' && q.name === r.name);
-    return p ? `${r.name} ×${(p.ms / r.ms).toFixed(2)}` : null;
+    if (!p) return null;
+    return r.peerRatio ? `${r.name} ×${r.peerRatio.toFixed(2)} [${r.peerRatioRange![0].toFixed(2)}–${r.peerRatioRange![1].toFixed(2)}]` : `${r.name} ×${(p.ms / r.ms).toFixed(2)}`;
   }).filter(Boolean);
   console.log('');
   printTable([...rows.filter((r) => r.device !== 'tfjs-webgpu'), ...rows.filter((r) => r.device === 'tfjs-webgpu')]);
-  if (ratios.length) console.log(`\nours / tfjs-webgpu (same run): ${ratios.join(', ')}`);
+  if (ratios.length) console.log(`\nspeed-up over tfjs-webgpu (same run; matmul: median [range] of per-pass ratios, passes alternate): ${ratios.join(', ')}`);
   if (a.json) writeFileSync(a.json, JSON.stringify(rows, null, 2) + '\n');
   if (dev.kind === 'webgpu') await closeNodeDevice();
   process.exit(0);

@@ -1,7 +1,11 @@
 // Shared bench plumbing: argument parsing, the timing method and the JSON record shape.
 // Timing: wall clock around (dispatch → result read back or device sync) per rep, after warm-up; median.
 
-export interface BenchRecord { name: string; device: string; ms: number; gflops?: number; gbps?: number; tokensPerSec?: number; spread?: number }
+export interface BenchRecord {
+  name: string; device: string; ms: number; gflops?: number; gbps?: number; tokensPerSec?: number; spread?: number;
+  /** With --peers (matmul): median over passes of peer ms / our ms, passes alternating ours/peer; and its range. */
+  peerRatio?: number; peerRatioRange?: [number, number];
+}
 
 export interface BenchArgs { json?: string; filter: string; reps: number; warmup: number; device: 'webgpu' | 'cpu'; peers: boolean; passes: number }
 

@@ -36,10 +36,18 @@ export interface MatmulConfig {
    * (per-lane path) while broadcasts are register shuffles, so this cuts A loads by 8× (bench variant 6).
    */
   sg?: boolean;
+  /**
+   * 'reg' only: each invocation's tn columns are contiguous (col0 + lane·tn + j) instead of strided by 4·wgx.
+   * On lavapipe a load in a loop runs a per-lane, per-component sequence; Mesa's load/store vectorizer
+   * merges a lane's neighbouring vec4 loads of B into one wider load, so this roughly halves the B load
+   * cost (1024² NN: 3.1–3.7 vs 1.8–2.0 GFLOP/s in one probe run on a busy machine). On GPUs it would break
+   * coalescing, so only software adapters select it.
+   */
+  cl?: boolean;
 }
 
 export const configName = (c: MatmulConfig): string =>
-  `${c.kind}${c.sg ? '-sg' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}`;
+  `${c.kind}${c.sg ? '-sg' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}${c.cl ? '-cl' : ''}`;
 
 // ---- CPU reference -----------------------------------------------------------------------------
 
@@ -94,7 +102,7 @@ function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: bool
 export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const { wgx, wgy, tm, tn, splits } = c;
   if (tn % 4) throw new Error(`matmul reg: tn ${tn} must be a multiple of 4`);
-  const sg = c.sg ?? false, ku = c.ku ?? 1;
+  const sg = c.sg ?? false, ku = c.ku ?? 1, cl = c.cl ?? false;
   if (sg && (wgy !== 1 || tm % 8)) throw new Error(`matmul reg-sg: needs wgy 1 and tm a multiple of 8 (${configName(c)})`);
   const g = tn / 4, bm = wgy * tm, bn = wgx * tn;
   const fit = p.m % bm === 0 && p.n % bn === 0;
@@ -107,7 +115,11 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const I = [...Array(tm).keys()], J = [...Array(tn).keys()], G = [...Array(g).keys()], KK = [0, 1, 2, 3];
   const L: string[] = [];
   const rowOf = (i: number) => (wgy > 1 ? `row0 + ${i * wgy}u` : `row0 + ${i}u`);
-  const colOf = (j: number) => `col0 + ${Math.floor(j / 4) * 4 * wgx + (j % 4)}u`; // column j of the thread
+  // Column j of the thread: strided by 4·wgx per vec4 group (coalesced on GPUs) or contiguous (cl).
+  const colOf = (j: number) => (cl ? `col0 + ${j}u` : `col0 + ${Math.floor(j / 4) * 4 * wgx + (j % 4)}u`);
+  // cl with N a multiple of the tile: one unclamped base per thread and B vec4 indices base + q, so a
+  // thread's neighbouring loads are provably adjacent (M need not fit: rows are clamped separately).
+  const clFit = cl && p.n % bn === 0;
   // Per-row and per-column base offsets with clamped indices.
   // sg: lane l of each group of 8 holds row 8q + l % 8 of the tile; others hold every row themselves.
   const aRows = sg ? [...Array(tm / 8).keys()].map((q) => `row0 + ${q * 8}u + (sid % 8u)`) : I.map(rowOf);
@@ -118,7 +130,8 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const AI = [...aRows.keys()];
   const bcast = (i: number, kk: string) => (sg ? `subgroupBroadcast(aq${Math.floor(i / 8)}, ${i % 8}u)${kk}` : `a${i}${kk}`);
   if (bMode === 'n4') {
-    for (const q of G) L.push(`  let bc${q} = bo + ${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`};`);
+    if (clFit) L.push(`  let bc0 = bo + col0;`);
+    else for (const q of G) L.push(`  let bc${q} = bo + ${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`};`);
   } else {
     for (const j of J) {
       const cc = fit ? colOf(j) : `min(${colOf(j)}, P.n - 1u)`;
@@ -139,7 +152,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   // and grouping them measured faster than interleaving with the FMAs (bench variant 6).
   for (const t of KK) {
     for (const q of G) {
-      if (bMode === 'n4') body4.push(`let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
+      if (bMode === 'n4') body4.push(clFit ? `let b${t}_${q} = B[((bc0 + (kq + ${t}u) * P.n) >> 2u) + ${q}u];` : `let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
       else if (bMode === 'k4') body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => `bk${q * 4 + u}[${t}]`).join(', ')});`);
       else body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, `kq + ${t}u`)).join(', ')});`);
     }
@@ -153,7 +166,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     for (const i of AI) tail.push(`let ${aName}${i} = ${aAt(i, 'k')};`);
     if (sg) for (const i of I) tail.push(`let a${i} = ${bcast(i, '')};`);
     for (const q of G) {
-      tail.push(bMode === 'n4' ? `let b${q} = B[(bc${q} + k * P.n) >> 2u];` : `let b${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, 'k')).join(', ')});`);
+      tail.push(bMode === 'n4' ? (clFit ? `let b${q} = B[((bc0 + k * P.n) >> 2u) + ${q}u];` : `let b${q} = B[(bc${q} + k * P.n) >> 2u];`) : `let b${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, 'k')).join(', ')});`);
     }
     for (const i of I) for (const q of G) tail.push(`acc${i}_${q} = fma(vec4f(a${i}), b${q}, acc${i}_${q});`);
   }
@@ -181,7 +194,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let bo = bz * P.sb;
   let co = z * P.m * P.n;
   let row0 = wid.y * ${bm}u${wgy > 1 ? ' + lid.y' : ''};
-  let col0 = wid.x * ${bn}u + lid.x * 4u;
+  let col0 = wid.x * ${bn}u + lid.x * ${cl ? tn : 4}u;
 ${L.join('\n')}
   var k = kBeg;
 ${ku > 1 ? `  for (; k + ${4 * ku}u <= kEnd; k += ${4 * ku}u) {
@@ -292,10 +305,12 @@ const cfg = (kind: MatmulConfig['kind'], wgx: number, wgy: number, tm: number, t
 /** The configs the selector and the autotuner choose from (each is tested on every layout). */
 export const K = {
   /**
-   * Variant 6 on lavapipe (subgroup-broadcast A): 16×128 tile, 16×8 per invocation. 32×8 measured the
-   * same within noise (±20%) and its fully unrolled body compiles twice as slowly.
+   * Variant 6 on lavapipe (subgroup-broadcast A): 24×128 tile, 24×8 per invocation, contiguous columns
+   * per lane (cl). Against the earlier 16×8 strided tile, lavapipe CPU time per 1024² product fell 16%
+   * (NN) and 18% (NT) and was within noise on TN (bench/matmul.bench.ts, lab notes). 32×8 compiles
+   * twice as slowly for no clear gain.
    */
-  regSg: { ...cfg('reg', 16, 1, 16, 8), sg: true } as MatmulConfig,
+  regSg: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true } as MatmulConfig,
   /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
   regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
   /** Variant 2 (no subgroups): 8×128 workgroup tile, 8×8 per invocation. */

@@ -6,6 +6,12 @@ import type { Device } from '../tensor/device.js';
 import { WebGPUDevice, type WebGPUOptions } from '../tensor/webgpu.js';
 
 let cached: Promise<WebGPUDevice> | null = null;
+
+/**
+ * Dawn instance flags from DAWN_FLAGS, separated by ';' or whitespace (not ',': a flag's value is itself a
+ * comma list, e.g. DAWN_FLAGS='enable-dawn-features=allow_unsafe_apis,disable_robustness').
+ */
+export const dawnFlags = (): string[] => (process.env.DAWN_FLAGS ?? '').split(/[;\s]+/).filter(Boolean);
 // Dawn tears its instance down when the GPU object is collected, taking live devices with it: hold it.
 let instance: GPU | null = null;
 
@@ -17,8 +23,7 @@ export function nodeDevice(opts: WebGPUOptions = {}): Promise<WebGPUDevice> {
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
     const { create, globals } = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
     Object.assign(globalThis, globals);
-    const flags = (process.env.DAWN_FLAGS ?? '').split(',').filter(Boolean);
-    const gpu = (instance ??= create(flags));
+    const gpu = (instance ??= create(dawnFlags()));
     try {
       return await WebGPUDevice.create(gpu, opts);
     } catch (e) {
