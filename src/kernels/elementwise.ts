@@ -36,11 +36,12 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-const geluRef = (x: number) => 0.5 * x * (1 + erf(x * SQRT1_2));
+export const geluRef = (x: number) => 0.5 * x * (1 + erf(x * SQRT1_2));
 const sigmoidRef = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 // WGSL helpers, injected only into modules whose expressions use them.
-const WGSL_ERF = `
+/** WGSL `erf_` and `gelu_` (exact erf form), shared with the matmul GELU epilogue. */
+export const WGSL_ERF = `
 // erf, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below f32 resolution near 1).
 fn erf_(x: f32) -> f32 {
   let a = abs(x);

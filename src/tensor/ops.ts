@@ -44,6 +44,7 @@ export interface OpCtx {
   layerNorm: { eps: number };
   embedding: object;
   softmaxCrossEntropy: { ignoreIndex: number };
+  linear: { gelu: boolean };
 }
 export type OpName = keyof OpCtx;
 
