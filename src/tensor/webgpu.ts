@@ -14,6 +14,12 @@ import type { Device, GpuCaps, Kernel, MemoryStats, Storage, WgslProgram } from 
 const ARENA_BYTES = 1 << 20;
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
 const MAX_DISPATCHES_PER_SUBMIT = 4096;
+/**
+ * Submit after this many dispatches even without a sync point, so the GPU (on lavapipe: its worker
+ * threads) starts on a step's first kernels while JS still records the rest (an ELECTRA-small step
+ * records ~2,500 dispatches, 0.5–1 s of JS, which a single submit at the end would serialise).
+ */
+const SUBMIT_EVERY = 256;
 
 export class GpuStorage implements Storage {
   refs = 1;
@@ -261,7 +267,7 @@ export class WebGPUDevice implements Device {
     if (this.checked) {
       this.flush();
       void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${kernel.name} for ${label}: ${e.message}`); });
-    }
+    } else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
   }
 
   private pipeline(name: string, code: string, nIn: number, nOut: number, label: string): PipelineEntry {
