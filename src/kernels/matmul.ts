@@ -109,11 +109,13 @@ function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: bool
 
 /**
  * WGSL statements storing `v` (a vec4f when vector, else f32) at C[idx] (idx already in C's element
- * type: divided by 4 for vec4 C) with the epilogue; `bi` indexes Bias in the same element type.
+ * type: divided by 4 for vec4 C) with the epilogue; `bias` is the bias value for that column (group),
+ * loaded once per column before the stores (on lavapipe each load is costly, and stores to C keep the
+ * compiler from merging repeated Bias loads).
  */
-function storeWithEpilogue(p: MatmulParams, idx: string, v: string, bi: string, vec: boolean): string {
+function storeWithEpilogue(p: MatmulParams, idx: string, v: string, bias: string, vec: boolean): string {
   if (!p.epilogue) return `C[${idx}] = ${v};`;
-  const add = `${v} + Bias[${bi}]`;
+  const add = `${v} + ${bias}`;
   if (p.epilogue === 'bias') return `C[${idx}] = ${add};`;
   return `{ let e = ${add};${p.epilogue === 'biasGeluPre' ? ` Pre[${idx}] = e;` : ''} C[${idx}] = ${vec ? 'gelu4_' : 'gelu_'}(e); }`;
 }
@@ -193,13 +195,18 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     for (const i of I) for (const q of G) tail.push(`acc${i}_${q} = fma(vec4f(a${i}), b${q}, acc${i}_${q});`);
   }
   const st: string[] = [];
+  if (p.epilogue) {
+    // Bias per column (group) of this invocation, clamped like the B loads; used by every row's store.
+    if (vecC) for (const q of G) st.push(`let bias${q} = Bias[(${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`}) >> 2u];`);
+    else for (const j of J) st.push(`let bias${j} = Bias[${fit ? colOf(j) : `min(${colOf(j)}, P.n - 1u)`}];`);
+  }
   for (const i of I) {
     st.push(`{ let r = ${rowOf(i)};`);
     if (!fit) st.push(`  if (r < P.m) {`);
     for (const q of G) {
       const col = colOf(q * 4);
-      if (vecC) st.push(`    ${fit ? '' : `if (${col} < P.n) { `}${storeWithEpilogue(p, `(co + r * P.n + ${col}) >> 2u`, `acc${i}_${q}`, `(${col}) >> 2u`, true)}${fit ? '' : ' }'}`);
-      else for (const u of KK) st.push(`    if (${colOf(q * 4 + u)} < P.n) { ${storeWithEpilogue(p, `co + r * P.n + ${colOf(q * 4 + u)}`, `acc${i}_${q}[${u}]`, colOf(q * 4 + u), false)} }`);
+      if (vecC) st.push(`    ${fit ? '' : `if (${col} < P.n) { `}${storeWithEpilogue(p, `(co + r * P.n + ${col}) >> 2u`, `acc${i}_${q}`, `bias${q}`, true)}${fit ? '' : ' }'}`);
+      else for (const u of KK) st.push(`    if (${colOf(q * 4 + u)} < P.n) { ${storeWithEpilogue(p, `co + r * P.n + ${colOf(q * 4 + u)}`, `acc${i}_${q}[${u}]`, `bias${q * 4 + u}`, false)} }`);
     }
     if (!fit) st.push('  }');
     st.push('}');
@@ -296,7 +303,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (r >= P.m) { continue; }
     for (var j: u32 = 0u; j < ${tn}u; j++) {
       let c = col0 + tc + j;
-      if (c < P.n) { ${storeWithEpilogue(p, 'co + r * P.n + c', 'acc[i][j]', 'c', false)} }
+      if (c < P.n) { ${storeWithEpilogue(p, 'co + r * P.n + c', 'acc[i][j]', 'Bias[c]', false)} }
     }
   }
 }
