@@ -189,11 +189,12 @@ s('launches: one Adam dispatch per parameter (+ one per parameter and one for cl
     setGrads(ps.slice(0, 2), gradsFor(specs.slice(0, 2), 1, 1)[0]); // 'frozen' has no gradient
     opt.step(1e-3);
     await dev.sync();
-    const d0 = gd.stats.dispatches, p0 = gd.stats.pipelinesCreated;
+    const d0 = gd.stats.dispatches, p0 = gd.stats.pipelinesCreated, g0 = gd.stats.programsCreated;
     for (const lr of [2e-3, 7e-4, 0]) opt.step(lr);
     await dev.sync();
     assert.is(gd.stats.dispatches - d0, 3 * (maxGradNorm > 0 ? 2 * 2 + 1 : 2), `dispatches, clip ${maxGradNorm}`);
     assert.is(gd.stats.pipelinesCreated, p0, 'no new pipelines');
+    assert.is(gd.stats.programsCreated, g0, 'no new programs (lr, step factors and slots are uniform-only)');
     opt.dispose();
   }
 });

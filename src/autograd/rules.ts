@@ -113,6 +113,13 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
   // Fused ops (src/kernels/{softmax,layernorm,embedding,cross_entropy}.ts hold the math); masks,
   // ids and targets get no gradient.
   softmax: (g, n) => [nn.softmaxBackward(n.saved[0], g, n.ctx.scale, false), null], // scale·y∘(dy − Σ dy∘y)
+  // y = act(x·wᵀ + b): with GELU the saved pre-activation gives dpre = g·gelu'(pre); then
+  // dx = dpre·w, dw = dpreᵀ·x, db = column sums of dpre.
+  linear: (g, n) => {
+    const [x, w, pre] = n.saved;
+    const gp = n.ctx.gelu ? o.gradMap('geluGrad', pre, g) : g;
+    return [o.matmul(gp, w), o.matmul(gp, x, { transA: true }), o.sum(gp, 0)];
+  },
   logSoftmax: (g, n) => [nn.softmaxBackward(n.saved[0], g, 1, true)],              // dy − eʸ Σ dy
   layerNorm: (g, n) => {
     const [x, w, mean, rstd] = n.saved;

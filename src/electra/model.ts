@@ -69,7 +69,7 @@ export class ElectraForPreTraining {
     return tidy(() => {
       const h = this.electra.forward(ids, types, positions, mask, ctx);
       const p = this.discriminator_predictions;
-      const logits = p.dense_prediction.forward(o.gelu(p.dense.forward(h)));  // [B, T, 1]
+      const logits = p.dense_prediction.forward(p.dense.forward(h, { gelu: true }));  // [B, T, 1]
       return o.reshape(logits, [ids.shape[0], ids.shape[1]]);
     });
   }
@@ -101,8 +101,8 @@ export class ElectraForMaskedLM {
       const flat = o.reshape(h, [-1, h.shape[2]]);                                // [B·T, Hg]
       const sel = rows ? F.embedding(rows, flat) : flat;                          // [R, Hg]
       const p = this.generator_predictions;
-      const e = p.LayerNorm.forward(o.gelu(p.dense.forward(sel)));                // [R, E]
-      return o.add(o.matmul(e, this.lmHeadWeight, { transB: true }), this.generator_lm_head.bias); // [R, V]
+      const e = p.LayerNorm.forward(p.dense.forward(sel, { gelu: true }));        // [R, E]
+      return F.linear(e, this.lmHeadWeight, this.generator_lm_head.bias);         // [R, V] = e·Wᵀ + bias
     });
   }
 }

@@ -2,9 +2,9 @@
 // and global-norm clipping without readback: per-parameter partial sums of squares into fixed slots,
 // then one tiny kernel turning all slots into [scale, norm] that the Adam kernel reads.
 // Numbers that change per step (lr, bias-correction factors, slot index) are uniforms, never part of
-// the WGSL source, so a training run compiles each pipeline once.
+// the WGSL source, and declared uniform-only, so a training run generates each program once.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
+import { FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
 
 const WG = 256;
 /** Partial-sum slots per parameter (= the most workgroups one sum-of-squares launch uses). */
@@ -19,8 +19,13 @@ export const SLOTS = 64;
  */
 export interface AdamParams { n: number; lr: number; beta1: number; beta2: number; eps: number; wd: number; c1: number; c2: number; clip: boolean }
 
+const adamFields = (q: AdamParams): Field[] =>
+  [['n', 'u32', q.n], ['lr', 'f32', q.lr], ['beta1', 'f32', q.beta1], ['beta2', 'f32', q.beta2], ['eps', 'f32', q.eps],
+    ['wd', 'f32', q.wd], ['c1', 'f32', q.c1], ['c2', 'f32', q.c2]];
+
 export const adamKernel: Kernel<AdamParams> = {
   name: 'adam',
+  uniformOnly: uniformOnly(['lr', 'beta1', 'beta2', 'eps', 'wd', 'c1', 'c2'], adamFields),
   cpu(q, [g, clip], [p, m, v]) {
     const scale = q.clip ? clip[0] : 1;
     for (let i = 0; i < q.n; i++) {
@@ -33,8 +38,7 @@ export const adamKernel: Kernel<AdamParams> = {
   },
   wgsl(q) {
     const h = header(
-      [['n', 'u32', q.n], ['lr', 'f32', q.lr], ['beta1', 'f32', q.beta1], ['beta2', 'f32', q.beta2], ['eps', 'f32', q.eps],
-        ['wd', 'f32', q.wd], ['c1', 'f32', q.c1], ['c2', 'f32', q.c2]],
+      adamFields(q),
       q.clip ? [['g', 'array<f32>'], ['clip', 'array<f32>']] : [['g', 'array<f32>']],
       [['p', 'array<f32>'], ['m', 'array<f32>'], ['v', 'array<f32>']],
     );
@@ -67,8 +71,11 @@ export function sumSquaresGroups(n: number): number {
  */
 export interface SumSquaresParams { n: number; slot: number; groups: number }
 
+const sumSquaresFields = (q: SumSquaresParams): Field[] => [['n', 'u32', q.n], ['slot', 'u32', q.slot], ['groups', 'u32', q.groups]];
+
 export const sumSquaresKernel: Kernel<SumSquaresParams> = {
   name: 'sumSquares',
+  uniformOnly: uniformOnly(['slot'], sumSquaresFields),
   cpu(q, [g], [out]) {
     for (let w = 0; w < SLOTS; w++) {
       let acc = 0;
@@ -77,7 +84,7 @@ export const sumSquaresKernel: Kernel<SumSquaresParams> = {
     }
   },
   wgsl(q) {
-    const h = header([['n', 'u32', q.n], ['slot', 'u32', q.slot], ['groups', 'u32', q.groups]], [['g', 'array<f32>']], [['out', 'array<f32>']]);
+    const h = header(sumSquaresFields(q), [['g', 'array<f32>']], [['out', 'array<f32>']]);
     const code = `${h.code}
 var<workgroup> sh: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})

@@ -3,7 +3,7 @@
 // view and writes them to a strided destination view; untouched destination elements keep their
 // values, which is how concat and pad assemble their outputs piece by piece.
 
-import { FLAT_WG, type Field, type Kernel, grid1d, header } from '../tensor/device.js';
+import { FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import { type Shape, numel } from '../tensor/shape.js';
 
@@ -52,12 +52,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 export interface FillParams { n: number; value: number; dtype: DType }
 
+const fillFields = (p: FillParams): Field[] => [['n', 'u32', p.n], ['v', p.dtype === 'i32' ? 'i32' : 'f32', p.value]];
+
 export const fillKernel: Kernel<FillParams> = {
   name: 'fill',
+  uniformOnly: uniformOnly(['value'], fillFields),
   cpu(p, _ins, [y]) { y.fill(p.value, 0, p.n); },
   wgsl(p) {
     const ty = p.dtype === 'i32' ? 'i32' : 'f32';
-    const h = header([['n', 'u32', p.n], ['v', ty, p.value]], [], [['y', `array<${ty}>`]]);
+    const h = header(fillFields(p), [], [['y', `array<${ty}>`]]);
     const code = `${h.code}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

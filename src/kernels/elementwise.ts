@@ -4,7 +4,7 @@
 // src/autograd/rules.ts; the `*Grad` binary ops here are their fused building blocks.
 // Broadcast indexing is generated per input: contiguous (i), scalar (0), suffix (i % n) or strided.
 
-import { type Binding, FLAT_WG, type Field, type Kernel, grid1d, header } from '../tensor/device.js';
+import { type Binding, FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import { type Shape, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
 
@@ -36,11 +36,12 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-const geluRef = (x: number) => 0.5 * x * (1 + erf(x * SQRT1_2));
+export const geluRef = (x: number) => 0.5 * x * (1 + erf(x * SQRT1_2));
 const sigmoidRef = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 // WGSL helpers, injected only into modules whose expressions use them.
-const WGSL_ERF = `
+/** WGSL `erf_` and `gelu_` (exact erf form), shared with the matmul GELU epilogue. */
+export const WGSL_ERF = `
 // erf, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below f32 resolution near 1).
 fn erf_(x: f32) -> f32 {
   let a = abs(x);
@@ -228,6 +229,15 @@ function exprOf(p: MapParams): string {
   return 'select(b, a, cnd != 0.0)';
 }
 
+function mapFields(p: MapParams) {
+  const names = p.kind === 'where' ? ['cnd', 'a', 'b'] : p.kind === 'unary' ? ['x'] : ['a', 'b'];
+  const ops = p.ins.map((s) => operand(s, p.out));
+  const strided = ops.some((o) => o.mode === 'strided');
+  const fields: Field[] = [['n', 'u32', numel(p.out)], ['c', 'f32', p.c], ...outFields(p.out, strided)];
+  ops.forEach((o, k) => fields.push(...operandFields(o, names[k])));
+  return { names, ops, fields };
+}
+
 /** Elementwise map over 1–3 broadcast inputs into one f32 output. */
 export const mapKernel: Kernel<MapParams> = {
   name: 'map',
@@ -247,13 +257,11 @@ export const mapKernel: Kernel<MapParams> = {
       }
     }
   },
+  // The scalar c (muls, adds, pows, …: loss scales, 1/n of means) varies per call; it is only a uniform.
+  uniformOnly: uniformOnly(['c'], (p) => mapFields(p).fields),
   wgsl(p) {
     const n = numel(p.out);
-    const names = p.kind === 'where' ? ['cnd', 'a', 'b'] : p.kind === 'unary' ? ['x'] : ['a', 'b'];
-    const ops = p.ins.map((s) => operand(s, p.out));
-    const strided = ops.some((o) => o.mode === 'strided');
-    const fields: Field[] = [['n', 'u32', n], ['c', 'f32', p.c], ...outFields(p.out, strided)];
-    ops.forEach((o, k) => fields.push(...operandFields(o, names[k])));
+    const { names, ops, fields } = mapFields(p);
     const inputs: Binding[] = names.map((nm, k) => [`${nm}_`, p.dtypes[k] === 'i32' ? 'array<i32>' : 'array<f32>']);
     const h = header(fields, inputs, [['y', 'array<f32>']]);
     const expr = exprOf(p);

@@ -6,6 +6,7 @@
 // partials to a [splits, batch, M, N] scratch that `splitSumKernel` reduces in fixed order (deterministic).
 
 import { type GpuCaps, type Kernel, header } from '../tensor/device.js';
+import { WGSL_ERF, geluRef } from './elementwise.js';
 
 export interface MatmulParams {
   batch: number; m: number; n: number; k: number;
@@ -14,7 +15,15 @@ export interface MatmulParams {
   strideA: number; strideB: number;
   /** The kernel config; the op fills it from `selectMatmul` (tests force one). */
   config?: MatmulConfig;
+  /**
+   * Store epilogue (no split-K): 'bias' adds a third input bias [N] to every row; 'biasGelu' also applies
+   * exact (erf) GELU; 'biasGeluPre' also writes the pre-activation acc + bias to a second output Pre
+   * (what GELU's backward needs). Saves the separate bias-add and GELU passes over C (nnops.linear).
+   */
+  epilogue?: MatmulEpilogue;
 }
+
+export type MatmulEpilogue = 'bias' | 'biasGelu' | 'biasGeluPre';
 
 /**
  * kind 'reg': each invocation accumulates a tm×tn block straight from global memory (bench variants 2 and 5);
@@ -51,6 +60,18 @@ export const configName = (c: MatmulConfig): string =>
 
 // ---- CPU reference -----------------------------------------------------------------------------
 
+/** The epilogue on the CPU: c[i, j] += bias[j]; with GELU, pre = c ('biasGeluPre') and c = gelu(c). */
+export function epilogueRef(p: MatmulParams, bias: ArrayLike<number>, c: { [i: number]: number }, pre?: { [i: number]: number }): void {
+  const rows = p.batch * p.m;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < p.n; j++) {
+      const v = c[i * p.n + j] + bias[j];
+      if (p.epilogue === 'biasGeluPre') pre![i * p.n + j] = v;
+      c[i * p.n + j] = p.epilogue === 'bias' ? v : geluRef(v);
+    }
+  }
+}
+
 export function matmulRef(p: MatmulParams, a: ArrayLike<number>, b: ArrayLike<number>, c: { [i: number]: number }): void {
   const { m, n, k } = p;
   const splits = p.config?.splits ?? 1, kc = splitChunk(k, splits);
@@ -83,12 +104,28 @@ export function splitChunk(k: number, splits: number): number {
 
 /** Uniforms shared by both kernel shapes. */
 function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: boolean, vecC: boolean) {
-  return header(
+  if (p.epilogue && splits > 1) throw new Error(`matmul: the ${p.epilogue} epilogue needs splits = 1 (got ${splits}); apply it after the split-K sum`);
+  const cTy = vecC ? 'array<vec4f>' : 'array<f32>';
+  const h = header(
     [['m', 'u32', p.m], ['n', 'u32', p.n], ['k', 'u32', p.k], ['sa', 'u32', p.strideA], ['sb', 'u32', p.strideB],
       ['batch', 'u32', p.batch], ['kc', 'u32', splitChunk(p.k, splits)]],
-    [['A', vecA ? 'array<vec4f>' : 'array<f32>'], ['B', vecB ? 'array<vec4f>' : 'array<f32>']],
-    [['C', vecC ? 'array<vec4f>' : 'array<f32>']],
+    [['A', vecA ? 'array<vec4f>' : 'array<f32>'], ['B', vecB ? 'array<vec4f>' : 'array<f32>'], ...(p.epilogue ? [['Bias', cTy] as const] : [])],
+    [['C', cTy], ...(p.epilogue === 'biasGeluPre' ? [['Pre', cTy] as const] : [])],
   );
+  return p.epilogue === 'biasGelu' || p.epilogue === 'biasGeluPre' ? { ...h, code: h.code + WGSL_ERF + 'fn gelu4_(x: vec4f) -> vec4f { return vec4f(gelu_(x.x), gelu_(x.y), gelu_(x.z), gelu_(x.w)); }\n' } : h;
+}
+
+/**
+ * WGSL statements storing `v` (a vec4f when vector, else f32) at C[idx] (idx already in C's element
+ * type: divided by 4 for vec4 C) with the epilogue; `bias` is the bias value for that column (group),
+ * loaded once per column before the stores (on lavapipe each load is costly, and stores to C keep the
+ * compiler from merging repeated Bias loads).
+ */
+function storeWithEpilogue(p: MatmulParams, idx: string, v: string, bias: string, vec: boolean): string {
+  if (!p.epilogue) return `C[${idx}] = ${v};`;
+  const add = `${v} + ${bias}`;
+  if (p.epilogue === 'bias') return `C[${idx}] = ${add};`;
+  return `{ let e = ${add};${p.epilogue === 'biasGeluPre' ? ` Pre[${idx}] = e;` : ''} C[${idx}] = ${vec ? 'gelu4_' : 'gelu_'}(e); }`;
 }
 
 /**
@@ -171,13 +208,18 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     for (const i of I) for (const q of G) tail.push(`acc${i}_${q} = fma(vec4f(a${i}), b${q}, acc${i}_${q});`);
   }
   const st: string[] = [];
+  if (p.epilogue) {
+    // Bias per column (group) of this invocation, clamped like the B loads; used by every row's store.
+    if (vecC) for (const q of G) st.push(`let bias${q} = Bias[(${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`}) >> 2u];`);
+    else for (const j of J) st.push(`let bias${j} = Bias[${fit ? colOf(j) : `min(${colOf(j)}, P.n - 1u)`}];`);
+  }
   for (const i of I) {
     st.push(`{ let r = ${rowOf(i)};`);
     if (!fit) st.push(`  if (r < P.m) {`);
     for (const q of G) {
       const col = colOf(q * 4);
-      if (vecC) st.push(`    ${fit ? '' : `if (${col} < P.n) { `}C[(co + r * P.n + ${col}) >> 2u] = acc${i}_${q};${fit ? '' : ' }'}`);
-      else for (const u of KK) st.push(`    if (${colOf(q * 4 + u)} < P.n) { C[co + r * P.n + ${colOf(q * 4 + u)}] = acc${i}_${q}[${u}]; }`);
+      if (vecC) st.push(`    ${fit ? '' : `if (${col} < P.n) { `}${storeWithEpilogue(p, `(co + r * P.n + ${col}) >> 2u`, `acc${i}_${q}`, `bias${q}`, true)}${fit ? '' : ' }'}`);
+      else for (const u of KK) st.push(`    if (${colOf(q * 4 + u)} < P.n) { ${storeWithEpilogue(p, `co + r * P.n + ${colOf(q * 4 + u)}`, `acc${i}_${q}[${u}]`, `bias${q * 4 + u}`, false)} }`);
     }
     if (!fit) st.push('  }');
     st.push('}');
@@ -274,7 +316,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (r >= P.m) { continue; }
     for (var j: u32 = 0u; j < ${tn}u; j++) {
       let c = col0 + tc + j;
-      if (c < P.n) { C[co + r * P.n + c] = acc[i][j]; }
+      if (c < P.n) { ${storeWithEpilogue(p, 'co + r * P.n + c', 'acc[i][j]', 'Bias[c]', false)} }
     }
   }
 }
@@ -364,7 +406,10 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
 
 export const matmulKernel: Kernel<MatmulParams> = {
   name: 'matmul',
-  cpu(p, [a, b], [c]) { matmulRef(p, a, b, c); },
+  cpu(p, [a, b, bias], [c, pre]) {
+    matmulRef(p, a, b, c);
+    if (p.epilogue) epilogueRef(p, bias, c, pre);
+  },
   wgsl(p, caps) {
     const c = p.config ?? selectMatmul(p, caps);
     return c.kind === 'reg' ? matmulRegWgsl(p, c) : matmulTiledWgsl(p, c);

@@ -5,7 +5,7 @@
 // Kernels: random fill (raw bits, uniform, normal, truncated normal), dropout (mask regenerated, never
 // stored) and Gumbel-max row sampling. Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
+import { FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
 
 const WG = 256;
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
@@ -87,8 +87,12 @@ function boxMuller(w0: number, w1: number): [number, number] {
   return [r * Math.cos(t), r * Math.sin(t)];
 }
 
+const randomFields = (p: RandomParams): Field[] =>
+  [['n', 'u32', p.n], ['k0', 'u32', p.k0], ['k1', 'u32', p.k1], ['stream', 'u32', p.stream], ['a', 'f32', p.a], ['b', 'f32', p.b]];
+
 export const randomKernel: Kernel<RandomParams> = {
   name: 'random',
+  uniformOnly: uniformOnly(['k0', 'k1', 'stream', 'a', 'b'], randomFields),
   cpu(p, _ins, [y]) {
     const w = new Uint32Array(4);
     for (let i = 0; i < p.n; i++) {
@@ -113,10 +117,7 @@ export const randomKernel: Kernel<RandomParams> = {
   },
   wgsl(p) {
     const bits = p.kind === 'bits';
-    const h = header(
-      [['n', 'u32', p.n], ['k0', 'u32', p.k0], ['k1', 'u32', p.k1], ['stream', 'u32', p.stream], ['a', 'f32', p.a], ['b', 'f32', p.b]],
-      [], [['y', bits ? 'array<i32>' : 'array<f32>']],
-    );
+    const h = header(randomFields(p), [], [['y', bits ? 'array<i32>' : 'array<f32>']]);
     const body: Record<RandomKind, string> = {
       bits: `let w = philox_(vec4u(i, P.stream, 0u, 0u), key);
   y[4u * i] = bitcast<i32>(w.x); y[4u * i + 1u] = bitcast<i32>(w.y);
@@ -159,8 +160,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  */
 export interface DropoutParams { n: number; k0: number; k1: number; stream: number; thr: number; scale: number }
 
+const dropoutFields = (p: DropoutParams): Field[] =>
+  [['n', 'u32', p.n], ['k0', 'u32', p.k0], ['k1', 'u32', p.k1], ['stream', 'u32', p.stream], ['thr', 'u32', p.thr], ['scale', 'f32', p.scale]];
+
 export const dropoutKernel: Kernel<DropoutParams> = {
   name: 'dropout',
+  uniformOnly: uniformOnly(['k0', 'k1', 'stream', 'thr', 'scale'], dropoutFields),
   cpu(p, [x], [y]) {
     const w = new Uint32Array(4);
     for (let i = 0; i < p.n; i++) {
@@ -169,10 +174,7 @@ export const dropoutKernel: Kernel<DropoutParams> = {
     }
   },
   wgsl(p) {
-    const h = header(
-      [['n', 'u32', p.n], ['k0', 'u32', p.k0], ['k1', 'u32', p.k1], ['stream', 'u32', p.stream], ['thr', 'u32', p.thr], ['scale', 'f32', p.scale]],
-      [['x', 'array<f32>']], [['y', 'array<f32>']],
-    );
+    const h = header(dropoutFields(p), [['x', 'array<f32>']], [['y', 'array<f32>']]);
     const code = `${h.code}${WGSL_PHILOX}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -197,8 +199,12 @@ export interface GumbelParams { rows: number; v: number; k0: number; k1: number;
 
 const gumbelWg = (v: number) => Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, v)))));
 
+const gumbelFields = (p: GumbelParams): Field[] =>
+  [['rows', 'u32', p.rows], ['v', 'u32', p.v], ['k0', 'u32', p.k0], ['k1', 'u32', p.k1], ['stream', 'u32', p.stream], ['t', 'f32', p.t]];
+
 export const gumbelMaxKernel: Kernel<GumbelParams> = {
   name: 'gumbelMax',
+  uniformOnly: uniformOnly(['k0', 'k1', 'stream', 't'], gumbelFields),
   cpu(p, [x], [y]) {
     const w = new Uint32Array(4);
     for (let r = 0; r < p.rows; r++) {
@@ -214,10 +220,7 @@ export const gumbelMaxKernel: Kernel<GumbelParams> = {
   },
   wgsl(p) {
     const wg = gumbelWg(p.v);
-    const h = header(
-      [['rows', 'u32', p.rows], ['v', 'u32', p.v], ['k0', 'u32', p.k0], ['k1', 'u32', p.k1], ['stream', 'u32', p.stream], ['t', 'f32', p.t]],
-      [['x', 'array<f32>']], [['y', 'array<i32>']],
-    );
+    const h = header(gumbelFields(p), [['x', 'array<f32>']], [['y', 'array<i32>']]);
     const code = `${h.code}${WGSL_PHILOX}
 var<workgroup> sv: array<f32, ${wg}>;
 var<workgroup> si: array<u32, ${wg}>;

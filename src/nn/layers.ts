@@ -23,13 +23,17 @@ export class Linear {
     this.weight = opts.glorot ? init.glorotUniform([outFeatures, inFeatures], ic) : init.truncatedNormal([outFeatures, inFeatures], ic.std, ic);
     this.bias = opts.bias === false ? null : init.zeros([outFeatures], ic);
   }
-  /** x [..., in] → [..., out] */
-  forward(x: Tensor): Tensor {
+  /** x [..., in] → [..., out]; `gelu`: exact GELU applied to the output (fused into the matmul store). */
+  forward(x: Tensor, opts: { gelu?: boolean } = {}): Tensor {
     return tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = o.reshape(x, [-1, this.inFeatures]);                       // [N, in]
-      let y = o.matmul(x2, this.weight, { transB: true });                    // [N, out]
-      if (this.bias) y = o.add(y, this.bias);
+      let y: Tensor;
+      if (this.bias) y = F.linear(x2, this.weight, this.bias, opts);          // [N, out], bias (+ GELU) in the store
+      else {
+        y = o.matmul(x2, this.weight, { transB: true });
+        if (opts.gelu) y = o.gelu(y);
+      }
       return o.reshape(y, [...lead, this.outFeatures]);
     });
   }
@@ -128,7 +132,7 @@ export class Attention {
 export class Intermediate {
   dense: Linear;
   constructor(c: EncoderConfig, ic: InitCtx) { this.dense = new Linear(c.hiddenSize, c.intermediateSize, ic); }
-  forward(x: Tensor): Tensor { return tidy(() => o.gelu(this.dense.forward(x))); }
+  forward(x: Tensor): Tensor { return this.dense.forward(x, { gelu: true }); }
 }
 
 /** One post-LN Transformer encoder layer (BERT/ELECTRA): x [B, T, H] → [B, T, H]. */

@@ -42,6 +42,25 @@ export interface Kernel<P> {
   cpu(p: P, inputs: HostArray[], outputs: HostArray[]): void;
   /** The WGSL program for these params on a device with these capabilities. */
   wgsl(p: P, caps: GpuCaps): WgslProgram;
+  /** Params that only reach the uniforms (see UniformOnly); absent = every param is part of the program key. */
+  readonly uniformOnly?: UniformOnly<P>;
+}
+
+/**
+ * Per-call numbers (a learning rate, Adam's step factors, RNG stream ids, a slot index) that change the
+ * uniforms but never the WGSL text or the grid. The WebGPU device leaves `keys` out of its program-cache
+ * key, so a training loop reuses one program per shape, and calls `pack(p)` on every launch for the
+ * uniforms. `pack` must pack exactly what `wgsl(p).uniforms` would (build both from one field list);
+ * the checked device mode (ELECTRA_WEBGPU_CHECK=1) verifies that the code and grid did not depend on them.
+ */
+export interface UniformOnly<P> {
+  readonly keys: readonly (keyof P & string)[];
+  pack(p: P): ArrayBuffer;
+}
+
+/** Declares `keys` of P uniform-only, packing the uniforms from the same field list the WGSL header uses. */
+export function uniformOnly<P>(keys: readonly (keyof P & string)[], fields: (p: P) => readonly Field[]): UniformOnly<P> {
+  return { keys, pack: (p) => uniformBlock(fields(p)).data };
 }
 
 export interface MemoryStats {

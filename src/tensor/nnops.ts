@@ -1,5 +1,5 @@
 // The fused neural-net ops: softmax (with attention scale and key-padding mask), logSoftmax, layerNorm,
-// embedding (+ checkIds), softmaxCrossEntropy (+ crossEntropy, its mean). Each forward is one fused
+// embedding (+ checkIds), softmaxCrossEntropy (+ crossEntropy, its mean), linear (matmul + bias + GELU). Each forward is one fused
 // kernel launch recorded as one autograd node (OpCtx in ops.ts, rule in autograd/rules.ts); the
 // `*Backward` functions are the fused backward launches those rules call (no graph of their own).
 // The compositions from primitives they replace are tested against them in test/kernels/*.
@@ -7,7 +7,9 @@
 import type { Device } from './device.js';
 import { type Shape, ShapeError, fmt } from './shape.js';
 import { Tensor } from './tensor.js';
-import { cast, fill, label, launch, launchInto, maxs, ne, needF32, sameDevice, sum, div, track } from './ops.js';
+import { isGradEnabled } from '../autograd/tape.js';
+import { add, cast, fill, gelu, label, launch, launchInto, matmul, maxs, ne, needF32, sameDevice, sum, div, track } from './ops.js';
+import { matmulKernel, selectMatmul } from '../kernels/matmul.js';
 import { softmaxBackward as smBwdKernel, softmaxForward } from '../kernels/softmax.js';
 import { layerNormBackward as lnBwdKernel, layerNormBlocks, layerNormForward, layerNormParamReduce } from '../kernels/layernorm.js';
 import { SORT_CHUNK, embeddingAccumulate, embeddingForward, embeddingKeys, idCheck, sortGlobalStep, sortLocal } from '../kernels/embedding.js';
@@ -174,4 +176,38 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
   const y = div(total, denom);
   for (const t of [rowLoss, total, tf, ig, keepRow, count, denom]) t.dispose();
   return y;
+}
+
+// ---- linear (matmul with a fused epilogue) -------------------------------------------------------
+
+/**
+ * y = x·wᵀ + b, or gelu(x·wᵀ + b) (exact erf form) with `gelu`: x [N, in], w [out, in] (PyTorch layout),
+ * b [out] → [N, out]. One matmul launch whose store adds the bias (and applies GELU), instead of
+ * separate bias-add and GELU passes over [N, out]. Saved for backward: x, w and, with GELU, the
+ * pre-activation x·wᵀ + b (written by the same launch; GELU's derivative needs it, and recomputing it
+ * would cost a second matmul). When the selector picks split-K for the shape, the epilogue cannot run
+ * in the store and this falls back to matmul → add (→ gelu), which records the same gradients.
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor, opts: { gelu?: boolean } = {}): Tensor {
+  const d = sameDevice('linear', [x, w, b]);
+  needF32('linear', x, w, b);
+  const act = opts.gelu ?? false;
+  if (x.rank !== 2 || w.rank !== 2 || b.rank !== 1 || x.shape[1] !== w.shape[1] || b.shape[0] !== w.shape[0]) {
+    throw new ShapeError(`linear: x ${fmt(x.shape)}, weight ${fmt(w.shape)}, bias ${fmt(b.shape)} must be [N, in], [out, in], [out]`);
+  }
+  const [m, k] = x.shape, n = w.shape[0];
+  const p = { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 };
+  const config = d.caps ? selectMatmul(p, d.caps) : undefined;
+  if ((config?.splits ?? 1) > 1) {
+    const y = add(matmul(x, w, { transB: true }), b);
+    return act ? gelu(y) : y;
+  }
+  const lbl = `linear${act ? '+gelu' : ''} ${fmt(x.shape)} · ${fmt(w.shape)}ᵀ + ${fmt(b.shape)}`;
+  // The pre-activation is written only when a backward will read it.
+  const pre = act && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad);
+  const epilogue = !act ? 'bias' as const : pre ? 'biasGeluPre' as const : 'biasGelu' as const;
+  const outs = launch(matmulKernel, { ...p, config, epilogue }, [x, w, b], pre ? [f32([m, n]), f32([m, n])] : [f32([m, n])], lbl, d);
+  track('linear', outs[0], [x, w, b], { gelu: act }, pre ? [x, w, outs[1]] : [x, w]);
+  if (pre) outs[1].dispose();
+  return outs[0];
 }

@@ -44,6 +44,7 @@ export interface OpCtx {
   layerNorm: { eps: number };
   embedding: object;
   softmaxCrossEntropy: { ignoreIndex: number };
+  linear: { gelu: boolean };
 }
 export type OpName = keyof OpCtx;
 
@@ -276,6 +277,10 @@ export function permute(x: Tensor, perm: number[]): Tensor {
   if (p.length !== x.rank || new Set(p).size !== x.rank) throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
   const st = stridesOf(x.shape);
   const shape = p.map((a) => x.shape[a]);
+  // Moving only size-1 axes (attention heads with one head: [B, T, 1, dh] → [B, 1, T, dh]) keeps the
+  // element order: share the storage instead of copying.
+  const moved = p.filter((a) => x.shape[a] !== 1);
+  if (moved.every((a, i) => i === 0 || moved[i - 1] < a)) return track('permute', reshapeRaw(x, shape), [x], { perm: p });
   const out = x.device.alloc(x.size, x.dtype, label('permute', x));
   copyInto(x, out, shape, { offset: 0, strides: p.map((a) => st[a]) }, { offset: 0, strides: stridesOf(shape) }, label('permute', x));
   return track('permute', new Tensor(out, shape, x.dtype, x.device), [x], { perm: p });

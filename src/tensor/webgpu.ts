@@ -14,6 +14,12 @@ import type { Device, GpuCaps, Kernel, MemoryStats, Storage, WgslProgram } from 
 const ARENA_BYTES = 1 << 20;
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
 const MAX_DISPATCHES_PER_SUBMIT = 4096;
+/**
+ * Submit after this many dispatches even without a sync point, so the GPU (on lavapipe: its worker
+ * threads) starts on a step's first kernels while JS still records the rest (an ELECTRA-small step
+ * records ~2,500 dispatches, 0.5–1 s of JS, which a single submit at the end would serialise).
+ */
+const SUBMIT_EVERY = 256;
 
 export class GpuStorage implements Storage {
   refs = 1;
@@ -29,6 +35,13 @@ export function sizeClass(bytes: number): number {
   const p = 2 ** Math.floor(Math.log2(b));
   const step = p / 8;
   return Math.ceil(b / step) * step;
+}
+
+/** Program-cache key: the params minus the uniform-only ones (top-level keys). */
+function programKey<P>(p: P, skip: readonly string[]): string {
+  const rest: Record<string, unknown> = { ...(p as Record<string, unknown>) };
+  for (const k of skip) delete rest[k];
+  return JSON.stringify(rest);
 }
 
 interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; sig: string }
@@ -47,7 +60,10 @@ export class WebGPUDevice implements Device {
   private live = new Set<GpuStorage>();
   private bytesPooled = 0;
   private pipelines = new Map<string, PipelineEntry>();
-  /** WGSL programs by kernel + params: a training loop repeats the same launches every step. */
+  /**
+   * WGSL programs by kernel + params (minus a kernel's uniform-only params): a training loop repeats the
+   * same launches every step, so after warm-up every launch is a hit (stats.programsCreated stays put).
+   */
   private programs = new Map<string, { prog: WgslProgram; entry: PipelineEntry | null }>();
   private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -64,9 +80,9 @@ export class WebGPUDevice implements Device {
   private errors: string[] = [];
   private lost: string | null = null;
   // Profiling (timestamp queries): each dispatch gets its own pass with begin/end timestamps.
-  private profiling: { set: GPUQuerySet; resolve: GPUBuffer; names: string[]; pending: Promise<void>[]; totals: Map<string, { ms: number; count: number }> } | null = null;
+  private profiling: { set: GPUQuerySet; resolve: GPUBuffer; names: string[]; pending: Promise<void>[]; totals: Map<string, { ms: number; count: number }>; byLabel: boolean } | null = null;
   /** Counters for tests and benchmarks. */
-  readonly stats = { dispatches: 0, submits: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0 };
+  readonly stats = { dispatches: 0, submits: 0, programsCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0 };
 
   constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number } = {}, opts: WebGPUOptions = {}) {
     this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
@@ -198,14 +214,21 @@ export class WebGPUDevice implements Device {
 
   run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void {
     if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
-    const pkey = kernel.name + JSON.stringify(p);
+    const uo = kernel.uniformOnly;
+    const pkey = kernel.name + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
     let cached = this.programs.get(pkey);
     if (!cached) {
       if (this.programs.size > 4096) this.programs.clear();
       cached = { prog: kernel.wgsl(p, this.caps), entry: null };
       this.programs.set(pkey, cached);
+      this.stats.programsCreated++;
+    } else if (uo && this.checked) {
+      const again = kernel.wgsl(p, this.caps);
+      if (again.code !== cached.prog.code || String(again.grid) !== String(cached.prog.grid)) {
+        throw new Error(`${kernel.name} (${label}): its WGSL or grid depends on params declared uniform-only (${uo.keys.join(', ')})`);
+      }
     }
-    const prog = cached.prog;
+    const prog = uo ? { ...cached.prog, uniforms: uo.pack(p) } : cached.prog;
     const entry = (cached.entry ??= this.pipeline(kernel.name, prog.code, inputs.length, outputs.length, label));
     const all = [...inputs, ...outputs] as GpuStorage[];
     if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${kernel.name}: uniforms over ${UNIFORM_SLOT} bytes`);
@@ -233,7 +256,7 @@ export class WebGPUDevice implements Device {
     if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${kernel.name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
     if (this.checked) this.gpu.pushErrorScope('validation');
     if (this.profiling) this.endPass();
-    const pass = this.profiling ? this.profiledPass(kernel.name) : this.beginPass();
+    const pass = this.profiling ? this.profiledPass(this.profiling.byLabel ? `${kernel.name} | ${label}` : kernel.name) : this.beginPass();
     pass.setPipeline(entry.pipeline);
     pass.setBindGroup(0, bg, [offset]);
     if (x * y * z > 0) pass.dispatchWorkgroups(x, y, z);
@@ -244,7 +267,7 @@ export class WebGPUDevice implements Device {
     if (this.checked) {
       this.flush();
       void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${kernel.name} for ${label}: ${e.message}`); });
-    }
+    } else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
   }
 
   private pipeline(name: string, code: string, nIn: number, nOut: number, label: string): PipelineEntry {
@@ -280,16 +303,17 @@ export class WebGPUDevice implements Device {
   /**
    * Starts (or stops, returning per-kernel GPU time) timestamp profiling. While on, every dispatch
    * runs in its own compute pass, so totals include per-pass overhead; for finding hot kernels.
+   * `byLabel`: totals keyed by "kernel | op label" (shapes included) instead of the kernel name.
    */
-  profile(on: true): void;
+  profile(on: true, opts?: { byLabel?: boolean }): void;
   profile(on: false): Promise<Map<string, { ms: number; count: number }>>;
-  profile(on: boolean): void | Promise<Map<string, { ms: number; count: number }>> {
+  profile(on: boolean, opts: { byLabel?: boolean } = {}): void | Promise<Map<string, { ms: number; count: number }>> {
     if (on) {
       if (!this.gpu.features.has('timestamp-query')) throw new Error('profile: this adapter lacks timestamp-query');
       const set = this.gpu.createQuerySet({ type: 'timestamp', count: 4096 });
       const resolve = this.gpu.createBuffer({ size: 8 * 4096, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
       this.flush();
-      this.profiling = { set, resolve, names: [], pending: [], totals: new Map() };
+      this.profiling = { set, resolve, names: [], pending: [], totals: new Map(), byLabel: opts.byLabel ?? false };
       return;
     }
     const prof = this.profiling;
