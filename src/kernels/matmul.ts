@@ -128,6 +128,14 @@ function storeWithEpilogue(p: MatmulParams, idx: string, v: string, bias: string
   return `{ let e = ${add};${p.epilogue === 'biasGeluPre' ? ` Pre[${idx}] = e;` : ''} C[${idx}] = ${vec ? 'gelu4_' : 'gelu_'}(e); }`;
 }
 
+/** Both kernel shapes start alike: z walks split-K slices stacked over the batch; this slice's K range; operand offsets. */
+const BATCH_PREAMBLE = `  let z = wid.z;
+  let bz = z % P.batch;
+  let kBeg = (z / P.batch) * P.kc;
+  let kEnd = min(P.k, kBeg + P.kc);
+  let ao = bz * P.sa;
+  let bo = bz * P.sb;`;
+
 /**
  * Bench variant 2 (register-blocked, no workgroup memory) and variant 5 (its small-tile form).
  * Rows of an invocation are strided by wgy, column groups of 4 by 4·wgx, so neighbouring invocations
@@ -228,12 +236,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
 // matmul reg ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aMode} b:${bMode} c:${vecC ? 'n4' : 's'}${fit ? ' fit' : ''}
 @compute @workgroup_size(${wgx}, ${wgy})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
-  let z = wid.z;
-  let bz = z % P.batch;
-  let kBeg = (z / P.batch) * P.kc;
-  let kEnd = min(P.k, kBeg + P.kc);
-  let ao = bz * P.sa;
-  let bo = bz * P.sb;
+${BATCH_PREAMBLE}
   let co = z * P.m * P.n;
   let row0 = wid.y * ${bm}u${wgy > 1 ? ' + lid.y' : ''};
   let col0 = wid.x * ${bn}u + lid.x * ${cl ? tn : 4}u;
@@ -276,12 +279,7 @@ var<workgroup> Bs: array<f32, ${bk * bn}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let z = wid.z;
-  let bz = z % P.batch;
-  let kBeg = (z / P.batch) * P.kc;
-  let kEnd = min(P.k, kBeg + P.kc);
-  let ao = bz * P.sa;
-  let bo = bz * P.sb;
+${BATCH_PREAMBLE}
   let row0 = wid.y * ${bm}u;
   let col0 = wid.x * ${bn}u;
   let tr = (lid / ${tx}u) * ${tm}u;
