@@ -185,9 +185,11 @@ export async function trainBow(train: TextDataset, dev: TextDataset, device: Dev
       opt.step();
       opt.zeroGrad();
     }
-    // One readback per epoch: the batch losses, weighted by batch size.
-    let sum = 0;
-    for (const t of losses) { sum += await t.item(); t.dispose(); }
+    // One readback per epoch: the batch losses (weighted by batch size) summed on the device.
+    const total = noGrad(() => tidy(() => losses.slice(1).reduce((acc, t) => o.add(acc, t), o.muls(losses[0], 1))));
+    for (const t of losses) t.dispose();
+    const sum = await total.item();
+    total.dispose();
     const e: BowEpoch = { epoch, trainLoss: sum / order.length, dev: await scoreRows(model, xDev, yDev) };
     history.push(e);
     opts.onEpoch?.(e);
