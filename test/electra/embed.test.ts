@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ElectraConfig, presetConfig } from '../../src/electra/config.js';
 import { type EmbeddingIndex, decodeIndex, embedTexts, encodeIndex, indexFromJSONL, indexToJSONL, searchIndex } from '../../src/electra/embed.js';
 import { createElectraPair } from '../../src/electra/pretrain.js';
 import { evalCtx } from '../../src/nn/layers.js';
@@ -18,15 +17,10 @@ import type { Device } from '../../src/tensor/device.js';
 import { tensor, tidy } from '../../src/tensor/tensor.js';
 import { loadTokenizer } from '../../src/text/node/files.js';
 import { assertClose, cpu, gpu } from '../helpers.js';
+import { VOCAB, config } from './tiny-model.js';
 
 const s = suite('embeddings and search');
 
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'a', 'big', 'red',
-  'house', '.', ',', '##s', '##ed', 'it', 'was', 'and', 'to', 'of', 'in', 'man', 'saw', 'small', 'tree'];
-const config: ElectraConfig = {
-  ...presetConfig('tiny'), vocabSize: VOCAB.length, embeddingSize: 16, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
-  intermediateSize: 64, maxPositionEmbeddings: 24, generatorHiddenFraction: 0.5, initializerRange: 0.3,
-};
 const TEXTS = ['The cat sat on the mat.', 'A big red dog ran to the house, and it was small.', 'the man saw a tree',
   'The cat sat on the mat.', 'dog', 'It was a small red house in the tree and the man sat on it.', 'the cats ran'];
 

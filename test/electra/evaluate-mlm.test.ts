@@ -8,7 +8,6 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ElectraConfig, presetConfig } from '../../src/electra/config.js';
 import { evaluateMlm, exampleBatches, maskSeed, mlmEvalToJSON, type MlmEvalResult } from '../../src/electra/evaluate-mlm.js';
 import { maskBatch, maxPredictions, scatterUpdate } from '../../src/electra/masking.js';
 import { createElectraPair } from '../../src/electra/pretrain.js';
@@ -24,15 +23,10 @@ import { buildExamples, type Example } from '../../src/text/examples.js';
 import { loadTokenizer } from '../../src/text/node/files.js';
 import { buildShardFromText } from '../../src/text/pipeline.js';
 import { assertClose, cpu, gpu } from '../helpers.js';
+import { VOCAB, config } from './tiny-model.js';
 
 const s = suite('evaluate --mlm');
 
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'a', 'big', 'red',
-  'house', '.', ',', '##s', '##ed', 'it', 'was', 'and', 'to', 'of', 'in', 'man', 'saw', 'small', 'tree'];
-const config: ElectraConfig = {
-  ...presetConfig('tiny'), vocabSize: VOCAB.length, embeddingSize: 16, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
-  intermediateSize: 64, maxPositionEmbeddings: 24, generatorHiddenFraction: 0.5, initializerRange: 0.3,
-};
 const T = 16, MASK_P = 0.25;
 const TEXT = [
   'The cat sat on the mat.', 'A big red dog ran to the house.', 'It was a small tree, and the man saw it.',
