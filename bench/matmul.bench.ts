@@ -10,6 +10,7 @@
 //   6 reg-sg — variant 2 with A rows shared by subgroupBroadcast (8× fewer A loads) and all loads of a
 //              K step issued before its FMAs: on lavapipe each load in a loop is a branchy per-lane
 //              sequence (a probe with loads removed ran 40–80 GFLOP/s vs ~5 with them), so load count rules
+//   7 tex    — the lavapipe defaults (reg-sg, small) with and without B read from the scratch texture
 //   0        — ad-hoc configs from --cfgs "reg-sg,16,1,16,8;tiled,8,8,8,8,16"
 //
 // Lab notes, session 2 (lavapipe = Mesa 25.0.7 llvmpipe, LLVM 15, 2 Zen 3 cores shared with a load
@@ -31,8 +32,26 @@
 //   CPU time per product unchanged within noise, so not offered as an option.
 // - About a third of the process's CPU time per product is on the Node main thread (lavapipe runs
 //   workgroups on the submitting thread too); a sleep before mapAsync did not lower it.
+//
+// Lab notes, session 3 (same machine; compared by process CPU time per product, `cpu` column, with other
+// work paused, in raw-WGSL probes that are not kept):
+// - Why loads cost so much: gallivm (Mesa 25) takes its scalar fast path for an SSBO load only when the
+//   address is *always* uniform (built from constants and uniforms, not workgroup_id or a loop counter),
+//   so every load in our K loops runs the per-lane loop. Measured per loaded float, 8 loads per iteration
+//   in a loop: SSBO vec4 ≈ 1.0–1.3 ns, SSBO f32 ≈ 2.0 ns, workgroup memory vec4 ≈ 1.6 ns (with one
+//   barrier), texture rgba32float ≈ 0.7–1.0 ns, uniform buffer vec4 ≈ 0.5 ns (vectorised gather), and
+//   an "uniform" SSBO address (workgroup_id + loop counter) costs the same as a divergent one.
+// - Where the time goes, reg-sg 24×128 NN 1024²: loads of B ≈ 50%, of A ≈ 30–40% (with the broadcasts,
+//   which alone cost little), FMAs with spilled accumulators ≈ 15%.
+// - B through an rgba32float texture (`tex`, variant 7: a pack pass, then textureLoad): ≈ 25–35% less
+//   CPU time on 1024² (e.g. 377 vs 573 ms). B through uniform-buffer windows (11 bindings of 64 KiB,
+//   B repacked in 128-column blocks, one dispatch per block) was no better (381 vs 395 ms) and needs
+//   N/128 dispatches and ~10 s to compile: not kept. A through a texture too: no gain on NN, and TN/NT
+//   now run within noise of NN, so not kept either.
+// - With tex, tiles 16/24 rows × 64/128/256 columns are within noise; 32 rows and 16 columns per lane
+//   are slower (more spills).
 
-import { type MatmulConfig, type MatmulParams, configName, matmulRef, selectMatmul } from '../src/kernels/matmul.js';
+import { type MatmulConfig, type MatmulParams, K, configName, matmulRef, selectMatmul } from '../src/kernels/matmul.js';
 import { matmul } from '../src/tensor/ops.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
@@ -57,6 +76,7 @@ export const variants: { id: number; cfgs: MatmulConfig[] }[] = [
   { id: 3, cfgs: [c('tiled', 8, 8, 8, 8, 16), c('tiled', 8, 8, 8, 8, 8), c('tiled', 16, 8, 4, 8, 16)] },
   { id: 4, cfgs: [c('reg', 16, 1, 8, 8, 16, 2), c('reg', 16, 1, 8, 8, 16, 4), c('reg', 8, 1, 4, 4, 16, 4), c('tiled', 8, 8, 8, 8, 16, 4)] },
   { id: 5, cfgs: [c('reg', 8, 1, 4, 4), c('reg', 16, 1, 4, 4), c('tiled', 8, 8, 4, 4, 16)] },
+  { id: 7, cfgs: [K.regSg, K.regSgTex, K.regSgSmall, K.regSgSmallTex] },
   { id: 6, cfgs: [sgc(16, 16, 8), sgc(16, 32, 8), sgc(8, 16, 8), sgc(8, 32, 4), sgc(8, 8, 4), { ...sgc(16, 16, 8), ku: 2 }, { ...sgc(16, 16, 8), cl: true }, { ...sgc(16, 24, 8), cl: true }, sgc(16, 24, 8)] },
 ];
 
@@ -71,7 +91,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const opt = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
   const filter = opt('--filter', ''), reps = Number(opt('--reps', '3')), set = opt('--shapes', 'sq');
-  const only = opt('--variants', '1,2,3,4,5,6').split(',').map(Number);
+  const only = opt('--variants', '1,2,3,4,5,6,7').split(',').map(Number);
   // --cfgs "reg,16,1,8,16;tiled,8,8,8,8,16": extra configs to sweep, listed as variant 0.
   const extra = opt('--cfgs', '').split(';').filter(Boolean).map((x) => {
     const [kind, ...v] = x.split(',');
@@ -108,7 +128,7 @@ async function main(): Promise<void> {
         if (!(worst <= tol)) { console.log(`  ${name.padEnd(40)} WRONG: max |err| ${worst} > ${tol}`); continue; }
         const t = await timeIt(run, reps, 1);
         const spread = Math.max(...t.all) / Math.min(...t.all);
-        console.log(`  ${name.padEnd(40)} ${t.ms.toFixed(1).padStart(8)} ms ${(flops / t.ms / 1e6).toFixed(2).padStart(7)} GFLOP/s  (spread ×${spread.toFixed(2)}, err ${worst.toExponential(1)})`);
+        console.log(`  ${name.padEnd(40)} ${t.ms.toFixed(1).padStart(8)} ms ${(flops / t.ms / 1e6).toFixed(2).padStart(7)} GFLOP/s  cpu ${t.cpuMs.toFixed(0).padStart(5)} ms  (spread ×${spread.toFixed(2)}, err ${worst.toExponential(1)})`);
       }
     }
     a.dispose(); b.dispose();

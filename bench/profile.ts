@@ -33,7 +33,7 @@ console.log(`${w.name}: unprofiled wall ${wall.toFixed(0)} ms`);
 if (by !== 'label') await show(false);
 if (by !== 'kernel') await show(true);
 const after = dev.stats;
-console.log(`\nnew pipelines during the profiled steps: ${after.pipelinesCreated - before.pipelinesCreated}, bind groups: ${after.bindGroupsCreated - before.bindGroupsCreated}`);
+console.log(`\nnew pipelines during the profiled steps: ${after.pipelinesCreated - before.pipelinesCreated}, bind groups: ${after.bindGroupsCreated - before.bindGroupsCreated}, scratch textures: ${after.texturesCreated - before.texturesCreated} (${after.texturesCreated} in all)`);
 dispose();
 await closeNodeDevice();
 process.exit(0);

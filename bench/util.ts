@@ -30,16 +30,23 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Median ms of `reps` timed calls after `warmup` untimed ones; `run` must end with a read back or sync. */
-export async function timeIt(run: () => Promise<unknown>, reps: number, warmup: number): Promise<{ ms: number; all: number[] }> {
+/**
+ * Median ms of `reps` timed calls after `warmup` untimed ones; `run` must end with a read back or sync.
+ * `cpuMs`: median CPU time of the whole process per call (lavapipe's worker threads included): on a
+ * shared machine it moves far less with other load than wall time, so kernel variants compare by it.
+ */
+export async function timeIt(run: () => Promise<unknown>, reps: number, warmup: number): Promise<{ ms: number; all: number[]; cpuMs: number }> {
   for (let i = 0; i < warmup; i++) await run();
-  const all: number[] = [];
+  const all: number[] = [], cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await run();
     all.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return { ms: median(all), all };
+  return { ms: median(all), all, cpuMs: median(cpu) };
 }
 
 export function printTable(rows: BenchRecord[]): void {

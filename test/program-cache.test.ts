@@ -1,10 +1,12 @@
 // The WebGPU program cache: after warm-up, repeated ELECTRA pre-training steps (with a changing
 // learning rate, fresh dropout/Gumbel streams and Adam step factors) generate no new WGSL programs and
-// create no pipelines; uniform-only params change the results exactly as a fresh program would (CPU
-// reference); and the checked mode catches a kernel whose WGSL depends on a param it declared uniform-only.
+// create no pipelines or scratch textures; uniform-only params change the results exactly as a fresh
+// program would (CPU reference); and the checked mode catches a kernel whose WGSL depends on a param
+// it declared uniform-only.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { presetConfig } from '../src/electra/config.js';
+import { K, configSupported } from '../src/kernels/matmul.js';
 import { createElectraPair, disposeStep, electraStep, pairModules } from '../src/electra/pretrain.js';
 import { HostRng } from '../src/nn/init.js';
 import { disposeModule, namedParameters } from '../src/nn/module.js';
@@ -46,6 +48,8 @@ s('ELECTRA pre-training steps after warm-up create no programs and no pipelines'
   assert.ok(gd.stats.dispatches - before.dispatches > 100, 'the steps launched kernels');
   assert.is(gd.stats.programsCreated - before.programsCreated, 0, 'programs generated after warm-up');
   assert.is(gd.stats.pipelinesCreated - before.pipelinesCreated, 0, 'pipelines created after warm-up');
+  assert.is(gd.stats.texturesCreated - before.texturesCreated, 0, 'scratch textures created after warm-up');
+  if (gd.caps.software && configSupported(K.regSgTex, gd.caps)) assert.ok(gd.stats.texturesCreated > 0, 'lavapipe matmuls read B through scratch textures');
   opt.dispose();
   disposeModule(pairModules(pair));
 });

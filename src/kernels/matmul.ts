@@ -5,7 +5,7 @@
 // 'reg' (no workgroup memory, vec4 along N or K) and 'tiled' (workgroup-memory staging). Split-K writes
 // partials to a [splits, batch, M, N] scratch that `splitSumKernel` reduces in fixed order (deterministic).
 
-import { type GpuCaps, type Kernel, header } from '../tensor/device.js';
+import { type GpuCaps, type Kernel, type WgslProgram, header, scratchTextureDecl } from '../tensor/device.js';
 import { WGSL_ERF, geluRef } from './elementwise.js';
 
 export interface MatmulParams {
@@ -53,10 +53,17 @@ export interface MatmulConfig {
    * coalescing, so only software adapters select it.
    */
   cl?: boolean;
+  /**
+   * 'reg' only: a first pass packs B (any layout, batch as layers) into the device's scratch texture,
+   * rgba32float [K rows, ⌈N/4⌉ texels of 4 columns]; the K loop reads B with textureLoad. On lavapipe a
+   * storage load is a per-lane loop with a bounds check per component, while a texel fetch is vectorised:
+   * 1024² NN took about a third less CPU time (bench/matmul.bench.ts lab notes, session 3).
+   */
+  tex?: boolean;
 }
 
 export const configName = (c: MatmulConfig): string =>
-  `${c.kind}${c.sg ? '-sg' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}${c.cl ? '-cl' : ''}`;
+  `${c.kind}${c.sg ? '-sg' : ''}${c.tex ? '-tex' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}${c.cl ? '-cl' : ''}`;
 
 // ---- CPU reference -----------------------------------------------------------------------------
 
@@ -154,9 +161,10 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const k4 = p.k % 4 === 0;
   // Vector modes: A along K (row-major A), B along N (row-major B) or along K (transposed B).
   const aMode = !p.transA && k4 ? 'k4' : 's';
-  const bMode = !p.transB && p.n % 4 === 0 ? 'n4' : p.transB && k4 ? 'k4' : 's';
+  const tex = c.tex ?? false;
+  const bMode = tex ? 'tex' : !p.transB && p.n % 4 === 0 ? 'n4' : p.transB && k4 ? 'k4' : 's';
   const vecC = p.n % 4 === 0;
-  const h = matmulHeader(p, splits, aMode === 'k4', bMode !== 's', vecC);
+  const h = matmulHeader(p, splits, aMode === 'k4', bMode === 'n4' || bMode === 'k4', vecC);
   const I = [...Array(tm).keys()], J = [...Array(tn).keys()], G = [...Array(g).keys()], KK = [0, 1, 2, 3];
   const L: string[] = [];
   const rowOf = (i: number) => (wgy > 1 ? `row0 + ${i * wgy}u` : `row0 + ${i}u`);
@@ -174,7 +182,12 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   });
   const AI = [...aRows.keys()];
   const bcast = (i: number, kk: string) => (sg ? `subgroupBroadcast(aq${Math.floor(i / 8)}, ${i % 8}u)${kk}` : `a${i}${kk}`);
-  if (bMode === 'n4') {
+  const texW = Math.ceil(p.n / 4);
+  if (bMode === 'tex') {
+    // Texel column of each of the lane's vec4 groups (clamped: lanes past N read a stored texel, never stored).
+    for (const q of G) L.push(`  let tx${q} = min((${colOf(q * 4)}) >> 2u, ${texW - 1}u);`);
+    L.push(`  let lz = ${p.strideB === 0 ? '0u' : 'bz'};`);
+  } else if (bMode === 'n4') {
     if (clFit) L.push(`  let bc0 = bo + col0;`);
     else for (const q of G) L.push(`  let bc${q} = bo + ${fit ? colOf(q * 4) : `min(${colOf(q * 4)}, P.n - 4u)`};`);
   } else {
@@ -197,7 +210,8 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   // and grouping them measured faster than interleaving with the FMAs (bench variant 6).
   for (const t of KK) {
     for (const q of G) {
-      if (bMode === 'n4') body4.push(clFit ? `let b${t}_${q} = B[((bc0 + (kq + ${t}u) * P.n) >> 2u) + ${q}u];` : `let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
+      if (bMode === 'tex') body4.push(`let b${t}_${q} = textureLoad(BT, vec2u(tx${q}, kq + ${t}u), lz, 0);`);
+      else if (bMode === 'n4') body4.push(clFit ? `let b${t}_${q} = B[((bc0 + (kq + ${t}u) * P.n) >> 2u) + ${q}u];` : `let b${t}_${q} = B[(bc${q} + (kq + ${t}u) * P.n) >> 2u];`);
       else if (bMode === 'k4') body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => `bk${q * 4 + u}[${t}]`).join(', ')});`);
       else body4.push(`let b${t}_${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, `kq + ${t}u`)).join(', ')});`);
     }
@@ -211,7 +225,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     for (const i of AI) tail.push(`let ${aName}${i} = ${aAt(i, 'k')};`);
     if (sg) for (const i of I) tail.push(`let a${i} = ${bcast(i, '')};`);
     for (const q of G) {
-      tail.push(bMode === 'n4' ? (clFit ? `let b${q} = B[((bc0 + k * P.n) >> 2u) + ${q}u];` : `let b${q} = B[(bc${q} + k * P.n) >> 2u];`) : `let b${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, 'k')).join(', ')});`);
+      tail.push(bMode === 'tex' ? `let b${q} = textureLoad(BT, vec2u(tx${q}, k), lz, 0);` : bMode === 'n4' ? (clFit ? `let b${q} = B[((bc0 + k * P.n) >> 2u) + ${q}u];` : `let b${q} = B[(bc${q} + k * P.n) >> 2u];`) : `let b${q} = vec4f(${KK.map((u) => bAt(q * 4 + u, 'k')).join(', ')});`);
     }
     for (const i of I) for (const q of G) tail.push(`acc${i}_${q} = fma(vec4f(a${i}), b${q}, acc${i}_${q});`);
   }
@@ -232,7 +246,8 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     if (!fit) st.push('  }');
     st.push('}');
   }
-  const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}
+  const texBinding = 3 + (p.epilogue ? 1 : 0) + (p.epilogue === 'biasGeluPre' ? 2 : 1);
+  const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}${tex ? scratchTextureDecl('BT', texBinding, 'read') : ''}
 // matmul reg ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aMode} b:${bMode} c:${vecC ? 'n4' : 's'}${fit ? ' fit' : ''}
 @compute @workgroup_size(${wgx}, ${wgy})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
@@ -252,7 +267,40 @@ ${[...Array(ku).keys()].map((j) => `    { let kq = k + ${4 * j}u;\n      ${body4
 ${k4 ? '' : `  for (; k < kEnd; k++) {\n    ${tail.join('\n    ')}\n  }\n`}  ${st.join('\n  ')}
 }
 `;
-  return { code, grid: [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * splits], uniforms: h.uniforms };
+  const grid = [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * splits];
+  if (!tex) return { code, grid, uniforms: h.uniforms };
+  const layers = p.strideB === 0 ? 1 : p.batch;
+  return { code, grid, uniforms: h.uniforms, texture: { access: 'read', width: texW, height: p.k, layers }, before: packBWgsl(p, texBinding, texW, layers) };
+}
+
+/**
+ * The `tex` configs' first pass: texel (x, k, layer) of the scratch texture = B[layer][k, 4x .. 4x+3] in
+ * either B layout, zero past N. Bindings as the matmul's (A, B[, Bias] → C[, Pre]), then the texture.
+ */
+function packBWgsl(p: MatmulParams, binding: number, width: number, layers: number): WgslProgram {
+  const f32 = 'array<f32>';
+  const h = header(
+    [['n', 'u32', p.n], ['k', 'u32', p.k], ['sb', 'u32', p.strideB], ['w', 'u32', width]],
+    [['A', f32], ['B', f32], ...(p.epilogue ? [['Bias', f32] as const] : [])],
+    [['C', f32], ...(p.epilogue === 'biasGeluPre' ? [['Pre', f32] as const] : [])],
+  );
+  const code = `${h.code}${scratchTextureDecl('BT', binding, 'write')}
+// matmul pack B ${p.transB ? '[N, K]' : '[K, N]'} → texture [K, ⌈N/4⌉]
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let x = gid.x;
+  if (x >= P.w) { return; }
+  let k = gid.y;
+  let bo = gid.z * P.sb;
+  var v = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let n = x * 4u + j;
+    if (n < P.n) { v[j] = B[bo + ${p.transB ? 'n * P.k + k' : 'k * P.n + n'}]; }
+  }
+  textureStore(BT, vec2u(x, k), gid.z, v);
+}
+`;
+  return { code, grid: [Math.ceil(width / 64), p.k, layers], uniforms: h.uniforms, texture: { access: 'write', width, height: p.k, layers } };
 }
 
 /**
@@ -351,8 +399,12 @@ export const K = {
    * twice as slowly for no clear gain.
    */
   regSg: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true } as MatmulConfig,
+  /** regSg reading B from the scratch texture (tex): the software-adapter default where B fits it. */
+  regSgTex: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true, tex: true } as MatmulConfig,
   /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
   regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
+  /** regSgSmall with B from the scratch texture. */
+  regSgSmallTex: { ...cfg('reg', 8, 1, 8, 4), sg: true, tex: true } as MatmulConfig,
   /** Variant 2 (no subgroups): 8×128 workgroup tile, 8×8 per invocation. */
   regBig: cfg('reg', 16, 1, 8, 8),
   /** Variant 5: small tile for low-occupancy shapes. */
@@ -366,7 +418,12 @@ export const matmulCandidates: readonly MatmulConfig[] = Object.values(K);
 
 /** Whether an adapter can run a config: subgroup broadcast needs subgroups of at least 8 lanes. */
 export const configSupported = (c: MatmulConfig, caps?: GpuCaps): boolean =>
-  !c.sg || (!!caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 8);
+  (!c.sg || (!!caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 8)) && (!c.tex || !!caps?.maxTexture2D);
+
+/** Whether B fits the scratch texture of a `tex` config: ⌈N/4⌉ × K texels, a layer per batch matrix of B. */
+export const texFits = (p: MatmulParams, caps?: GpuCaps): boolean =>
+  !!caps?.maxTexture2D && Math.ceil(p.n / 4) <= caps.maxTexture2D && p.k <= caps.maxTexture2D &&
+  (p.strideB === 0 ? 1 : p.batch) <= (caps.maxTextureLayers ?? 0);
 
 const workgroups = (p: MatmulParams, c: MatmulConfig) =>
   Math.ceil(p.m / (c.wgy * c.tm)) * Math.ceil(p.n / (c.wgx * c.tn)) * p.batch;
@@ -379,6 +436,7 @@ const workgroups = (p: MatmulParams, c: MatmulConfig) =>
  *    A where subgroups ≥ 8 lanes exist; GPUs get 'tiled' 64×64 with 8×8 per thread.
  * 3. If that leaves fewer workgroups than the device wants, try the small tile; if still too few and K
  *    is large (the weight-gradient GEMMs), split K so each split keeps ≥ 128 of K (≤ 16 splits).
+ * 4. Software adapters read B from the scratch texture (tex) when it fits the texture limits.
  */
 export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const t = caps && tuned.get(caps)?.get(shapeClass(p));
@@ -397,6 +455,8 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
     const splits = Math.min(Math.ceil(want / wgs), Math.floor(p.k / 128), 16);
     if (splits > 1) c = { ...c, splits };
   }
+  // lavapipe: B through the scratch texture wherever it fits (both tiles; lab variant 7).
+  if (sg && texFits(p, caps)) c = { ...c, tex: true };
   return c;
 }
 
@@ -410,6 +470,7 @@ export const matmulKernel: Kernel<MatmulParams> = {
   },
   wgsl(p, caps) {
     const c = p.config ?? selectMatmul(p, caps);
+    if (c.tex && c.kind !== 'reg') throw new Error(`matmul: tex is a 'reg' option (${configName(c)})`);
     return c.kind === 'reg' ? matmulRegWgsl(p, c) : matmulTiledWgsl(p, c);
   },
 };

@@ -2,7 +2,8 @@
 // browser's navigator.gpu). A kernel family (src/kernels/*) is a `Kernel<P>`: a CPU reference and a
 // WGSL program for the same params P; both devices run it through their single `run` path.
 // Binding convention for every WGSL kernel: @binding(0) uniform params (dynamic offset), then the
-// inputs in order (read-only storage), then the outputs (read_write storage; they may be read too).
+// inputs in order (read-only storage), then the outputs (read_write storage; they may be read too), then
+// (only for a program that declares `texture`) the device's scratch texture.
 
 import type { DType, HostArray } from './dtype.js';
 
@@ -22,6 +23,9 @@ export interface GpuCaps {
   software?: boolean;
   /** Smallest subgroup size the adapter may use (adapter.info.subgroupMinSize; 0 when unknown). */
   subgroupMinSize?: number;
+  /** Texture limits (maxTextureDimension2D, maxTextureArrayLayers) for kernels that use a scratch texture. */
+  maxTexture2D?: number;
+  maxTextureLayers?: number;
 }
 
 export type UniformType = 'u32' | 'i32' | 'f32';
@@ -34,6 +38,23 @@ export interface WgslProgram {
   grid: readonly number[];
   /** Packed uniform params matching the `Params` struct that `header()` declared. */
   uniforms?: ArrayBuffer;
+  /**
+   * The device's scratch texture for this size (rgba32float, 2-D array), bound after the outputs as
+   * `texture_storage_2d_array<rgba32float, write>` ('write') or `texture_2d_array<f32>` ('read'). A
+   * program and its `before` pass share it: the pass packs an operand, the program reads it (on lavapipe
+   * texel fetches are vectorised, storage loads are per-lane loops).
+   */
+  texture?: ScratchTexture;
+  /** A pass dispatched first with the same bindings (its own uniforms and grid), e.g. to fill the texture. */
+  before?: WgslProgram;
+}
+
+export interface ScratchTexture { access: 'write' | 'read'; width: number; height: number; layers: number }
+
+/** WGSL declaration of the scratch texture at `binding` (1 + inputs + outputs). */
+export function scratchTextureDecl(name: string, binding: number, access: ScratchTexture['access']): string {
+  const ty = access === 'write' ? 'texture_storage_2d_array<rgba32float, write>' : 'texture_2d_array<f32>';
+  return `@group(0) @binding(${binding}) var ${name}: ${ty};\n`;
 }
 
 export interface Kernel<P> {

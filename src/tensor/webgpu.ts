@@ -2,6 +2,8 @@
 // no Node-only code here, so it runs unchanged in browsers.
 // - Buffers come from a size-class pool; tensors return them deterministically (dispose/tidy).
 // - Pipelines are cached by WGSL source, bind-group layouts by signature, bind groups by buffers.
+// - A program may bring a `before` pass and use a device-owned scratch texture (one per size, reused by
+//   every launch of that size, since recorded work runs in order): matmul packs B into one on lavapipe.
 // - Dispatches are recorded into one compute pass and submitted only at sync points (read, sync) or
 //   when the uniform arena fills; uniforms of a batch live in one arena bound with dynamic offsets.
 // - Reads are async only. GPU errors are collected and thrown at the next sync point, naming the
@@ -9,7 +11,7 @@
 //   launch on its own with error scopes, for exact attribution at a speed cost.
 
 import { type DType, type HostArray, hostArray } from './dtype.js';
-import type { Device, GpuCaps, Kernel, MemoryStats, Storage, WgslProgram } from './device.js';
+import type { Device, GpuCaps, Kernel, MemoryStats, ScratchTexture, Storage, WgslProgram } from './device.js';
 
 const ARENA_BYTES = 1 << 20;
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
@@ -46,6 +48,9 @@ function programKey<P>(p: P, skip: readonly string[]): string {
 
 interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; sig: string }
 
+/** Scratch textures kept (one per size; a kernel's pack pass and its reader share one). */
+const MAX_SCRATCH_TEXTURES = 32;
+
 export interface WebGPUOptions { checked?: boolean; label?: string }
 
 let nextId = 1;
@@ -64,7 +69,8 @@ export class WebGPUDevice implements Device {
    * WGSL programs by kernel + params (minus a kernel's uniform-only params): a training loop repeats the
    * same launches every step, so after warm-up every launch is a hit (stats.programsCreated stays put).
    */
-  private programs = new Map<string, { prog: WgslProgram; entry: PipelineEntry | null }>();
+  private programs = new Map<string, { prog: WgslProgram; entries: PipelineEntry[] | null }>();
+  private scratch = new Map<string, { id: number; texture: GPUTexture; view: GPUTextureView }>();
   private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private bindGroups = new Map<string, GPUBindGroup>();
   private arena: GPUBuffer;
@@ -82,7 +88,7 @@ export class WebGPUDevice implements Device {
   // Profiling (timestamp queries): each dispatch gets its own pass with begin/end timestamps.
   private profiling: { set: GPUQuerySet; resolve: GPUBuffer; names: string[]; pending: Promise<void>[]; totals: Map<string, { ms: number; count: number }>; byLabel: boolean } | null = null;
   /** Counters for tests and benchmarks. */
-  readonly stats = { dispatches: 0, submits: 0, programsCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0 };
+  readonly stats = { dispatches: 0, submits: 0, programsCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0, texturesCreated: 0 };
 
   constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number } = {}, opts: WebGPUOptions = {}) {
     this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
@@ -93,6 +99,8 @@ export class WebGPUDevice implements Device {
       subgroups: gpu.features.has('subgroups'),
       f16: gpu.features.has('shader-f16'),
       software: /llvmpipe|lavapipe|swiftshader/i.test(this.name),
+      maxTexture2D: l.maxTextureDimension2D,
+      maxTextureLayers: l.maxTextureArrayLayers,
       subgroupMinSize: info.subgroupMinSize ?? 0,
     };
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -166,7 +174,7 @@ export class WebGPUDevice implements Device {
     for (const list of this.pool.values()) for (const s of list) s.buffer.destroy();
     this.pool.clear();
     this.bytesPooled = 0;
-    this.bindGroups.clear();
+    this.dropScratch();
   }
 
   memory(): MemoryStats {
@@ -219,7 +227,8 @@ export class WebGPUDevice implements Device {
     let cached = this.programs.get(pkey);
     if (!cached) {
       if (this.programs.size > 4096) this.programs.clear();
-      cached = { prog: kernel.wgsl(p, this.caps), entry: null };
+      cached = { prog: kernel.wgsl(p, this.caps), entries: null };
+      if (uo && cached.prog.before) throw new Error(`${kernel.name}: uniform-only params pack one uniform block, so no \`before\` pass`);
       this.programs.set(pkey, cached);
       this.stats.programsCreated++;
     } else if (uo && this.checked) {
@@ -229,15 +238,23 @@ export class WebGPUDevice implements Device {
       }
     }
     const prog = uo ? { ...cached.prog, uniforms: uo.pack(p) } : cached.prog;
-    const entry = (cached.entry ??= this.pipeline(kernel.name, prog.code, inputs.length, outputs.length, label));
+    const passes = prog.before ? [prog.before, prog] : [prog];
+    const entries = (cached.entries ??= passes.map((q) => this.pipeline(kernel.name, q.code, inputs.length, outputs.length, q.texture?.access, label)));
     const all = [...inputs, ...outputs] as GpuStorage[];
-    if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${kernel.name}: uniforms over ${UNIFORM_SLOT} bytes`);
+    passes.forEach((q, i) => this.dispatch(kernel.name, q, entries[i], all, label));
+  }
+
+  /** Records one program's dispatch: uniforms into the arena, a cached bind group, the pass. */
+  private dispatch(name: string, prog: WgslProgram, entry: PipelineEntry, all: GpuStorage[], label: string): void {
+    if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${name}: uniforms over ${UNIFORM_SLOT} bytes`);
+    // Before the uniform slot is taken: making a texture may flush, which restarts the arena.
+    const tex = prog.texture ? this.scratchTexture(prog.texture, name) : null;
     if (this.arenaUsed + UNIFORM_SLOT > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
     const offset = this.arenaUsed;
     if (prog.uniforms) this.arenaHost.set(new Uint8Array(prog.uniforms), offset);
     this.arenaUsed += UNIFORM_SLOT;
 
-    const key = entry.sig + ':' + all.map((s) => s.id).join(',');
+    const key = entry.sig + ':' + all.map((s) => s.id).join(',') + (tex ? `:t${tex.id}` : '');
     let bg = this.bindGroups.get(key);
     if (!bg) {
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
@@ -246,6 +263,7 @@ export class WebGPUDevice implements Device {
         entries: [
           { binding: 0, resource: { buffer: this.arena, offset: 0, size: UNIFORM_SLOT } },
           ...all.map((s, i) => ({ binding: i + 1, resource: { buffer: s.buffer } })),
+          ...(tex ? [{ binding: all.length + 1, resource: tex.view }] : []),
         ],
       });
       this.bindGroups.set(key, bg);
@@ -253,27 +271,58 @@ export class WebGPUDevice implements Device {
     }
     for (const s of all) s.lastUse = this.epoch;
     const [x, y = 1, z = 1] = prog.grid;
-    if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${kernel.name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
+    if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
     if (this.checked) this.gpu.pushErrorScope('validation');
     if (this.profiling) this.endPass();
-    const pass = this.profiling ? this.profiledPass(this.profiling.byLabel ? `${kernel.name} | ${label}` : kernel.name) : this.beginPass();
+    const pass = this.profiling ? this.profiledPass(this.profiling.byLabel ? `${name} | ${label}` : name) : this.beginPass();
     pass.setPipeline(entry.pipeline);
     pass.setBindGroup(0, bg, [offset]);
     if (x * y * z > 0) pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
     this.stats.dispatches++;
-    this.recent.push(`${kernel.name}: ${label}`);
+    this.recent.push(`${name}: ${label}`);
     if (this.recent.length > 6) this.recent.shift();
     if (this.checked) {
       this.flush();
-      void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${kernel.name} for ${label}: ${e.message}`); });
+      void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${name} for ${label}: ${e.message}`); });
     } else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
   }
 
-  private pipeline(name: string, code: string, nIn: number, nOut: number, label: string): PipelineEntry {
+  /**
+   * The scratch texture of this size (created on first use). Work is recorded in order, so a pack pass
+   * and the pass reading it may share one texture with every other launch of the same size. Past
+   * MAX_SCRATCH_TEXTURES sizes, everything recorded is submitted and the old ones are destroyed.
+   */
+  private scratchTexture(t: ScratchTexture, name: string): { id: number; view: GPUTextureView } {
+    const key = `${t.width}x${t.height}x${t.layers}`;
+    let hit = this.scratch.get(key);
+    if (hit) return hit;
+    const max = this.caps.maxTexture2D ?? 8192, maxLayers = this.caps.maxTextureLayers ?? 256;
+    if (t.width > max || t.height > max || t.layers > maxLayers) {
+      throw new RangeError(`${name}: scratch texture ${t.width}×${t.height}×${t.layers} is over this adapter's limits (${max}×${max}×${maxLayers})`);
+    }
+    if (this.scratch.size >= MAX_SCRATCH_TEXTURES) this.dropScratch();
+    const texture = this.gpu.createTexture({
+      size: [t.width, t.height, t.layers], format: 'rgba32float', label: `scratch ${key}`,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+    });
+    hit = { id: nextId++, texture, view: texture.createView({ dimension: '2d-array' }) };
+    this.scratch.set(key, hit);
+    this.stats.texturesCreated++;
+    return hit;
+  }
+
+  private dropScratch(): void {
+    this.flush();
+    for (const t of this.scratch.values()) t.texture.destroy();
+    this.scratch.clear();
+    this.bindGroups.clear();
+  }
+
+  private pipeline(name: string, code: string, nIn: number, nOut: number, tex: ScratchTexture['access'] | undefined, label: string): PipelineEntry {
     const hit = this.pipelines.get(code);
     if (hit) return hit;
-    const sig = `${nIn}/${nOut}`;
+    const sig = `${nIn}/${nOut}${tex ? `/${tex}` : ''}`;
     let lay = this.layouts.get(sig);
     if (!lay) {
       const entries: GPUBindGroupLayoutEntry[] = [
@@ -282,6 +331,8 @@ export class WebGPUDevice implements Device {
       for (let i = 0; i < nIn + nOut; i++) {
         entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < nIn ? 'read-only-storage' : 'storage' } });
       }
+      if (tex === 'write') entries.push({ binding: nIn + nOut + 1, visibility: GPUShaderStage.COMPUTE, storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d-array' } });
+      if (tex === 'read') entries.push({ binding: nIn + nOut + 1, visibility: GPUShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float', viewDimension: '2d-array' } });
       const bgl = this.gpu.createBindGroupLayout({ entries, label: `layout ${sig}` });
       lay = { bgl, pl: this.gpu.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
       this.layouts.set(sig, lay);

@@ -6,9 +6,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type MatmulConfig, type MatmulParams, K, configName, configSupported, matmulCandidates, matmulRef, selectMatmul, shapeClass, splitChunk } from '../../src/kernels/matmul.js';
 import { tuneMatmul } from '../../src/kernels/matmul-tune.js';
-import { matmul } from '../../src/tensor/ops.js';
+import { matmul, muls } from '../../src/tensor/ops.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Device } from '../../src/tensor/device.js';
+import type { WebGPUDevice } from '../../src/tensor/webgpu.js';
 import { assertClose, cpu, gpu, rand } from '../helpers.js';
 
 const s = suite('matmul kernels');
@@ -64,6 +65,7 @@ s('split-K over every layout and kind, with batch, deterministic', async () => {
   const kinds: MatmulConfig[] = [
     { kind: 'reg', wgx: 16, wgy: 1, tm: 8, tn: 8, bk: 16, splits: 4 },
     { ...K.regSgSmall, splits: 2, ku: 2 },
+    { ...K.regSgTex, splits: 3 },
     { kind: 'tiled', wgx: 8, wgy: 8, tm: 4, tn: 4, bk: 16, splits: 3 },
   ];
   for (const cfg of kinds) {
@@ -77,6 +79,27 @@ s('split-K over every layout and kind, with batch, deterministic', async () => {
   const y1 = await matmul(a, b, { transA: true, config: cfg }).data();
   const y2 = await matmul(a, b, { transA: true, config: cfg }).data();
   assert.ok(y1.every((v, i) => Object.is(v, y2[i])), 'split-K result differs between runs');
+});
+
+s('scratch textures: 40 B sizes recorded before one read (the device recycles textures midway), all correct', async () => {
+  const dev = await gpu();
+  if (!dev || !configSupported(K.regSgTex, dev.caps)) return;
+  const made = (dev as WebGPUDevice).stats.texturesCreated;
+  const runs = Array.from({ length: 40 }, (_, i) => {
+    const m = 3 + (i % 5), n = 4 + 4 * i, k = 2 + (i % 7);
+    const ad = rand(m * k, 100 + i), bd = rand(k * n, 200 + i);
+    const want = new Float64Array(m * n);
+    matmulRef({ batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 }, ad, bd, want);
+    const y = matmul(tensor(ad, [m, k], { device: dev }), tensor(bd, [k, n], { device: dev }), { config: K.regSgTex });
+    return { y, want, what: `${m}x${n}x${k}` };
+  });
+  // More launches before the read, so the recycled uniform slots are reused (a pass recorded with a stale
+  // slot would then read another kernel's params).
+  const x = tensor(rand(64, 9), [64], { device: dev });
+  const extra = Array.from({ length: 100 }, (_, j) => muls(x, j));
+  for (const r of runs) assertClose(await r.y.data(), r.want, { atol: 1e-5 * 4, rtol: 0, label: r.what });
+  assertClose(await extra[99].data(), Array.from(await x.data(), (v) => v * 99), { atol: 1e-4, rtol: 0 });
+  assert.ok((dev as WebGPUDevice).stats.texturesCreated - made >= 40, 'one texture per size');
 });
 
 s('edge shapes: 1×1×1, K=1, M=1 matvec, N=1, batch broadcast on either side', async () => {
@@ -93,7 +116,7 @@ s('edge shapes: 1×1×1, K=1, M=1 matvec, N=1, batch broadcast on either side', 
   ];
   for (const c of cases) {
     await check(dev, c, undefined);
-    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
+    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall, K.regSgTex]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
   }
 });
 
@@ -115,6 +138,13 @@ s('selector: ELECTRA shapes and split-K choice; auto path matches the reference'
       assert.ok(matmulCandidates.some((x) => x.kind === c.kind && x.wgx === c.wgx && x.wgy === c.wgy && x.tm === c.tm && x.tn === c.tn && x.bk === c.bk), `${configName(c)} is a tested candidate`);
     }
   }
+  // Software adapter with subgroups ≥ 8: B through the scratch texture, unless it is over the limits.
+  const lp = { ...caps, software: true, subgroups: true, subgroupMinSize: 8, maxTexture2D: 8192, maxTextureLayers: 256 };
+  assert.ok(selectMatmul(p(1024, 1024, 1024), lp).tex);
+  assert.ok(selectMatmul(p(152, 30522, 128, false, true), lp).tex); // generator logits h·Eᵀ
+  assert.not.ok(selectMatmul(p(128, 4 * 8192 + 4, 128), lp).tex); // ⌈N/4⌉ over maxTexture2D
+  assert.not.ok(selectMatmul({ ...p(64, 64, 64), batch: 300, strideB: 4096 }, lp).tex); // layers over the limit
+  assert.not.ok(selectMatmul(p(1024, 1024, 1024), caps).tex);
   if (!dev) return;
   await check(dev, { batchA: 1, batchB: 1, m: 256, n: 256, k: 1024, transA: true, transB: false }, undefined);
   await check(dev, { batchA: 1, batchB: 1, m: 256, n: 192, k: 256, transA: false, transB: true }, undefined);
