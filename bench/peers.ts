@@ -9,16 +9,31 @@ export interface MatmulWorkload { name: string; m: number; n: number; k: number;
 type TF = typeof import('@tensorflow/tfjs-core');
 
 let tfp: Promise<TF> | null = null;
+// Dawn tears its instance down (taking live devices with it) when the GPU object is collected: hold it.
+let peerGpu: GPU | null = null;
+
+/**
+ * The one Dawn GPU object both peers use, as `navigator.gpu` (TF.js's backend registers itself at import time
+ * only if it is there; jax-js's init() looks for it). Node 20 has no `navigator`: it is defined here, with a
+ * `userAgent` because jax-js reads navigator.userAgent (its Firefox and mobile checks).
+ */
+export async function navigatorGpu(): Promise<GPU> {
+  const g = globalThis as unknown as { navigator?: { gpu?: GPU; userAgent?: string } };
+  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+  if (!g.navigator!.gpu) {
+    const { create, globals } = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+    Object.assign(globalThis, globals);
+    Object.defineProperty(g.navigator, 'gpu', { value: create(dawnFlags()), configurable: true });
+  }
+  if (typeof g.navigator!.userAgent !== 'string') Object.defineProperty(g.navigator, 'userAgent', { value: `Node.js/${process.version}`, configurable: true });
+  peerGpu = g.navigator!.gpu!;
+  return peerGpu;
+}
 
 /** Loads tfjs-core and registers its WebGPU backend on a Dawn GPU object (navigator.gpu must exist first). */
 export function loadTfjs(): Promise<TF> {
   tfp ??= (async () => {
-    const { create, globals } = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
-    Object.assign(globalThis, globals);
-    const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
-    // The backend registers itself at import time only if navigator.gpu is there.
-    if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
-    if (!g.navigator!.gpu) Object.defineProperty(g.navigator, 'gpu', { value: create(dawnFlags()), configurable: true });
+    await navigatorGpu();
     const tf = (await import('@tensorflow/tfjs-core')) as unknown as TF & { default?: TF };
     await import('@tensorflow/tfjs-backend-webgpu');
     const t = (tf.default ?? tf) as TF;
@@ -29,7 +44,8 @@ export function loadTfjs(): Promise<TF> {
   return tfp;
 }
 
-function rnd(n: number, seed: number): Float32Array {
+/** The LCG data every matmul workload uses (as bench/run.ts), so all engines multiply the same numbers. */
+export function rnd(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = (s / 4294967296) * 2 - 1; }
