@@ -248,6 +248,23 @@ export async function jaxLayerStep(opts: { layers: number; batch: number; seq: n
   return { msPerStep, tokensPerSec: (opts.batch * opts.seq) / (median(msPerStep) / 1000), losses, cpuMsPerStep, firstMs };
 }
 
+/**
+ * The step as a runner for bench/run.ts's alternating passes: one step + loss read back per run. The first step
+ * (the jit trace and compile, a one-time cost) runs here, untimed.
+ */
+export async function jaxLayerRunner(opts: { layers: number; batch: number; seq: number; lr?: number; jit?: boolean }):
+  Promise<{ run: () => Promise<number>; dispose: () => void }> {
+  const md = await buildJaxModel(hostModel(opts.layers, opts.batch, opts.seq), opts.layers, opts.batch, opts.seq);
+  const s = stepper(md, { lr: opts.lr ?? 1e-4, dropout: true, jit: opts.jit ?? true });
+  const run = async () => {
+    const l = (await s.step().data())[0];
+    if (!Number.isFinite(l)) throw new Error(`jax layer: loss is ${l} at step ${md.t}`);
+    return l;
+  };
+  try { await run(); } catch (e) { s.dispose(); disposeJaxModel(md); throw e; }
+  return { run, dispose: () => { s.dispose(); disposeJaxModel(md); } };
+}
+
 // ---- --check: the same model as the TF.js peer, bit for bit at the start ----
 
 /**

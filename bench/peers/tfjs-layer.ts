@@ -183,6 +183,24 @@ export async function tfjsLayerStep(opts: { layers: number; batch: number; seq: 
   return { msPerStep, tokensPerSec: (opts.batch * opts.seq) / (median(msPerStep) / 1000), losses, cpuMsPerStep };
 }
 
+/** The step as a runner for bench/run.ts's alternating passes (ours, TF.js, jax-js): one step + loss read back per run. */
+export async function tfjsLayerRunner(opts: { layers: number; batch: number; seq: number; lr?: number }):
+  Promise<{ run: () => Promise<number>; dispose: () => void }> {
+  const m = await buildModel(opts);
+  const lr = opts.lr ?? 1e-4;
+  const opt = m.tf.train.adam(lr, ADAMW.beta1, ADAMW.beta2, ADAMW.eps);
+  return {
+    run: async () => {
+      const loss = trainStep(m, opt, lr);
+      const l = (await loss.data())[0];
+      loss.dispose();
+      if (!Number.isFinite(l)) throw new Error(`tfjs-layer: loss is ${l}`);
+      return l;
+    },
+    dispose: () => { opt.dispose(); disposeModel(m); },
+  };
+}
+
 // Cheap correctness: (1) every parameter gets a finite, nonzero gradient; (2) with dropout off, changing the padded
 // tokens of a padded sequence leaves its real tokens' outputs bit-identical (mask works) while the padded ones move;
 // (3) with a large lr the loss is finite and falls over 10 steps.
