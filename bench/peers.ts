@@ -1,6 +1,7 @@
-// The peer: TF.js's WebGPU backend (@tensorflow/tfjs-backend-webgpu, dev-only) on Dawn through the same
-// `webgpu` npm package, timed exactly like ours (dispatch → read back, median after warm-up), so
-// bench/run.ts --peers reports both in one process run. Records carry device 'tfjs-webgpu'.
+// The peers' shared pieces and the TF.js matmul peer: TF.js's WebGPU backend (@tensorflow/tfjs-backend-webgpu,
+// dev-only) on Dawn through the same `webgpu` npm package, timed exactly like ours (dispatch → read back, median
+// after warm-up), so bench/run.ts --peers reports all in one process run. Records carry device 'tfjs-webgpu';
+// the second peer, jax-js, is bench/peers/jax.ts ('jax-webgpu').
 
 import { dawnFlags } from '../src/node/device.js';
 
@@ -30,17 +31,17 @@ export async function navigatorGpu(): Promise<GPU> {
   return peerGpu;
 }
 
-/** Loads tfjs-core and registers its WebGPU backend on a Dawn GPU object (navigator.gpu must exist first). */
-export function loadTfjs(): Promise<TF> {
+/**
+ * TF.js with its WebGPU backend on the shared GPU object: the one copy the layer peer bundles with its gradients
+ * (bench/peers/tfjs-layer.ts). Importing the npm tfjs-core as well would load a second engine into the same
+ * global kernel registry (both register every WebGPU kernel, with a warning per kernel).
+ */
+export async function loadTfjs(): Promise<TF> {
   tfp ??= (async () => {
     await navigatorGpu();
-    const tf = (await import('@tensorflow/tfjs-core')) as unknown as TF & { default?: TF };
-    await import('@tensorflow/tfjs-backend-webgpu');
-    const t = (tf.default ?? tf) as TF;
-    if (!(await t.setBackend('webgpu'))) throw new Error('tfjs: setBackend("webgpu") failed');
-    await t.ready();
-    return t;
+    return (await import('./peers/tfjs-layer.js')).loadTfjs();
   })();
+  tfp.catch(() => { tfp = null; });
   return tfp;
 }
 

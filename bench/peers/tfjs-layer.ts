@@ -24,7 +24,7 @@ let tfPromise: Promise<Tf> | null = null;
 // them — so `register_all_gradients` exists only as extensionless ESM that Node cannot load. We bundle core (ESM
 // build), all gradients and the WebGPU backend into ONE CommonJS file with esbuild (a dev dependency already):
 // a single copy of the engine, no umbrella package (layers/converter/webgl) needed.
-async function loadTfjs(): Promise<Tf> {
+export async function loadTfjs(): Promise<Tf> {
   if (tfPromise) return tfPromise;
   tfPromise = (async () => {
     const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
