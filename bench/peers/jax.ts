@@ -271,7 +271,8 @@ export async function jaxLayerRunner(opts: { layers: number; batch: number; seq:
 /**
  * Builds the TF.js peer's model, copies its weights and inputs into jax-js, and compares with dropout off:
  * (1) the loss, (2) every parameter's gradient (jax-js eager valueAndGrad vs tf.variableGrads), (3) the losses
- * of `steps` AdamW steps at lr 1e-3 (jax-js: the jit-compiled step the bench times) and their total decrease.
+ * of `steps` AdamW steps at lr 1e-3 (jax-js: the jit-compiled step the bench times) and their total decrease;
+ * and that dropout moves jax-js's output as much as TF.js's (the masks themselves cannot match).
  * Throws past the tolerances it prints.
  */
 export async function checkJaxLayer(layers = 1, batch = 8, seq = 128, steps = 5): Promise<string[]> {
@@ -301,6 +302,16 @@ export async function checkJaxLayer(layers = 1, batch = 8, seq = 128, steps = 5)
     const lossRel = Math.abs(jaxLoss - tfLoss) / Math.abs(tfLoss), loss64Rel = Math.abs(jaxLoss64 - tfLoss64) / tfLoss64;
     lines.push(`loss (dropout off): jax-js ${jaxLoss.toFixed(7)}, TF.js ${tfLoss.toFixed(7)}, relative difference ${lossRel.toExponential(2)} (tolerance 2e-4)`);
     lines.push(`  same, mean taken in float64 on the host from each engine's output: jax-js ${jaxLoss64.toFixed(7)}, TF.js ${tfLoss64.toFixed(7)}, relative difference ${loss64Rel.toExponential(2)} (tolerance 1e-5)`);
+    // Dropout masks differ between engines (each its own RNG): compare how much dropout moves the output in each
+    // (the loss cannot show it: after the last LayerNorm mean(out²) ≈ 1 whatever the masks).
+    const meanAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let d = 0; for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]); return d / a.length; };
+    const keys = [...md.jax.random.split(md.jax.random.key(3), 3 * layers)];
+    const jOff = await encoder(md.jax, batch, seq, tree.ref(md.params), md.x.ref, md.maskAdd.ref, []).data();
+    const jOn = await encoder(md.jax, batch, seq, tree.ref(md.params), md.x.ref, md.maskAdd.ref, keys).data();
+    const [tOffT, tOnT] = [tl.encoder(tm, 0), tl.encoder(tm, DROPOUT)];
+    const jDrop = meanAbsDiff(jOn, jOff), tDrop = meanAbsDiff(await tOnT.data(), await tOffT.data());
+    tOffT.dispose(); tOnT.dispose();
+    lines.push(`dropout ${DROPOUT}: mean |out_on − out_off| jax-js ${jDrop.toExponential(3)}, TF.js ${tDrop.toExponential(3)} (ratio must be in 0.9–1.1)`);
     let worst = { name: '', rel: 0 };
     for (let l = 0; l < layers; l++) {
       for (const n of NAMES) {
@@ -334,6 +345,7 @@ export async function checkJaxLayer(layers = 1, batch = 8, seq = 128, steps = 5)
     const bad: string[] = [];
     if (!(lossRel <= 2e-4) || !(loss64Rel <= 1e-5)) bad.push('loss');
     if (!(worst.rel <= 1e-4)) bad.push(`gradient of ${worst.name}`);
+    if (!(jDrop / tDrop >= 0.9 && jDrop / tDrop <= 1.1)) bad.push('dropout');
     if (!(stepRel <= 1e-5) || !(Math.abs(dJ - dT) <= 0.01 * Math.abs(dT)) || !(dT < 0)) bad.push('training losses');
     if (bad.length) throw new Error(`jax layer check failed: ${bad.join(', ')}\n${lines.join('\n')}`);
   } finally {
