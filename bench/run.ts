@@ -2,7 +2,8 @@
 // Prints a table; --json writes [{ name, device, ms, gflops?, gbps?, tokensPerSec?, spread? }]. Each
 // entry is timed as dispatch → read back (matmul) or device sync (bandwidth ops), median of --reps after
 // warm-up, repeated --passes times (median reported, spread = max/min of pass medians: lavapipe is noisy).
-// --peers runs the same matmul workloads with TF.js WebGPU in this process, so claims are same-run ratios.
+// --peers runs the same matmul and layer-step workloads with TF.js WebGPU and jax-js WebGPU (dev-only peers) in this
+// process, pass by pass after ours, so claims are same-run ratios; "best peer" is the faster peer of each pass.
 
 import { writeFileSync } from 'node:fs';
 import type { Device } from '../src/tensor/device.js';
@@ -110,20 +111,70 @@ function rowBench(name: string, shape: number[], make: (x: Tensor, dev: Device) 
   };
 }
 
+type Runner = { run: () => Promise<unknown>; dispose: () => void };
+
 /**
- * Times a workload over --passes passes. With a peer runner (TF.js, same workload), each pass times ours
- * then the peer's back to back, so load changes on the shared machine hit both alike; the records then
- * carry the per-pass ratio peer/ours (median and range), which is the number to quote.
+ * A peer engine: its record device, and a runner for a workload of ours (null when it has no such workload).
+ * TF.js and jax-js both run on the same Dawn GPU object, in this process (bench/peers.ts, bench/peers/).
  */
-async function measure(dev: Device, w: Workload, a: BenchArgs, peer?: { run: () => Promise<unknown>; dispose: () => void }): Promise<BenchRecord[]> {
-  const { run, dispose } = w.setup(dev);
-  const ms: number[] = [], pms: number[] = [];
-  for (let i = 0; i < a.passes; i++) {
-    ms.push((await timeIt(run, a.reps, i === 0 ? a.warmup : 1)).ms);
-    if (peer) pms.push((await timeIt(peer.run, a.reps, i === 0 ? a.warmup : 1)).ms);
+interface Peer { device: string; label: string; runner(w: Workload): Promise<Runner | null> }
+
+const layerCount = (name: string): number | null => { const m = /^layer-x(\d+)-step$/.exec(name); return m ? Number(m[1]) : null; };
+
+/** Loads the peers that start; a peer that cannot run at all is reported once and left out. */
+async function loadPeers(): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  try {
+    const p = await import('./peers.js');
+    await p.loadTfjs();
+    peers.push({
+      device: 'tfjs-webgpu', label: 'tfjs',
+      async runner(w) {
+        const mw = matmulWorkloads.find((m) => m.name === w.name), L = layerCount(w.name);
+        if (mw) return p.tfjsMatmulRunner(mw);
+        if (L) return (await import('./peers/tfjs-layer.js')).tfjsLayerRunner({ layers: L, batch: 8, seq: 128 });
+        return null;
+      },
+    });
+  } catch (e) {
+    console.log(`peers: TF.js WebGPU could not run: ${(e as Error).stack ?? e}`);
   }
-  dispose();
-  peer?.dispose();
+  try {
+    const j = await import('./peers/jax.js');
+    await j.loadJax();
+    peers.push({
+      device: 'jax-webgpu', label: 'jax',
+      async runner(w) {
+        const mw = matmulWorkloads.find((m) => m.name === w.name), L = layerCount(w.name);
+        if (mw) return j.jaxMatmulRunner(mw);
+        if (L) return j.jaxLayerRunner({ layers: L, batch: 8, seq: 128 });
+        return null;
+      },
+    });
+  } catch (e) {
+    console.log(`peers: jax-js WebGPU could not run: ${(e as Error).stack ?? e}`);
+  }
+  return peers;
+}
+
+/**
+ * Times a workload over --passes passes. With peer runners (the same workload on TF.js, jax-js), each pass times
+ * ours then each peer's back to back, so load changes on the shared machine hit all alike; our record then
+ * carries, per peer and against the fastest peer of each pass ("best"), the per-pass ratio peer/ours (median
+ * and range), which is the number to quote.
+ */
+async function measure(dev: Device, w: Workload, a: BenchArgs, peers: { peer: Peer; runner: Runner }[]): Promise<BenchRecord[]> {
+  const { run, dispose } = w.setup(dev);
+  const ms: number[] = [], pms: number[][] = peers.map(() => []);
+  try {
+    for (let i = 0; i < a.passes; i++) {
+      ms.push((await timeIt(run, a.reps, i === 0 ? a.warmup : 1)).ms);
+      for (const [j, p] of peers.entries()) pms[j].push((await timeIt(p.runner.run, a.reps, i === 0 ? a.warmup : 1)).ms);
+    }
+  } finally {
+    dispose();
+    for (const p of peers) p.runner.dispose();
+  }
   const record = (device: string, xs: number[]): BenchRecord => {
     const m = median(xs);
     const r: BenchRecord = { name: w.name, device, ms: m };
@@ -134,11 +185,14 @@ async function measure(dev: Device, w: Workload, a: BenchArgs, peer?: { run: () 
     return r;
   };
   const ours = record(dev.kind === 'webgpu' ? 'webgpu' : 'cpu', ms);
-  if (!peer) return [ours];
-  const ratios = ms.map((t, i) => pms[i] / t);
-  ours.peerRatio = median(ratios);
-  ours.peerRatioRange = [Math.min(...ratios), Math.max(...ratios)];
-  return [ours, record('tfjs-webgpu', pms)];
+  if (!peers.length) return [ours];
+  const ratio = (xs: number[]) => { const r = xs.map((t, i) => t / ms[i]); return { ratio: median(r), range: [Math.min(...r), Math.max(...r)] as [number, number] }; };
+  ours.peerRatios = {};
+  for (const [j, p] of peers.entries()) ours.peerRatios[p.peer.device] = ratio(pms[j]);
+  const best = ratio(ms.map((_, i) => Math.min(...pms.map((xs) => xs[i]))));
+  ours.peerRatio = best.ratio;
+  ours.peerRatioRange = best.range;
+  return [ours, ...peers.map((p, j) => record(p.peer.device, pms[j]))];
 }
 
 async function main(): Promise<void> {
@@ -146,45 +200,40 @@ async function main(): Promise<void> {
   const dev: Device = a.device === 'cpu' ? new CpuDevice() : await nodeDevice();
   console.log(`device: ${dev.name}; reps ${a.reps} after ${a.warmup} warm-up, ${a.passes} pass(es)`);
   const rows: BenchRecord[] = [];
-  // With --peers, each matmul workload is measured for us and then for TF.js right after, so both see
-  // the same machine load (lavapipe shares the CPU with everything else).
-  let peer: typeof import('./peers.js') | null = null;
-  if (a.peers) {
-    try {
-      peer = await import('./peers.js');
-      await peer.loadTfjs();
-    } catch (e) {
-      console.log(`peers: TF.js WebGPU could not run: ${(e as Error).stack ?? e}`);
-      peer = null;
-    }
-  }
+  // With --peers, each workload a peer has is measured for us and then for each peer right after, pass by pass,
+  // so all see the same machine load (lavapipe shares the CPU with everything else).
+  const peers = a.peers ? await loadPeers() : [];
   for (const w of workloads) {
     if (!w.name.includes(a.filter)) continue;
     if (a.device === 'cpu' && ((w.flops ?? 0) > 2 * 512 ** 3 || w.tokens)) continue; // the CPU reference is too slow
-    const mw = matmulWorkloads.find((m) => m.name === w.name);
-    const recs = await measure(dev, w, a, peer && mw ? await peer.tfjsMatmulRunner(mw) : undefined);
+    const runners: { peer: Peer; runner: Runner }[] = [];
+    for (const peer of peers) {
+      try {
+        const runner = await peer.runner(w);
+        if (runner) runners.push({ peer, runner });
+      } catch (e) { // a peer that cannot run a workload says why, and is left out of it (never faked)
+        console.log(`  ${peer.label}: ${w.name} skipped: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+      }
+    }
+    const recs = await measure(dev, w, a, runners);
     rows.push(...recs);
     let line = `  ${w.name}: ${recs[0].ms.toFixed(1)} ms`;
-    if (recs[1]) line += `, tfjs ${recs[1].ms.toFixed(1)} ms (per-pass ratio ×${recs[0].peerRatio!.toFixed(2)}, ×${recs[0].peerRatioRange![0].toFixed(2)}–${recs[0].peerRatioRange![1].toFixed(2)})`;
-    const layers = /^layer-x(\d+)-step$/.exec(w.name);
-    if (peer && layers) {
-      const { tfjsLayerStep } = await import('./peers/tfjs-layer.js');
-      const t = await tfjsLayerStep({ layers: Number(layers[1]), batch: 8, seq: 128, reps: a.reps, warmup: a.warmup });
-      const ms = median(t.msPerStep);
-      rows.push({ name: w.name, device: 'tfjs-webgpu', ms, tokensPerSec: t.tokensPerSec });
-      line += `, tfjs ${ms.toFixed(1)} ms`;
+    for (const [j, { peer }] of runners.entries()) {
+      const r = recs[0].peerRatios![peer.device];
+      line += `, ${peer.label} ${recs[j + 1].ms.toFixed(1)} ms (×${r.ratio.toFixed(2)}, ×${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)})`;
     }
+    if (runners.length > 1) line += `; vs best peer ×${recs[0].peerRatio!.toFixed(2)}, ×${recs[0].peerRatioRange![0].toFixed(2)}–${recs[0].peerRatioRange![1].toFixed(2)}`;
     console.log(line);
   }
-  // Same-run ratios against the peer.
-  const ratios = rows.filter((r) => r.device === 'webgpu').map((r) => {
-    const p = rows.find((q) => q.device === 'tfjs-webgpu' && q.name === r.name);
-    if (!p) return null;
-    return r.peerRatio ? `${r.name} ×${r.peerRatio.toFixed(2)} [${r.peerRatioRange![0].toFixed(2)}–${r.peerRatioRange![1].toFixed(2)}]` : `${r.name} ×${(p.ms / r.ms).toFixed(2)}`;
-  }).filter(Boolean);
+  // Same-run ratios against each peer and against the faster peer of each pass.
+  const fmtR = (r: { ratio: number; range: [number, number] }) => `×${r.ratio.toFixed(2)} [${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)}]`;
+  const ratios = rows.filter((r) => r.peerRatios).map((r) => {
+    const each = peers.filter((p) => r.peerRatios![p.device]).map((p) => `${p.label} ${fmtR(r.peerRatios![p.device])}`);
+    return `${r.name}: ${each.join(', ')}${each.length > 1 ? `, best peer ${fmtR({ ratio: r.peerRatio!, range: r.peerRatioRange! })}` : ''}`;
+  });
   console.log('');
-  printTable([...rows.filter((r) => r.device !== 'tfjs-webgpu'), ...rows.filter((r) => r.device === 'tfjs-webgpu')]);
-  if (ratios.length) console.log(`\nspeed-up over tfjs-webgpu (same run; matmul: median [range] of per-pass ratios, passes alternate): ${ratios.join(', ')}`);
+  printTable([...rows.filter((r) => !peers.some((p) => p.device === r.device)), ...peers.flatMap((p) => rows.filter((r) => r.device === p.device))]);
+  if (ratios.length) console.log(`\nspeed-up over the peers (same run; median [range] of per-pass ratios peer ms / our ms, passes alternate ours, ${peers.map((p) => p.label).join(', ')}):\n  ${ratios.join('\n  ')}`);
   if (a.json) writeFileSync(a.json, JSON.stringify(rows, null, 2) + '\n');
   if (dev.kind === 'webgpu') await closeNodeDevice();
   process.exit(0);

@@ -3,8 +3,13 @@
 
 export interface BenchRecord {
   name: string; device: string; ms: number; gflops?: number; gbps?: number; tokensPerSec?: number; spread?: number;
-  /** With --peers (matmul): median over passes of peer ms / our ms, passes alternating ours/peer; and its range. */
+  /**
+   * With --peers: median over passes of (the fastest peer's ms in that pass) / our ms, passes alternating ours,
+   * then each peer; and its range. With one peer (older records: TF.js only) that peer's ratio.
+   */
   peerRatio?: number; peerRatioRange?: [number, number];
+  /** With --peers: the same per peer record device ('tfjs-webgpu', 'jax-webgpu'). */
+  peerRatios?: Record<string, { ratio: number; range: [number, number] }>;
 }
 
 export interface BenchArgs { json?: string; filter: string; reps: number; warmup: number; device: 'webgpu' | 'cpu'; peers: boolean; passes: number }

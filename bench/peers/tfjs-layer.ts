@@ -24,7 +24,7 @@ let tfPromise: Promise<Tf> | null = null;
 // them — so `register_all_gradients` exists only as extensionless ESM that Node cannot load. We bundle core (ESM
 // build), all gradients and the WebGPU backend into ONE CommonJS file with esbuild (a dev dependency already):
 // a single copy of the engine, no umbrella package (layers/converter/webgl) needed.
-async function loadTfjs(): Promise<Tf> {
+export async function loadTfjs(): Promise<Tf> {
   if (tfPromise) return tfPromise;
   tfPromise = (async () => {
     const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
@@ -181,6 +181,24 @@ export async function tfjsLayerStep(opts: { layers: number; batch: number; seq: 
     disposeModel(m);
   }
   return { msPerStep, tokensPerSec: (opts.batch * opts.seq) / (median(msPerStep) / 1000), losses, cpuMsPerStep };
+}
+
+/** The step as a runner for bench/run.ts's alternating passes (ours, TF.js, jax-js): one step + loss read back per run. */
+export async function tfjsLayerRunner(opts: { layers: number; batch: number; seq: number; lr?: number }):
+  Promise<{ run: () => Promise<number>; dispose: () => void }> {
+  const m = await buildModel(opts);
+  const lr = opts.lr ?? 1e-4;
+  const opt = m.tf.train.adam(lr, ADAMW.beta1, ADAMW.beta2, ADAMW.eps);
+  return {
+    run: async () => {
+      const loss = trainStep(m, opt, lr);
+      const l = (await loss.data())[0];
+      loss.dispose();
+      if (!Number.isFinite(l)) throw new Error(`tfjs-layer: loss is ${l}`);
+      return l;
+    },
+    dispose: () => { opt.dispose(); disposeModel(m); },
+  };
 }
 
 // Cheap correctness: (1) every parameter gets a finite, nonzero gradient; (2) with dropout off, changing the padded
