@@ -13,7 +13,7 @@ import { disposeModule, namedParameters } from '../src/nn/module.js';
 import { AdamW } from '../src/nn/optim.js';
 import { linearWarmupLinearDecay } from '../src/nn/schedule.js';
 import { type Kernel, header, uniformOnly } from '../src/tensor/device.js';
-import { dropout, launch, muls } from '../src/tensor/ops.js';
+import { dropout, launch, matmul, muls } from '../src/tensor/ops.js';
 import { Rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { WebGPUDevice } from '../src/tensor/webgpu.js';
@@ -34,7 +34,13 @@ s('ELECTRA pre-training steps after warm-up create no programs and no pipelines'
   const batch = { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
   const so = { maskProb: 0.3, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special };
   const rng = new Rng(5);
+  // Plus one product big enough for the lavapipe selector's texture path (M ≥ 256), changing each step.
+  const wide = tensor(rand(32 * 128, 3), [32, 128], { device: dev });
   const step = async (i: number) => {
+    const big = tensor(rand(256 * 32, 10 + i), [256, 32], { device: dev });
+    const prod = matmul(big, wide);
+    await prod.data();
+    big.dispose(); prod.dispose();
     const r = electraStep(pair, batch, so, new HostRng(i), rng, dev, true);
     opt.step(linearWarmupLinearDecay(i + 1, { peak: 1e-3, warmupSteps: 3, totalSteps: 10 }));
     opt.zeroGrad();
@@ -51,6 +57,7 @@ s('ELECTRA pre-training steps after warm-up create no programs and no pipelines'
   assert.is(gd.stats.texturesCreated - before.texturesCreated, 0, 'scratch textures created after warm-up');
   if (gd.caps.software && configSupported(K.regSgTex, gd.caps)) assert.ok(gd.stats.texturesCreated > 0, 'lavapipe matmuls read B through scratch textures');
   opt.dispose();
+  wide.dispose();
   disposeModule(pairModules(pair));
 });
 

@@ -5,7 +5,7 @@
 // 'reg' (no workgroup memory, vec4 along N or K) and 'tiled' (workgroup-memory staging). Split-K writes
 // partials to a [splits, batch, M, N] scratch that `splitSumKernel` reduces in fixed order (deterministic).
 
-import { type GpuCaps, type Kernel, type WgslProgram, header, scratchTextureDecl } from '../tensor/device.js';
+import { FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, grid1d, header, scratchTextureDecl } from '../tensor/device.js';
 import { WGSL_ERF, geluRef } from './elementwise.js';
 
 export interface MatmulParams {
@@ -278,29 +278,43 @@ ${k4 ? '' : `  for (; k < kEnd; k++) {\n    ${tail.join('\n    ')}\n  }\n`}  ${s
  * either B layout, zero past N. Bindings as the matmul's (A, B[, Bias] → C[, Pre]), then the texture.
  */
 function packBWgsl(p: MatmulParams, binding: number, width: number, layers: number): WgslProgram {
-  const f32 = 'array<f32>';
+  // Vector loads where aligned (on lavapipe a load's cost is mostly per instruction): row-major B with N % 4
+  // = 0 reads one vec4 per texel; transposed B with K % 4 = 0 reads 4 rows' vec4 along K and writes 4 texels.
+  const mode = !p.transB && p.n % 4 === 0 && p.strideB % 4 === 0 ? 'n4' : p.transB && p.k % 4 === 0 && p.strideB % 4 === 0 ? 'k4' : 's';
+  const ks = mode === 'k4' ? p.k / 4 : p.k; // work items along K
+  const total = width * ks * layers;
   const h = header(
-    [['n', 'u32', p.n], ['k', 'u32', p.k], ['sb', 'u32', p.strideB], ['w', 'u32', width]],
-    [['A', f32], ['B', f32], ...(p.epilogue ? [['Bias', f32] as const] : [])],
-    [['C', f32], ...(p.epilogue === 'biasGeluPre' ? [['Pre', f32] as const] : [])],
+    [['n', 'u32', p.n], ['k', 'u32', p.k], ['sb', 'u32', p.strideB], ['w', 'u32', width], ['ks', 'u32', ks], ['total', 'u32', total]],
+    [['A', 'array<f32>'], ['B', mode === 's' ? 'array<f32>' : 'array<vec4f>'], ...(p.epilogue ? [['Bias', 'array<f32>'] as const] : [])],
+    [['C', 'array<f32>'], ...(p.epilogue === 'biasGeluPre' ? [['Pre', 'array<f32>'] as const] : [])],
   );
-  const code = `${h.code}${scratchTextureDecl('BT', binding, 'write')}
-// matmul pack B ${p.transB ? '[N, K]' : '[K, N]'} → texture [K, ⌈N/4⌉]
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let x = gid.x;
-  if (x >= P.w) { return; }
-  let k = gid.y;
-  let bo = gid.z * P.sb;
-  var v = vec4f(0.0);
+  const body = {
+    n4: `textureStore(BT, vec2u(x, kk), layer, B[(bo + kk * P.n) / 4u + x]);`,
+    k4: `var r: array<vec4f, 4>;
+  for (var j = 0u; j < 4u; j++) { r[j] = select(vec4f(0.0), B[(bo + min(x * 4u + j, P.n - 1u) * P.k) / 4u + kk], x * 4u + j < P.n); }
+  for (var t = 0u; t < 4u; t++) { textureStore(BT, vec2u(x, kk * 4u + t), layer, vec4f(r[0][t], r[1][t], r[2][t], r[3][t])); }`,
+    s: `var v = vec4f(0.0);
   for (var j = 0u; j < 4u; j++) {
     let n = x * 4u + j;
-    if (n < P.n) { v[j] = B[bo + ${p.transB ? 'n * P.k + k' : 'k * P.n + n'}]; }
+    if (n < P.n) { v[j] = B[bo + ${p.transB ? 'n * P.k + kk' : 'kk * P.n + n'}]; }
   }
-  textureStore(BT, vec2u(x, k), gid.z, v);
+  textureStore(BT, vec2u(x, kk), layer, v);`,
+  }[mode];
+  // One invocation per work item over a flat index (x fastest), so narrow B (N/4 < 64) keeps every lane busy.
+  const code = `${h.code}${scratchTextureDecl('BT', binding, 'write')}
+// matmul pack B ${p.transB ? '[N, K]' : '[K, N]'} → texture [K, ⌈N/4⌉] (${mode})
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (${FLAT_WG}) * 64u + lid;
+  if (i >= P.total) { return; }
+  let x = i % P.w;
+  let kk = (i / P.w) % P.ks;
+  let layer = i / (P.w * P.ks);
+  let bo = layer * P.sb;
+  ${body}
 }
 `;
-  return { code, grid: [Math.ceil(width / 64), p.k, layers], uniforms: h.uniforms, texture: { access: 'write', width, height: p.k, layers } };
+  return { code, grid: grid1d(Math.ceil(total / 64)), uniforms: h.uniforms, texture: { access: 'write', width, height: p.k, layers } };
 }
 
 /**
@@ -436,7 +450,7 @@ const workgroups = (p: MatmulParams, c: MatmulConfig) =>
  *    A where subgroups ≥ 8 lanes exist; GPUs get 'tiled' 64×64 with 8×8 per thread.
  * 3. If that leaves fewer workgroups than the device wants, try the small tile; if still too few and K
  *    is large (the weight-gradient GEMMs), split K so each split keeps ≥ 128 of K (≤ 16 splits).
- * 4. Software adapters read B from the scratch texture (tex) when it fits the texture limits.
+ * 4. Software adapters read B from the scratch texture (tex) with the big tile when M ≥ 256 and B fits.
  */
 export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const t = caps && tuned.get(caps)?.get(shapeClass(p));
@@ -449,14 +463,17 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   // A tile at least twice as wide as N idles half its lanes (attention's ·V and its gradients have
   // N = head dim 64): take the small tile (lavapipe, [32,128,128]·[32,128,64]: 22 vs 30 ms).
   const wide = p.n * 2 <= c.wgx * c.tn;
-  if (workgroups(p, c) < want || (software && wide)) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
+  const small = workgroups(p, c) < want || (software && wide);
+  if (small) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
   const wgs = workgroups(p, c);
   if (wgs < want && p.k >= 256) {
     const splits = Math.min(Math.ceil(want / wgs), Math.floor(p.k / 128), 16);
     if (splits > 1) c = { ...c, splits };
   }
-  // lavapipe: B through the scratch texture wherever it fits (both tiles; lab variant 7).
-  if (sg && texFits(p, caps)) c = { ...c, tex: true };
+  // lavapipe: B through the scratch texture when each B value is read by many row blocks (M ≥ 256), so the
+  // pack pass pays off: the big tile only. Attention's 128-row products, the vocabulary logits (152 masked
+  // rows) and small tiles measured no better or worse with it (lab variant 7, session-3 notes).
+  if (sg && !small && p.m >= 256 && texFits(p, caps)) c = { ...c, tex: true };
   return c;
 }
 

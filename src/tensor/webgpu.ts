@@ -122,7 +122,7 @@ export class WebGPUDevice implements Device {
     const want: (keyof GPUSupportedLimits)[] = [
       'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
       'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxStorageBuffersPerShaderStage',
-      'maxComputeWorkgroupsPerDimension',
+      'maxComputeWorkgroupsPerDimension', 'maxTextureDimension2D', 'maxTextureArrayLayers',
     ];
     const requiredLimits: Record<string, number> = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k] as number;

@@ -141,9 +141,11 @@ s('selector: ELECTRA shapes and split-K choice; auto path matches the reference'
   // Software adapter with subgroups ≥ 8: B through the scratch texture, unless it is over the limits.
   const lp = { ...caps, software: true, subgroups: true, subgroupMinSize: 8, maxTexture2D: 8192, maxTextureLayers: 256 };
   assert.ok(selectMatmul(p(1024, 1024, 1024), lp).tex);
-  assert.ok(selectMatmul(p(152, 30522, 128, false, true), lp).tex); // generator logits h·Eᵀ
-  assert.not.ok(selectMatmul(p(128, 4 * 8192 + 4, 128), lp).tex); // ⌈N/4⌉ over maxTexture2D
-  assert.not.ok(selectMatmul({ ...p(64, 64, 64), batch: 300, strideB: 4096 }, lp).tex); // layers over the limit
+  assert.ok(selectMatmul(p(30522, 128, 152, true), lp).tex); // generator's tied-embedding gradient
+  assert.not.ok(selectMatmul({ ...p(128, 64, 128), batch: 32, strideA: 128 * 128, strideB: 128 * 64 }, lp).tex); // attention: 128 rows
+  assert.not.ok(selectMatmul(p(1024, 64, 1024), lp).tex); // small tile
+  assert.not.ok(selectMatmul(p(256, 4 * 8192 + 4, 128), lp).tex); // ⌈N/4⌉ over maxTexture2D
+  assert.not.ok(selectMatmul({ ...p(256, 256, 64), batch: 300, strideB: 64 * 256 }, lp).tex); // layers over the limit
   assert.not.ok(selectMatmul(p(1024, 1024, 1024), caps).tex);
   if (!dev) return;
   await check(dev, { batchA: 1, batchB: 1, m: 256, n: 256, k: 1024, transA: true, transB: false }, undefined);
