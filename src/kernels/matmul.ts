@@ -246,7 +246,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     if (!fit) st.push('  }');
     st.push('}');
   }
-  const texBinding = 3 + (p.epilogue ? 1 : 0) + (p.epilogue === 'biasGeluPre' ? 2 : 1);
+  const texBinding = 1 + (p.epilogue ? 3 : 2) + (p.epilogue === 'biasGeluPre' ? 2 : 1); // after A, B[, Bias], C[, Pre]
   const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}${tex ? scratchTextureDecl('BT', texBinding, 'read') : ''}
 // matmul reg ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aMode} b:${bMode} c:${vecC ? 'n4' : 's'}${fit ? ' fit' : ''}
 @compute @workgroup_size(${wgx}, ${wgy})
@@ -413,11 +413,11 @@ export const K = {
    * twice as slowly for no clear gain.
    */
   regSg: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true } as MatmulConfig,
-  /** regSg reading B from the scratch texture (tex): the software-adapter default where B fits it. */
+  /** regSg reading B from the scratch texture (tex): the software-adapter choice for M ≥ 256 where B fits. */
   regSgTex: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true, tex: true } as MatmulConfig,
   /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
   regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
-  /** regSgSmall with B from the scratch texture. */
+  /** regSgSmall with B from the scratch texture: an autotune candidate; the selector does not pick it (no faster). */
   regSgSmallTex: { ...cfg('reg', 8, 1, 8, 4), sg: true, tex: true } as MatmulConfig,
   /** Variant 2 (no subgroups): 8×128 workgroup tile, 8×8 per invocation. */
   regBig: cfg('reg', 16, 1, 8, 8),
