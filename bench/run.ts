@@ -121,38 +121,47 @@ interface Peer { device: string; label: string; runner(w: Workload): Promise<Run
 
 const layerCount = (name: string): number | null => { const m = /^layer-x(\d+)-step$/.exec(name); return m ? Number(m[1]) : null; };
 
+/** How to start each peer and get its runners for our matmul and layer-step workloads (others: none). */
+const PEER_DEFS: { device: string; label: string; name: string; load(): Promise<{
+  matmul(w: MatmulWorkload): Promise<Runner>; layer(o: { layers: number; batch: number; seq: number }): Promise<Runner>;
+}> }[] = [
+  {
+    device: 'tfjs-webgpu', label: 'tfjs', name: 'TF.js WebGPU',
+    async load() {
+      const p = await import('./peers.js');
+      await p.loadTfjs();
+      const tl = await import('./peers/tfjs-layer.js');
+      return { matmul: p.tfjsMatmulRunner, layer: tl.tfjsLayerRunner };
+    },
+  },
+  {
+    device: 'jax-webgpu', label: 'jax', name: 'jax-js WebGPU',
+    async load() {
+      const j = await import('./peers/jax.js');
+      await j.loadJax();
+      return { matmul: j.jaxMatmulRunner, layer: j.jaxLayerRunner };
+    },
+  },
+];
+
 /** Loads the peers that start; a peer that cannot run at all is reported once and left out. */
 async function loadPeers(): Promise<Peer[]> {
   const peers: Peer[] = [];
-  try {
-    const p = await import('./peers.js');
-    await p.loadTfjs();
-    peers.push({
-      device: 'tfjs-webgpu', label: 'tfjs',
-      async runner(w) {
-        const mw = matmulWorkloads.find((m) => m.name === w.name), L = layerCount(w.name);
-        if (mw) return p.tfjsMatmulRunner(mw);
-        if (L) return (await import('./peers/tfjs-layer.js')).tfjsLayerRunner({ layers: L, batch: 8, seq: 128 });
-        return null;
-      },
-    });
-  } catch (e) {
-    console.log(`peers: TF.js WebGPU could not run: ${(e as Error).stack ?? e}`);
-  }
-  try {
-    const j = await import('./peers/jax.js');
-    await j.loadJax();
-    peers.push({
-      device: 'jax-webgpu', label: 'jax',
-      async runner(w) {
-        const mw = matmulWorkloads.find((m) => m.name === w.name), L = layerCount(w.name);
-        if (mw) return j.jaxMatmulRunner(mw);
-        if (L) return j.jaxLayerRunner({ layers: L, batch: 8, seq: 128 });
-        return null;
-      },
-    });
-  } catch (e) {
-    console.log(`peers: jax-js WebGPU could not run: ${(e as Error).stack ?? e}`);
+  for (const d of PEER_DEFS) {
+    try {
+      const r = await d.load();
+      peers.push({
+        device: d.device, label: d.label,
+        async runner(w) {
+          const mw = matmulWorkloads.find((m) => m.name === w.name), L = layerCount(w.name);
+          if (mw) return r.matmul(mw);
+          if (L) return r.layer({ layers: L, batch: 8, seq: 128 });
+          return null;
+        },
+      });
+    } catch (e) {
+      console.log(`peers: ${d.name} could not run: ${(e as Error).stack ?? e}`);
+    }
   }
   return peers;
 }
