@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import type { Device } from '../src/tensor/device.js';
 import * as o from '../src/tensor/ops.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
+import { accumulateKernel } from '../src/autograd/accumulate.js';
+import { launchInto } from '../src/tensor/ops.js';
 import { assertClose, checkGrad, cpu, gpu, rand } from './helpers.js';
 
 interface Case {
@@ -78,6 +80,17 @@ const cases: Case[] = [
   { name: 'expand', shapes: [[3, 1]], f: (x) => o.expand(x, [2, 3, 4]) },
   { name: 'concat axis 1', shapes: [[2, 3], [2, 5]], f: (a, b) => o.concat([a, b], 1) },
   { name: 'concat axis 0 x3', shapes: [[1, 4], [2, 4], [3, 4]], f: (a, b, c) => o.concat([a, b, c], 0) },
+  // Shapes the flat kernels run as vec4 items (sizes, offsets and outer strides multiples of 4).
+  { name: 'vec4: gelu [4, 12]', shapes: [[4, 12]], f: (x) => o.gelu(x), range: [-4, 4] },
+  { name: 'vec4: mul same [6, 8]', shapes: [[6, 8], [6, 8]], f: o.mul },
+  { name: 'vec4: add bias [3, 8] + [8]', shapes: [[3, 8], [8]], f: o.add },
+  { name: 'vec4: div scalar [2, 8] / []', shapes: [[2, 8], []], f: o.div, range: [0.5, 2] },
+  { name: 'vec4: add [2, 2, 4] + [1, 4] suffix broadcast', shapes: [[2, 2, 4], [1, 4]], f: o.add },
+  { name: 'vec4: where [4, 8]', shapes: [[4, 8], [4, 8], [8]], f: (c, a, b) => o.where(o.gt(c, a), a, b) },
+  { name: 'vec4: head split permute [2, 5, 3, 8] → [0, 2, 1, 3]', shapes: [[2, 5, 3, 8]], f: (x) => o.permute(x, [0, 2, 1, 3]) },
+  { name: 'vec4: slice [6, 8] rows 1:5, cols 4:8', shapes: [[6, 8]], f: (x) => o.slice(x, [1, 4], [5, 8]) },
+  { name: 'vec4: concat axis 1 [2, 4] ++ [2, 8]', shapes: [[2, 4], [2, 8]], f: (a, b) => o.concat([a, b], 1) },
+  { name: 'scalar: slice [6, 8] cols 2:6 (offset not a multiple of 4)', shapes: [[6, 8]], f: (x) => o.slice(x, [1, 2], [5, 6]) },
   { name: 'matmul NN', shapes: [[5, 7], [7, 3]], f: (a, b) => o.matmul(a, b) },
   { name: 'matmul NT', shapes: [[5, 7], [3, 7]], f: (a, b) => o.matmul(a, b, { transB: true }) },
   { name: 'matmul TN', shapes: [[7, 5], [7, 3]], f: (a, b) => o.matmul(a, b, { transA: true }) },
@@ -131,6 +144,21 @@ big('map / reduce / copy / matmul over 70k+ elements', async () => {
   const want = run(cpu), got = run(dev);
   for (let i = 0; i < want.length; i++) {
     assertClose(await got[i].data(), await want[i].data(), { atol: 1e-4, rtol: 1e-4, label: `output ${i}` });
+  }
+});
+big('flat kernels: vec4 and scalar items agree with the CPU (cast, fill, accumulate; 4k and 4k+3 elements)', async () => {
+  if (!dev) return;
+  for (const n of [70_000, 70_003]) {
+    const x = rand(n, 8, -3, 3), y = rand(n, 9);
+    const run = (d: Device) => tidy(() => {
+      const a = tensor(x, [n], { device: d }), b = tensor(y, [n], { device: d });
+      const acc = o.fill([n], 0.5, 'f32', d);
+      launchInto(accumulateKernel, { n }, [a], [acc], 'accumulate');
+      launchInto(accumulateKernel, { n }, [b], [acc], 'accumulate');
+      return [acc, o.cast(o.cast(a, 'i32'), 'f32'), o.fill([n], 7, 'i32', d)];
+    });
+    const want = run(cpu), got = run(dev);
+    for (let i = 0; i < want.length; i++) assertClose(await got[i].data(), await want[i].data(), { atol: 1e-6, label: `n ${n} output ${i}` });
   }
 });
 big('argmax: first maximum wins, rows short and long', async () => {

@@ -152,6 +152,7 @@ s('WebGPU == CPU over steps with clipping, bias correction and decay (awkward si
   const specs: Spec[] = [
     { name: 'a.weight', shape: [1] }, { name: 'b.bias', shape: [257] }, { name: 'c.weight', shape: [3, 1031] },
     { name: 'd.LayerNorm.weight', shape: [70_001] }, // sum of squares spread over 18 workgroups
+    { name: 'e.weight', shape: [33, 1028] }, { name: 'f.bias', shape: [8] }, // vec4 items
   ];
   const lrs = [2e-3, 1e-3, 3e-3];
   const grads = gradsFor(specs, lrs.length, 0.05);

@@ -4,7 +4,7 @@
 // Numbers that change per step (lr, bias-correction factors, slot index) are uniforms, never part of
 // the WGSL source, and declared uniform-only, so a training run generates each program once.
 
-import { FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
+import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../tensor/device.js';
 
 const WG = 256;
 /** Partial-sum slots per parameter (= the most workgroups one sum-of-squares launch uses). */
@@ -37,26 +37,22 @@ export const adamKernel: Kernel<AdamParams> = {
     }
   },
   wgsl(q) {
+    // vec4 items when n allows (every weight matrix; odd-sized biases run one element per item)
+    const w = q.n % 4 === 0 ? 4 : 1;
+    const ty = w === 4 ? 'array<vec4<f32>>' : 'array<f32>';
     const h = header(
       adamFields(q),
-      q.clip ? [['g', 'array<f32>'], ['clip', 'array<f32>']] : [['g', 'array<f32>']],
-      [['p', 'array<f32>'], ['m', 'array<f32>'], ['v', 'array<f32>']],
+      q.clip ? [['g', ty], ['clip', 'array<f32>']] : [['g', ty]],
+      [['p', ty], ['m', ty], ['v', ty]],
     );
-    const code = `${h.code}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WG}) * ${WG}u + lid;
-  if (i >= P.n) { return; }
-  let gi = g[i]${q.clip ? ' * clip[0]' : ''};
-  let mi = P.beta1 * m[i] + (1.0 - P.beta1) * gi;
-  let vi = P.beta2 * v[i] + (1.0 - P.beta2) * gi * gi;
-  m[i] = mi;
-  v[i] = vi;
-  let pi = p[i];
-  p[i] = pi - P.lr * ((mi * P.c1) / (sqrt(vi * P.c2) + P.eps) + P.wd * pi);
-}
-`;
-    return { code, grid: grid1d(Math.ceil(q.n / WG)), uniforms: h.uniforms };
+    const body = `    let gi = g[i]${q.clip ? ' * clip[0]' : ''};
+    let mi = P.beta1 * m[i] + (1.0 - P.beta1) * gi;
+    let vi = P.beta2 * v[i] + (1.0 - P.beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    let pi = p[i];
+    p[i] = pi - P.lr * ((mi * P.c1) / (sqrt(vi * P.c2) + P.eps) + P.wd * pi);`;
+    return { code: `${h.code}${flatMain(`P.n / ${w}u`, body)}`, grid: flatGrid(q.n / w), uniforms: h.uniforms };
   },
 };
 
@@ -77,21 +73,24 @@ export const sumSquaresKernel: Kernel<SumSquaresParams> = {
   name: 'sumSquares',
   uniformOnly: uniformOnly(['slot'], sumSquaresFields),
   cpu(q, [g], [out]) {
+    // Slot w sums the chunks of WG items that workgroup w visits (an item: 4 elements when n allows).
+    const chunk = WG * (q.n % 4 === 0 ? 4 : 1);
     for (let w = 0; w < SLOTS; w++) {
       let acc = 0;
-      if (w < q.groups) for (let i = w * WG; i < q.n; i += q.groups * WG) for (let j = i; j < Math.min(i + WG, q.n); j++) acc += g[j] * g[j];
+      if (w < q.groups) for (let i = w * chunk; i < q.n; i += q.groups * chunk) for (let j = i; j < Math.min(i + chunk, q.n); j++) acc += g[j] * g[j];
       out[q.slot * SLOTS + w] = acc;
     }
   },
   wgsl(q) {
-    const h = header(sumSquaresFields(q), [['g', 'array<f32>']], [['out', 'array<f32>']]);
+    const v4 = q.n % 4 === 0;
+    const h = header(sumSquaresFields(q), [['g', v4 ? 'array<vec4<f32>>' : 'array<f32>']], [['out', 'array<f32>']]);
     const code = `${h.code}
 var<workgroup> sh: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let w = wid.x;
   var acc = 0.0;
-  for (var i = w * ${WG}u + lid; i < P.n; i += P.groups * ${WG}u) { let x = g[i]; acc = acc + x * x; }
+  for (var i = w * ${WG}u + lid; i < P.n${v4 ? ' / 4u' : ''}; i += P.groups * ${WG}u) { let x = g[i]; acc = acc + ${v4 ? 'dot(x, x)' : 'x * x'}; }
   sh[lid] = acc;
   workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {

@@ -3,11 +3,9 @@
 // view and writes them to a strided destination view; untouched destination elements keep their
 // values, which is how concat and pad assemble their outputs piece by piece.
 
-import { FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
+import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import { type Shape, numel } from '../tensor/shape.js';
-
-const WG = 256;
 
 export interface View { offset: number; strides: readonly number[] }
 
@@ -19,6 +17,34 @@ function cpuOffset(i: number, shape: Shape, v: View): number {
   return idx;
 }
 
+/**
+ * The copy as the GPU runs it: size-1 dims dropped, neighbours that are contiguous in both views merged
+ * (a head split [8, 128, 4, 64] ↔ [8, 4, 128, 64] becomes rank 3 with a 64-long inner run), and, when
+ * the inner run is contiguous in both views and every offset and stride is a multiple of 4, counted in
+ * vec4s (w = 4).
+ */
+function gpuView(p: CopyParams): { shape: number[]; src: View; dst: View; w: number } {
+  const dims = p.shape.map((n, d) => ({ n, s: p.src.strides[d], t: p.dst.strides[d] })).filter((x) => x.n !== 1);
+  const merged: typeof dims = [];
+  for (const x of dims) {
+    const last = merged[merged.length - 1];
+    if (last && last.s === x.s * x.n && last.t === x.t * x.n) merged[merged.length - 1] = { n: last.n * x.n, s: x.s, t: x.t };
+    else merged.push({ ...x });
+  }
+  if (merged.length === 0) merged.push({ n: 1, s: 1, t: 1 });
+  const inner = merged[merged.length - 1];
+  const w = inner.s === 1 && inner.t === 1 && inner.n % 4 === 0 && p.src.offset % 4 === 0 && p.dst.offset % 4 === 0 &&
+    merged.slice(0, -1).every((x) => x.s % 4 === 0 && x.t % 4 === 0) ? 4 : 1;
+  if (w === 4) inner.n /= 4;
+  return {
+    shape: merged.map((x) => x.n),
+    // the inner run keeps stride 1 (in vec4s when w = 4); outer strides count items
+    src: { offset: p.src.offset / w, strides: merged.map((x, d) => (d === merged.length - 1 ? x.s : x.s / w)) },
+    dst: { offset: p.dst.offset / w, strides: merged.map((x, d) => (d === merged.length - 1 ? x.t : x.t / w)) },
+    w,
+  };
+}
+
 export const copyKernel: Kernel<CopyParams> = {
   name: 'copy',
   cpu(p, [x], [y]) {
@@ -26,27 +52,25 @@ export const copyKernel: Kernel<CopyParams> = {
     for (let i = 0; i < n; i++) y[cpuOffset(i, p.shape, p.dst)] = x[cpuOffset(i, p.shape, p.src)];
   },
   wgsl(p) {
-    const n = numel(p.shape);
-    const rank = p.shape.length;
-    const fields: Field[] = [['n', 'u32', n], ['so', 'u32', p.src.offset], ['do_', 'u32', p.dst.offset]];
+    const v = gpuView(p);
+    const n = numel(v.shape);
+    const rank = v.shape.length;
+    const fields: Field[] = [['n', 'u32', n], ['so', 'u32', v.src.offset], ['do_', 'u32', v.dst.offset]];
     let inner = 1;
     const os: number[] = [];
-    for (let d = rank - 1; d >= 0; d--) { os[d] = inner; inner *= p.shape[d]; }
+    for (let d = rank - 1; d >= 0; d--) { os[d] = inner; inner *= v.shape[d]; }
     for (let d = 0; d < rank; d++) {
-      fields.push([`d${d}`, 'u32', p.shape[d]], [`os${d}`, 'u32', os[d]], [`ss${d}`, 'u32', p.src.strides[d]], [`ds${d}`, 'u32', p.dst.strides[d]]);
+      fields.push([`d${d}`, 'u32', v.shape[d]], [`os${d}`, 'u32', os[d]], [`ss${d}`, 'u32', v.src.strides[d]], [`ds${d}`, 'u32', v.dst.strides[d]]);
     }
-    const ty = p.dtype === 'i32' ? 'array<i32>' : 'array<f32>';
+    const el = p.dtype === 'i32' ? 'i32' : 'f32';
+    const ty = v.w === 4 ? `array<vec4<${el}>>` : `array<${el}>`;
     const h = header(fields, [['x', ty]], [['y', ty]]);
-    const idx = (s: string) => Array.from({ length: rank }, (_, d) => ` + ((i / P.os${d}) % P.d${d}) * P.${s}${d}`).join('');
-    const code = `${h.code}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WG}) * ${WG}u + lid;
-  if (i >= P.n) { return; }
-  y[P.do_${idx('ds')}] = x[P.so${idx('ss')}];
-}
-`;
-    return { code, grid: grid1d(Math.ceil(n / WG)), uniforms: h.uniforms };
+    // The outermost dim needs no modulo (i < n), the innermost no division (os = 1).
+    const idx = (s: string) => Array.from({ length: rank }, (_, d) => {
+      const q = d === rank - 1 ? 'i' : `(i / P.os${d})`;
+      return ` + ${d === 0 ? q : `(${q} % P.d${d})`} * P.${s}${d}`;
+    }).join('');
+    return { code: `${h.code}${flatMain('P.n', `    y[P.do_${idx('ds')}] = x[P.so${idx('ss')}];`)}`, grid: flatGrid(n), uniforms: h.uniforms };
   },
 };
 
@@ -60,15 +84,8 @@ export const fillKernel: Kernel<FillParams> = {
   cpu(p, _ins, [y]) { y.fill(p.value, 0, p.n); },
   wgsl(p) {
     const ty = p.dtype === 'i32' ? 'i32' : 'f32';
-    const h = header(fillFields(p), [], [['y', `array<${ty}>`]]);
-    const code = `${h.code}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WG}) * ${WG}u + lid;
-  if (i >= P.n) { return; }
-  y[i] = P.v;
-}
-`;
-    return { code, grid: grid1d(Math.ceil(p.n / WG)), uniforms: h.uniforms };
+    const w = p.n % 4 === 0 ? 4 : 1;
+    const h = header(fillFields(p), [], [['y', w === 4 ? `array<vec4<${ty}>>` : `array<${ty}>`]]);
+    return { code: `${h.code}${flatMain(`P.n / ${w}u`, `    y[i] = ${w === 4 ? `vec4<${ty}>(P.v)` : 'P.v'};`)}`, grid: flatGrid(p.n / w), uniforms: h.uniforms };
   },
 };

@@ -4,11 +4,10 @@
 // src/autograd/rules.ts; the `*Grad` binary ops here are their fused building blocks.
 // Broadcast indexing is generated per input: contiguous (i), scalar (0), suffix (i % n) or strided.
 
-import { type Binding, FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
+import { type Binding, type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import { type Shape, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
 
-const WG = 256;
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
@@ -194,8 +193,9 @@ function wgslIndex(o: Operand, name: string, rank: number): string {
   }
 }
 
-function operandFields(o: Operand, name: string): Field[] {
-  if (o.mode === 'mod') return [[`n_${name}`, 'u32', o.n]];
+/** Uniform fields of one operand; `w` = elements per item (a 'mod' operand wraps every n/w items). */
+function operandFields(o: Operand, name: string, w: number): Field[] {
+  if (o.mode === 'mod') return [[`n_${name}`, 'u32', o.n / w]];
   if (o.mode === 'strided') return o.strides.map((s, d) => [`${name}s${d}`, 'u32', s] as Field);
   return [];
 }
@@ -229,13 +229,19 @@ function exprOf(p: MapParams): string {
   return 'select(b, a, cnd != 0.0)';
 }
 
+/**
+ * Items are vec4s when the output splits into whole vec4s and every input is read whole, as one
+ * scalar, or as a suffix of 4k elements (a bias); strided broadcasts stay one element per item.
+ */
 function mapFields(p: MapParams) {
   const names = p.kind === 'where' ? ['cnd', 'a', 'b'] : p.kind === 'unary' ? ['x'] : ['a', 'b'];
   const ops = p.ins.map((s) => operand(s, p.out));
+  const n = numel(p.out);
   const strided = ops.some((o) => o.mode === 'strided');
-  const fields: Field[] = [['n', 'u32', numel(p.out)], ['c', 'f32', p.c], ...outFields(p.out, strided)];
-  ops.forEach((o, k) => fields.push(...operandFields(o, names[k])));
-  return { names, ops, fields };
+  const w = n % 4 === 0 && ops.every((o) => o.mode === 'full' || o.mode === 'one' || (o.mode === 'mod' && o.n % 4 === 0)) ? 4 : 1;
+  const fields: Field[] = [['n', 'u32', n / w], ['c', 'f32', p.c], ...outFields(p.out, strided)];
+  ops.forEach((o, k) => fields.push(...operandFields(o, names[k], w)));
+  return { names, ops, fields, w };
 }
 
 /** Elementwise map over 1–3 broadcast inputs into one f32 output. */
@@ -260,23 +266,20 @@ export const mapKernel: Kernel<MapParams> = {
   // The scalar c (muls, adds, pows, …: loss scales, 1/n of means) varies per call; it is only a uniform.
   uniformOnly: uniformOnly(['c'], (p) => mapFields(p).fields),
   wgsl(p) {
-    const n = numel(p.out);
-    const { names, ops, fields } = mapFields(p);
-    const inputs: Binding[] = names.map((nm, k) => [`${nm}_`, p.dtypes[k] === 'i32' ? 'array<i32>' : 'array<f32>']);
-    const h = header(fields, inputs, [['y', 'array<f32>']]);
+    const { names, ops, fields, w } = mapFields(p);
+    const scalarTy = (k: number) => (p.dtypes[k] === 'i32' ? 'i32' : 'f32');
+    // A vec4 item reads a 'one' operand as a scalar and splats it.
+    const inputs: Binding[] = names.map((nm, k) =>
+      [`${nm}_`, w === 4 && ops[k].mode !== 'one' ? `array<vec4<${scalarTy(k)}>>` : `array<${scalarTy(k)}>`]);
+    const h = header(fields, inputs, [['y', w === 4 ? 'array<vec4<f32>>' : 'array<f32>']]);
     const expr = exprOf(p);
-    const loads = names.map((nm, k) => `  let ${nm} = f32(${nm}_[${wgslIndex(ops[k], nm, p.out.length)}]);`).join('\n');
-    const code = `${h.code}${helpersFor(expr)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WG}) * ${WG}u + lid;
-  if (i >= P.n) { return; }
-  let c = P.c;
-${loads}
-  y[i] = ${expr};
-}
-`;
-    return { code, grid: grid1d(Math.ceil(n / WG)), uniforms: h.uniforms };
+    // The formula as a scalar function; a vec4 item applies it per component (the table's WGSL is scalar).
+    const fn = `fn f_(${[...names, 'c'].map((nm) => `${nm}: f32`).join(', ')}) -> f32 { return ${expr}; }\n`;
+    const loads = names.map((nm, k) => `    let ${nm} = ${w === 4 ? 'vec4<f32>' : 'f32'}(${nm}_[${wgslIndex(ops[k], nm, p.out.length)}]);`).join('\n');
+    const call = (c: string) => `f_(${names.map((nm) => nm + c).join(', ')}, P.c)`;
+    const store = w === 4 ? `    y[i] = vec4<f32>(${['.x', '.y', '.z', '.w'].map(call).join(', ')});` : `    y[i] = ${call('')};`;
+    const code = `${h.code}${helpersFor(expr)}${fn}${flatMain('P.n', `${loads}\n${store}`)}`;
+    return { code, grid: flatGrid(numel(p.out) / w), uniforms: h.uniforms };
   },
 };
 
@@ -291,14 +294,6 @@ export const castKernel: Kernel<CastParams> = {
   wgsl(p) {
     const ty = (d: DType) => (d === 'i32' ? 'i32' : 'f32');
     const h = header([['n', 'u32', p.n]], [['x', `array<${ty(p.from)}>`]], [['y', `array<${ty(p.to)}>`]]);
-    const code = `${h.code}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WG}) * ${WG}u + lid;
-  if (i >= P.n) { return; }
-  y[i] = ${ty(p.to)}(x[i]);
-}
-`;
-    return { code, grid: grid1d(Math.ceil(p.n / WG)), uniforms: h.uniforms };
+    return { code: `${h.code}${flatMain('P.n', `    y[i] = ${ty(p.to)}(x[i]);`)}`, grid: flatGrid(p.n), uniforms: h.uniforms };
   },
 };

@@ -3,9 +3,9 @@
 // (key = seed as two u32 words, counter = [element index, stream id, attempt, 0]): no state lives on the
 // GPU and results do not depend on how elements are split among threads or workgroups.
 // Kernels: random fill (raw bits, uniform, normal, truncated normal), dropout (mask regenerated, never
-// stored) and Gumbel-max row sampling. Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
+// stored, four elements per draw) and Gumbel-max row sampling. Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
 
-import { FLAT_WG, type Field, type Kernel, grid1d, header, uniformOnly } from '../tensor/device.js';
+import { FLAT_WG, type Field, type Kernel, flatGrid, flatMain, grid1d, header, uniformOnly } from '../tensor/device.js';
 
 const WG = 256;
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
@@ -154,9 +154,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 // ---- dropout -------------------------------------------------------------------------------------
 
 /**
- * y = x · keep · scale, x and y [n]; keep = (word0 >> 8) ≥ thr with thr = round(p · 2²⁴), compared as
- * integers so both devices agree exactly; scale = 1/(1-p). Forward and backward run this same kernel
- * with the same (key, stream): the backward regenerates the mask instead of reading a stored one.
+ * y = x · keep · scale, x and y [n]; element i draws word i mod 4 of the counter (⌊i/4⌋, stream), so one
+ * Philox call serves four elements (a vec4 item on the GPU when n is a multiple of 4).
+ * keep = (word >> 8) ≥ thr with thr = round(p · 2²⁴), compared as integers so both devices agree exactly;
+ * scale = 1/(1-p). Forward and backward run this same kernel with the same (key, stream): the backward
+ * regenerates the mask instead of reading a stored one.
  */
 export interface DropoutParams { n: number; k0: number; k1: number; stream: number; thr: number; scale: number }
 
@@ -169,22 +171,20 @@ export const dropoutKernel: Kernel<DropoutParams> = {
   cpu(p, [x], [y]) {
     const w = new Uint32Array(4);
     for (let i = 0; i < p.n; i++) {
-      philox(i, p.stream, 0, 0, p.k0, p.k1, w);
-      y[i] = w[0] >>> 8 >= p.thr ? x[i] * p.scale : 0;
+      if (i % 4 === 0) philox(i / 4, p.stream, 0, 0, p.k0, p.k1, w);
+      y[i] = w[i % 4] >>> 8 >= p.thr ? x[i] * p.scale : 0;
     }
   },
   wgsl(p) {
-    const h = header(dropoutFields(p), [['x', 'array<f32>']], [['y', 'array<f32>']]);
-    const code = `${h.code}${WGSL_PHILOX}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (${FLAT_WG}) * ${WG}u + lid;
-  if (i >= P.n) { return; }
-  let w = philox_(vec4u(i, P.stream, 0u, 0u), vec2u(P.k0, P.k1));
-  y[i] = select(0.0, x[i] * P.scale, (w.x >> 8u) >= P.thr);
-}
-`;
-    return { code, grid: grid1d(Math.ceil(p.n / WG)), uniforms: h.uniforms };
+    const v4 = p.n % 4 === 0;
+    const ty = v4 ? 'array<vec4<f32>>' : 'array<f32>';
+    const h = header(dropoutFields(p), [['x', ty]], [['y', ty]]);
+    const body = v4
+      ? `    let w = philox_(vec4u(i, P.stream, 0u, 0u), vec2u(P.k0, P.k1));
+    y[i] = select(vec4<f32>(0.0), x[i] * P.scale, (w >> vec4u(8u)) >= vec4u(P.thr));`
+      : `    let w = philox_(vec4u(i >> 2u, P.stream, 0u, 0u), vec2u(P.k0, P.k1));
+    y[i] = select(0.0, x[i] * P.scale, (w[i & 3u] >> 8u) >= P.thr);`;
+    return { code: `${h.code}${WGSL_PHILOX}${flatMain(v4 ? 'P.n / 4u' : 'P.n', body)}`, grid: flatGrid(v4 ? p.n / 4 : p.n), uniforms: h.uniforms };
   },
 };
 

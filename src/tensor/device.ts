@@ -152,3 +152,27 @@ export function grid1d(n: number): [number, number] {
 
 /** WGSL: the flat workgroup index of a grid1d launch (needs `wid` and `nwg` builtins in main). */
 export const FLAT_WG = 'wid.x + wid.y * nwg.x';
+
+// Flat kernels (elementwise, copy, fill, dropout, accumulate, Adam): one entry point shape for all.
+// Each invocation handles FLAT_ITEMS items strided by the workgroup size; an item is one element or,
+// where the kernel can, one vec4. Measured on lavapipe (a+b over 2^18 floats): scalar 3.0 ms, vec4
+// 1.0 ms, four vec4 per invocation 0.75 ms; on a GPU the strided items stay coalesced.
+const FLAT_WG_SIZE = 256;
+const FLAT_ITEMS = 4;
+
+/** WGSL entry point running `body` for each item index `i` < `count` (a WGSL u32 expression). */
+export function flatMain(count: string, body: string): string {
+  return `@compute @workgroup_size(${FLAT_WG_SIZE})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = (${FLAT_WG}) * ${FLAT_WG_SIZE * FLAT_ITEMS}u + lid;
+  for (var k = 0u; k < ${FLAT_ITEMS}u; k++) {
+    let i = base + k * ${FLAT_WG_SIZE}u;
+    if (i >= ${count}) { return; }
+${body}
+  }
+}
+`;
+}
+
+/** The grid of a flatMain launch over `items` items. */
+export const flatGrid = (items: number): [number, number] => grid1d(Math.ceil(items / (FLAT_WG_SIZE * FLAT_ITEMS)));
