@@ -5,8 +5,8 @@
 // on the GPU (targets are not on the host) that row's loss is NaN, so it poisons the mean visibly.
 // GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2).
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowModule, rowWorkgroup, useSubgroups, vecWgsl, vecWidth, wgMax, wgSum } from './rows.js';
+import { type Kernel, header } from '../tensor/device.js';
+import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface CrossEntropyParams { rows: number; v: number; ignore: number }
 
@@ -42,7 +42,7 @@ export const crossEntropyForward: Kernel<CrossEntropyParams> = {
   },
   wgsl(p, caps) {
     const sg = useSubgroups(caps);
-    const w = vecWidth(p.v), wg = rowWorkgroup(p.v, w);
+    const w = vecWidth(p.v), wg = rowWorkgroup(p.v, w, caps);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.v / w], ['v', 'i32', p.v], ['ignore', 'i32', p.ignore], ['nan', 'u32', 0x7fc00000]],
       [['x', 'array<V>'], ['t', 'array<i32>']],
@@ -73,7 +73,7 @@ ${scalarAccess(w)}
     loss[row] = out;
     lse[row] = l;
   }` });
-    return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
+    return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };
 
@@ -86,29 +86,20 @@ export const crossEntropyBackward: Kernel<CrossEntropyParams> = {
       for (let k = 0; k < p.v; k++) dx[base + k] = (Math.exp(x[base + k] - lse[r]) - (k === t[r] ? 1 : 0)) * gr;
     }
   },
-  wgsl(p) {
-    const w = vecWidth(p.v), wg = rowWorkgroup(p.v, w);
+  wgsl(p, caps) {
+    const w = vecWidth(p.v), wg = rowWorkgroup(p.v, w, caps);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.v / w], ['ignore', 'i32', p.ignore]],
       [['x', 'array<V>'], ['t', 'array<i32>'], ['lse', 'array<f32>'], ['g', 'array<f32>']],
       [['dx', 'array<V>']],
     );
-    const code = `${h.code}
-${vecWgsl(w)}
-${scalarAccess(w)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = ${FLAT_WG};
-  if (row >= P.rows) { return; }
-  let base = row * P.nv;
-  let tg = t[row];
+    const code = rowModule({ sg: false, w, wg, header: h.code, helpers: `${scalarAccess(w)}
+`, body: `  let tg = t[row];
   let gr = select(g[row], 0.0, tg == P.ignore);
   let l = lse[row];
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) {
     dx[base + k] = (exp(x[base + k] - splat(l)) - onehot(k, tg)) * gr;
-  }
-}
-`;
-    return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
+  }` });
+    return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };

@@ -4,8 +4,8 @@
 // dw = Σ_rows dy·x̂, db = Σ_rows dy (parameter gradients are returned, the caller accumulates them).
 // Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowArgs, rowEnable, rowModule, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
+import { FLAT_WG, type Kernel, type WgslProgram, grid1d, header } from '../tensor/device.js';
+import { rowArgs, rowEnable, rowGrid, rowModule, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
 
 export interface LayerNormParams { rows: number; n: number; eps: number }
 /** `rb` rows per workgroup in the backward row pass; `nb` = ceil(rows / rb) blocks of partials. */
@@ -41,7 +41,7 @@ export const layerNormForward: Kernel<LayerNormParams> = {
   },
   wgsl(p, caps) {
     const sg = useSubgroups(caps);
-    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
+    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w, caps);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['n', 'f32', p.n], ['eps', 'f32', p.eps]],
       [['x', 'array<V>'], ['w', 'array<V>'], ['b', 'array<V>']],
@@ -57,7 +57,7 @@ export const layerNormForward: Kernel<LayerNormParams> = {
   let rs = inverseSqrt(wgSum(acc, lid) / P.n + P.eps);
   for (var k: u32 = lid; k < P.nv; k += ${wg}u) { y[base + k] = (x[base + k] - splat(mu)) * rs * w[k] + b[k]; }
   if (lid == 0u) { mean[row] = mu; rstd[row] = rs; }` });
-    return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
+    return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };
 
@@ -83,13 +83,14 @@ export const layerNormBackward: Kernel<LayerNormBackwardParams> = {
   },
   wgsl(p, caps) {
     const sg = useSubgroups(caps);
-    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w), nv = p.n / w;
-    const per = Math.ceil(nv / wg);
+    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w, caps), nv = p.n / w;
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', nv], ['n', 'f32', p.n], ['rb', 'u32', p.rb], ['nb', 'u32', p.nb]],
       [['x', 'array<V>'], ['w', 'array<V>'], ['mean', 'array<f32>'], ['rstd', 'array<f32>'], ['dy', 'array<V>']],
       [['dx', 'array<V>'], ['part', 'array<V>']],
     );
+    if (wg === 1) return layerNormBackwardSolo(p, w, h);
+    const per = Math.ceil(nv / wg);
     // Lane lid owns vectors k = lid + j·wg (j < per) of every row: its dw/db partials stay in registers.
     const code = `${rowEnable(sg)}${h.code}
 ${sgVars(sg)}${vecWgsl(w)}
@@ -137,6 +138,45 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 };
 
 const COL_WG = 64;
+
+/**
+ * The backward where an invocation owns a row (software adapters): a lane cannot keep partials for
+ * every column in registers, so a `before` pass writes dx row by row, then the program proper has one
+ * invocation per (vector column, block) sum dy·x̂ and dy over the block's rows into the partials.
+ */
+function layerNormBackwardSolo(p: LayerNormBackwardParams, w: 1 | 2 | 4, h: { code: string; uniforms: ArrayBuffer }): WgslProgram {
+  const dxPass = rowModule({ sg: false, w, wg: 1, header: h.code, helpers: '', body: `  let mu = mean[row];
+  let rs = rstd[row];
+  var acc = vec2<f32>(0.0);
+  for (var k: u32 = 0u; k < P.nv; k++) {
+    let g = dy[base + k] * w[k];
+    acc = acc + vec2<f32>(hsum(g), hsum(g * (x[base + k] - splat(mu)) * rs));
+  }
+  let s = acc / P.n;
+  for (var k: u32 = 0u; k < P.nv; k++) {
+    dx[base + k] = rs * (dy[base + k] * w[k] - splat(s.x) - (x[base + k] - splat(mu)) * rs * splat(s.y));
+  }` });
+  const code = `${h.code}
+${vecWgsl(w)}
+@compute @workgroup_size(${COL_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let k = wid.x * ${COL_WG}u + lid;
+  let blk = wid.y;
+  if (k >= P.nv) { return; }
+  var pw = splat(0.0);
+  var pb = splat(0.0);
+  let r1 = min(P.rows, (blk + 1u) * P.rb);
+  for (var r: u32 = blk * P.rb; r < r1; r++) {
+    let d = dy[r * P.nv + k];
+    pw = pw + d * (x[r * P.nv + k] - splat(mean[r])) * rstd[r];
+    pb = pb + d;
+  }
+  part[blk * P.nv + k] = pw;
+  part[(P.nb + blk) * P.nv + k] = pb;
+}
+`;
+  return { code, grid: [Math.ceil(p.n / w / COL_WG), p.nb], uniforms: h.uniforms, before: { code: dxPass, grid: rowGrid(p.rows, 1), uniforms: h.uniforms } };
+}
 
 /** Second pass of the parameter gradients: part [2·nb·n] → dw [n], db [n], summed over blocks in order. */
 export const layerNormParamReduce: Kernel<{ n: number; nb: number }> = {

@@ -6,20 +6,30 @@
 // (2 barriers instead of 2·log2(wg)); otherwise a shared-memory tree. Both give the same bits every run.
 // Rows are streamed (re-read per pass, from cache): holding them in per-lane register arrays measured
 // 2× slower on lavapipe (bench/kernels/fused.bench.ts).
+// Software adapters (lavapipe) instead give each invocation a whole row (lanes = 1): there a barrier
+// switches every 8-lane fiber, and masked softmax over [4096, 128] took 18 ms with 32 lanes per row
+// against 7 ms with one (the same body text runs: lane 0 of 1, reductions are the identity).
 
-import { FLAT_WG, type GpuCaps } from '../tensor/device.js';
+import { FLAT_WG, type GpuCaps, grid1d } from '../tensor/device.js';
 
 /** Widest of 4, 2, 1 dividing n: the row is then read as array<vec{w}<f32>>. */
 export function vecWidth(n: number): 1 | 2 | 4 {
   return n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
 }
 
+/** Rows per workgroup when each invocation owns a row (lanes = 1). */
+const ROWS_PER_WG = 64;
+/** The longest row an invocation owns alone; longer rows (vocabulary logits) keep a workgroup. */
+const MAX_SOLO_ROW = 1024;
+
 /**
- * Lanes per row: a power of two in [32, 64], fewer for short rows. Capped at 64 (two warps; vec4 loads
- * keep rows of 1024 at 4 loads per lane): on lavapipe, 256 lanes made LayerNorm [1024, 1024] 3–4×
- * slower (barriers switch every 8-lane fiber), and rows are plentiful (B·T, B·H·T) so 64 fills a GPU.
+ * Lanes per row: 1 on software adapters for rows up to MAX_SOLO_ROW; else a power of two in [32, 64],
+ * fewer for short rows. Capped at 64 (two warps; vec4 loads keep rows of 1024 at 4 loads per lane): on
+ * lavapipe, 256 lanes made LayerNorm [1024, 1024] 3–4× slower (barriers switch every 8-lane fiber), and
+ * rows are plentiful (B·T, B·H·T) so 64 fills a GPU.
  */
-export function rowWorkgroup(n: number, w: number): number {
+export function rowWorkgroup(n: number, w: number, caps: GpuCaps | undefined): number {
+  if (caps?.software && n <= MAX_SOLO_ROW) return 1;
   let wg = 32;
   while (wg < 64 && wg * 2 <= Math.ceil(n / w)) wg *= 2;
   return wg;
@@ -59,6 +69,7 @@ const SG_VARS = 'var<private> sg_id: u32;\nvar<private> sg_lane: u32;\nvar<priva
  * `sgOp` (subgroupAdd/subgroupMax) a subgroup reduction and a fixed-order pass over subgroup slots.
  */
 export function wgReduceWgsl(name: string, type: string, wg: number, combine: (a: string, b: string) => string, sgOp: string | null): string {
+  if (wg === 1) return `fn ${name}(v: ${type}, lid: u32) -> ${type} { return v; }\n`;
   if (sgOp) {
     return `var<workgroup> ${name}_buf: array<${type}, ${wg}>;
 fn ${name}(v: ${type}, lid: u32) -> ${type} {
@@ -97,20 +108,27 @@ export const sgVars = (sg: boolean): string => (sg ? SG_VARS : '');
 export const NEG_BIG = '-3.402823e38';
 
 /**
- * A complete one-row-per-workgroup module: `header` (params and bindings), the vector helpers,
- * `helpers` (reductions, loaders), then `main` with `row` (the workgroup's row; excess workgroups
- * return) and `base` (its first vector element, row · P.nv) in scope before `body`.
+ * A complete row module: `header` (params and bindings), the vector helpers, `helpers` (reductions,
+ * loaders), then `main` with `row` (excess rows return), `lid` (the lane within the row; 0 when
+ * lanes = 1) and `base` (the row's first vector element, row · P.nv) in scope before `body`.
  */
 export function rowModule(o: { sg: boolean; w: 1 | 2 | 4; wg: number; header: string; helpers: string; body: string }): string {
-  return `${rowEnable(o.sg)}${o.header}
-${sgVars(o.sg)}${vecWgsl(o.w)}
-${o.helpers}@compute @workgroup_size(${o.wg})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${rowArgs(o.sg)}) {
-  ${rowPrologue(o.sg)}
-  let row = ${FLAT_WG};
-  if (row >= P.rows) { return; }
+  const sg = o.sg && o.wg > 1;
+  const solo = o.wg === 1;
+  return `${rowEnable(sg)}${o.header}
+${sgVars(sg)}${vecWgsl(o.w)}
+${o.helpers}@compute @workgroup_size(${solo ? ROWS_PER_WG : o.wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) ${solo ? 'li' : 'lid'}: u32${rowArgs(sg)}) {
+  ${rowPrologue(sg)}
+  let row = ${solo ? `(${FLAT_WG}) * ${ROWS_PER_WG}u + li` : FLAT_WG};
+  if (row >= P.rows) { return; }${solo ? '\n  let lid = 0u;' : ''}
   let base = row * P.nv;
 ${o.body}
 }
 `;
+}
+
+/** The grid of a rowModule launch over `rows` rows with `wg` lanes per row. */
+export function rowGrid(rows: number, wg: number): [number, number] {
+  return grid1d(wg === 1 ? Math.ceil(rows / ROWS_PER_WG) : rows);
 }

@@ -6,8 +6,8 @@
 // GPU: one workgroup per row; an online (max, sum) per lane, so x is read twice (stats, write), not three
 // times. The additive mask is shifted by its row max (exact in f32; see the kernel).
 
-import { type Kernel, grid1d, header } from '../tensor/device.js';
-import { rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
+import { type Kernel, header } from '../tensor/device.js';
+import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface SoftmaxParams { rows: number; n: number; scale: number; log: boolean; masked: boolean; rowsPerBatch: number }
 export interface SoftmaxBackwardParams { rows: number; n: number; scale: number; log: boolean }
@@ -36,7 +36,7 @@ export const softmaxForward: Kernel<SoftmaxParams> = {
   },
   wgsl(p, caps) {
     const sg = useSubgroups(caps);
-    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
+    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w, caps);
     const h = header(
       [['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['rpb', 'u32', p.rowsPerBatch], ['scale', 'f32', p.scale]],
       p.masked ? [['x', 'array<V>'], ['mask', 'array<V>']] : [['x', 'array<V>']],
@@ -70,7 +70,7 @@ fn load(base: u32, mbase: u32, k: u32) -> V {
     let v = load(base, mbase, k);
     y[base + k] = ${p.log ? 'v - splat(shift)' : 'exp(v - splat(mx)) * inv'};
   }` });
-    return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
+    return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };
 
@@ -90,7 +90,7 @@ export const softmaxBackward: Kernel<SoftmaxBackwardParams> = {
   },
   wgsl(p, caps) {
     const sg = useSubgroups(caps);
-    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w);
+    const w = vecWidth(p.n), wg = rowWorkgroup(p.n, w, caps);
     const h = header([['rows', 'u32', p.rows], ['nv', 'u32', p.n / w], ['scale', 'f32', p.scale]], [['y', 'array<V>'], ['dy', 'array<V>']], [['dx', 'array<V>']]);
     const code = rowModule({ sg, w, wg, header: h.code, helpers: `${wgSum(wg, sg)}
 `, body: `  var acc: f32 = 0.0;
@@ -102,6 +102,6 @@ export const softmaxBackward: Kernel<SoftmaxBackwardParams> = {
     let i = base + k;
     dx[i] = ${p.log ? 'dy[i] - exp(y[i]) * s' : 'P.scale * y[i] * (dy[i] - splat(s))'};
   }` });
-    return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
+    return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };

@@ -223,7 +223,8 @@ export class WebGPUDevice implements Device {
   run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void {
     if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
     const uo = kernel.uniformOnly;
-    const pkey = kernel.name + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
+    // Kernels pick variants from caps (tests switch paths by editing them), so caps are part of the key.
+    const pkey = kernel.name + JSON.stringify(this.caps) + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
     let cached = this.programs.get(pkey);
     if (!cached) {
       if (this.programs.size > 4096) this.programs.clear();

@@ -31,22 +31,28 @@ export function randInts(n: number, v: number, seed: number): Int32Array {
 }
 
 /**
- * Runs fn with the device's subgroup capability hidden, so the row kernels take the shared-memory
- * reduction path (different WGSL, its own pipelines); restores it afterwards.
+ * Runs fn with some of the device's capabilities overridden (the device keys programs by caps, so the
+ * kernels generate and compile the other variant); restores them afterwards.
  */
-export async function withoutSubgroups<T>(dev: Device, fn: () => Promise<T>): Promise<T> {
+export async function withCaps<T>(dev: Device, over: Partial<GpuCaps>, fn: () => Promise<T>): Promise<T> {
   const caps = (dev as { caps?: GpuCaps }).caps;
   if (!caps) return fn();
-  const prev = caps.subgroups;
-  caps.subgroups = false;
-  try { return await fn(); } finally { caps.subgroups = prev; }
+  const prev = { ...caps };
+  Object.assign(caps, over);
+  try { return await fn(); } finally { Object.assign(caps, prev); }
 }
 
-/** Both reduction paths a device offers: subgroups (when it has them) and shared memory. */
-export async function bothPaths(dev: Device, fn: (path: string) => Promise<void>): Promise<void> {
+/**
+ * Every row-kernel path, whatever the device defaults to: one row per invocation (what software
+ * adapters get), a workgroup per row with subgroup reductions (when the device has them), and with a
+ * shared-memory tree.
+ */
+export async function rowPaths(dev: Device, fn: (path: string) => Promise<void>): Promise<void> {
   const caps = (dev as { caps?: GpuCaps }).caps;
-  if (caps?.subgroups) await fn('subgroups');
-  await withoutSubgroups(dev, () => fn('shared memory'));
+  if (!caps) return fn('default');
+  await withCaps(dev, { software: true }, () => fn('one row per invocation'));
+  if (caps.subgroups) await withCaps(dev, { software: false }, () => fn('workgroup, subgroups'));
+  await withCaps(dev, { software: false, subgroups: false }, () => fn('workgroup, shared memory'));
 }
 
 /** Fails if a second run of fn leaves more bytes in use on dev than the first (a leaked temporary). */

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
-import { assertNoLeak, fwdBwd, type In, withoutSubgroups } from './fused.js';
+import { assertNoLeak, fwdBwd, type In, rowPaths } from './fused.js';
 import type { Device } from '../../src/tensor/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
@@ -39,7 +39,7 @@ s('WebGPU layerNorm matches the CPU reference (y, dx, dweight, dbias)', async ()
   const dev = await gpu();
   if (!dev) return;
   for (const shape of shapes) await checkLayerNorm(dev, shape, 'default');
-  await withoutSubgroups(dev, async () => { for (const shape of [[5, 7], [3, 130], [1030, 36]]) await checkLayerNorm(dev, shape, 'shared memory'); });
+  await rowPaths(dev, async (path) => { for (const shape of [[5, 7], [3, 130], [1030, 36], [2, 64, 256]]) await checkLayerNorm(dev, shape, path); });
 });
 
 s('layerNorm gradients match finite differences (float64)', async () => {
