@@ -415,6 +415,13 @@ export const K = {
   regSg: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true } as MatmulConfig,
   /** regSg reading B from the scratch texture (tex): the software-adapter choice for M ≥ 256 where B fits. */
   regSgTex: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true, tex: true } as MatmulConfig,
+  /**
+   * Variant 6, 16×64 tile (8 lanes × 8 contiguous columns): the software-adapter choice below M = 256
+   * and for N = 64 (attention's products, the ¼-width generator). Lavapipe CPU time against the picks it
+   * replaced (session-4 sweep, /work/probe-style engine runs, 11 reps): attention [32×128×128]·[·×64]
+   * TN 15.7 vs 20.6 ms, NN 16.4 vs 18.0, NT 128×128×64 16.7 vs 17.6; generator 1024×64×256 NT 12.9 vs 16.0.
+   */
+  regSgMid: { ...cfg('reg', 8, 1, 16, 8), sg: true, cl: true } as MatmulConfig,
   /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
   regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
   /** regSgSmall with B from the scratch texture: an autotune candidate; the selector does not pick it (no faster). */
@@ -450,7 +457,9 @@ const workgroups = (p: MatmulParams, c: MatmulConfig) =>
  *    A where subgroups ≥ 8 lanes exist; GPUs get 'tiled' 64×64 with 8×8 per thread.
  * 3. If that leaves fewer workgroups than the device wants, try the small tile; if still too few and K
  *    is large (the weight-gradient GEMMs), split K so each split keeps ≥ 128 of K (≤ 16 splits).
- * 4. Software adapters read B from the scratch texture (tex) with the big tile when M ≥ 256 and B fits.
+ * 4. Software adapters read B from the scratch texture (tex) with the big tile when M ≥ 256 and B fits;
+ *    with subgroups, the 16×64 tile takes what the big tile would not (M < 256, or N ≤ 64) where it
+ *    still makes MID_WORKGROUPS workgroups and N > 32.
  */
 export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const t = caps && tuned.get(caps)?.get(shapeClass(p));
@@ -473,9 +482,15 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   // lavapipe: B through the scratch texture when each B value is read by many row blocks (M ≥ 256), so the
   // pack pass pays off: the big tile only. Attention's 128-row products, the vocabulary logits (152 masked
   // rows) and small tiles measured no better or worse with it (lab variant 7, session-3 notes).
-  if (sg && !small && p.m >= 256 && texFits(p, caps)) c = { ...c, tex: true };
+  if (sg && !small && p.m >= 256 && texFits(p, caps)) return { ...c, tex: true };
+  // The 16×64 tile where it leaves enough workgroups (with fewer, e.g. [1024×256]ᵀ·[1024×64] with 16,
+  // the small tile measured faster: 11.3 vs 14.6 ms).
+  if (sg && (small || p.m < 256) && c.splits === 1 && p.n > 32 && workgroups(p, K.regSgMid) >= MID_WORKGROUPS) return K.regSgMid;
   return c;
 }
+
+/** The fewest workgroups for which the software selector takes the 16×64 tile over the small one. */
+const MID_WORKGROUPS = 32;
 
 // ---- kernels -------------------------------------------------------------------------------------
 

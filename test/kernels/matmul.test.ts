@@ -146,6 +146,13 @@ s('selector: ELECTRA shapes and split-K choice; auto path matches the reference'
   assert.not.ok(selectMatmul(p(1024, 64, 1024), lp).tex); // small tile
   assert.not.ok(selectMatmul(p(256, 4 * 8192 + 4, 128), lp).tex); // ⌈N/4⌉ over maxTexture2D
   assert.not.ok(selectMatmul({ ...p(256, 256, 64), batch: 300, strideB: 64 * 256 }, lp).tex); // layers over the limit
+  // The 16×64 tile: attention's products and the generator's N = 64 linears; not with few workgroups.
+  const attn = (m: number, n: number, k: number, tA = false, tB = false) => ({ ...p(m, n, k, tA, tB), batch: 32, strideA: m * k, strideB: k * n });
+  for (const q of [attn(128, 128, 64, false, true), attn(128, 64, 128), attn(128, 64, 128, true), p(1024, 64, 256, false, true)]) {
+    assert.is(configName(selectMatmul(q, lp)), configName(K.regSgMid), `${q.m}×${q.n}×${q.k} batch ${q.batch}`);
+  }
+  assert.is(configName(selectMatmul(p(256, 64, 1024, true), lp)), configName(K.regSgSmall)); // 16 workgroups
+  assert.is(configName(selectMatmul(p(1024, 1024, 256), lp)), configName({ ...K.regSg, tex: true }));
   assert.not.ok(selectMatmul(p(1024, 1024, 1024), caps).tex);
   if (!dev) return;
   await check(dev, { batchA: 1, batchB: 1, m: 256, n: 256, k: 1024, transA: true, transB: false }, undefined);
