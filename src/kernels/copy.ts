@@ -55,22 +55,20 @@ export const copyKernel: Kernel<CopyParams> = {
     const v = gpuView(p);
     const n = numel(v.shape);
     const rank = v.shape.length;
-    const fields: Field[] = [['n', 'u32', n], ['so', 'u32', v.src.offset], ['do_', 'u32', v.dst.offset]];
     let inner = 1;
     const os: number[] = [];
     for (let d = rank - 1; d >= 0; d--) { os[d] = inner; inner *= v.shape[d]; }
-    for (let d = 0; d < rank; d++) {
-      fields.push([`d${d}`, 'u32', v.shape[d]], [`os${d}`, 'u32', os[d]], [`ss${d}`, 'u32', v.src.strides[d]], [`ds${d}`, 'u32', v.dst.strides[d]]);
-    }
     const el = p.dtype === 'i32' ? 'i32' : 'f32';
     const ty = v.w === 4 ? `array<vec4<${el}>>` : `array<${el}>`;
-    const h = header(fields, [['x', ty]], [['y', ty]]);
-    // The outermost dim needs no modulo (i < n), the innermost no division (os = 1).
-    const idx = (s: string) => Array.from({ length: rank }, (_, d) => {
-      const q = d === rank - 1 ? 'i' : `(i / P.os${d})`;
-      return ` + ${d === 0 ? q : `(${q} % P.d${d})`} * P.${s}${d}`;
+    const h = header([['n', 'u32', n]], [['x', ty]], [['y', ty]]);
+    // Shape, strides and offsets are WGSL constants (they are part of the program key anyway): lavapipe
+    // has no vector integer division, and divisions by constants become multiply-shifts (by powers of
+    // two, shifts). The outermost dim needs no modulo (i < n), the innermost no division.
+    const idx = (offset: number, strides: readonly number[]) => `${offset}u` + Array.from({ length: rank }, (_, d) => {
+      const q = d === rank - 1 ? 'i' : `(i / ${os[d]}u)`;
+      return ` + ${d === 0 ? q : `(${q} % ${v.shape[d]}u)`} * ${strides[d]}u`;
     }).join('');
-    return { code: `${h.code}${flatMain('P.n', `    y[P.do_${idx('ds')}] = x[P.so${idx('ss')}];`)}`, grid: flatGrid(n), uniforms: h.uniforms };
+    return { code: `${h.code}${flatMain('P.n', `    y[${idx(v.dst.offset, v.dst.strides)}] = x[${idx(v.src.offset, v.src.strides)}];`)}`, grid: flatGrid(n), uniforms: h.uniforms };
   },
 };
 

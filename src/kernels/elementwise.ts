@@ -180,34 +180,23 @@ function cpuIndex(o: Operand, i: number, out: Shape): number {
   }
 }
 
-function wgslIndex(o: Operand, name: string, rank: number): string {
+/**
+ * WGSL index of an operand's element for output item i (`w` elements per item). Sizes and strides are
+ * constants, not uniforms (the shapes are part of the program key anyway): lavapipe has no vector
+ * integer division, and a division by a constant becomes a multiply-shift.
+ */
+function wgslIndex(o: Operand, out: Shape, w: number): string {
   switch (o.mode) {
     case 'full': return 'i';
     case 'one': return '0u';
-    case 'mod': return `i % P.n_${name}`;
+    case 'mod': return `i % ${o.n / w}u`;
     case 'strided': {
       const terms: string[] = [];
-      for (let d = 0; d < rank; d++) terms.push(`((i / P.os${d}) % P.od${d}) * P.${name}s${d}`);
+      let os = 1;
+      for (let d = out.length - 1; d >= 0; d--) { terms.unshift(`((i / ${os}u) % ${out[d]}u) * ${o.strides[d]}u`); os *= out[d]; }
       return terms.join(' + ') || '0u';
     }
   }
-}
-
-/** Uniform fields of one operand; `w` = elements per item (a 'mod' operand wraps every n/w items). */
-function operandFields(o: Operand, name: string, w: number): Field[] {
-  if (o.mode === 'mod') return [[`n_${name}`, 'u32', o.n / w]];
-  if (o.mode === 'strided') return o.strides.map((s, d) => [`${name}s${d}`, 'u32', s] as Field);
-  return [];
-}
-
-function outFields(out: Shape, needed: boolean): Field[] {
-  if (!needed) return [];
-  const f: Field[] = [];
-  let stride = 1;
-  const os: number[] = [];
-  for (let d = out.length - 1; d >= 0; d--) { os[d] = stride; stride *= out[d]; }
-  for (let d = 0; d < out.length; d++) f.push([`od${d}`, 'u32', out[d]], [`os${d}`, 'u32', os[d]]);
-  return f;
 }
 
 // ---- kernels -------------------------------------------------------------------------------
@@ -237,10 +226,8 @@ function mapFields(p: MapParams) {
   const names = p.kind === 'where' ? ['cnd', 'a', 'b'] : p.kind === 'unary' ? ['x'] : ['a', 'b'];
   const ops = p.ins.map((s) => operand(s, p.out));
   const n = numel(p.out);
-  const strided = ops.some((o) => o.mode === 'strided');
   const w = n % 4 === 0 && ops.every((o) => o.mode === 'full' || o.mode === 'one' || (o.mode === 'mod' && o.n % 4 === 0)) ? 4 : 1;
-  const fields: Field[] = [['n', 'u32', n / w], ['c', 'f32', p.c], ...outFields(p.out, strided)];
-  ops.forEach((o, k) => fields.push(...operandFields(o, names[k], w)));
+  const fields: Field[] = [['n', 'u32', n / w], ['c', 'f32', p.c]];
   return { names, ops, fields, w };
 }
 
@@ -275,7 +262,7 @@ export const mapKernel: Kernel<MapParams> = {
     const expr = exprOf(p);
     // The formula as a scalar function; a vec4 item applies it per component (the table's WGSL is scalar).
     const fn = `fn f_(${[...names, 'c'].map((nm) => `${nm}: f32`).join(', ')}) -> f32 { return ${expr}; }\n`;
-    const loads = names.map((nm, k) => `    let ${nm} = ${w === 4 ? 'vec4<f32>' : 'f32'}(${nm}_[${wgslIndex(ops[k], nm, p.out.length)}]);`).join('\n');
+    const loads = names.map((nm, k) => `    let ${nm} = ${w === 4 ? 'vec4<f32>' : 'f32'}(${nm}_[${wgslIndex(ops[k], p.out, w)}]);`).join('\n');
     const call = (c: string) => `f_(${names.map((nm) => nm + c).join(', ')}, P.c)`;
     const store = w === 4 ? `    y[i] = vec4<f32>(${['.x', '.y', '.z', '.w'].map(call).join(', ')});` : `    y[i] = ${call('')};`;
     const code = `${h.code}${helpersFor(expr)}${fn}${flatMain('P.n', `${loads}\n${store}`)}`;

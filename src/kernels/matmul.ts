@@ -301,15 +301,16 @@ function packBWgsl(p: MatmulParams, binding: number, width: number, layers: numb
   textureStore(BT, vec2u(x, kk), layer, v);`,
   }[mode];
   // One invocation per work item over a flat index (x fastest), so narrow B (N/4 < 64) keeps every lane busy.
+  // Its split uses constant divisors (the shape is in the program key): lavapipe has no vector integer division.
   const code = `${h.code}${scratchTextureDecl('BT', binding, 'write')}
 // matmul pack B ${p.transB ? '[N, K]' : '[K, N]'} → texture [K, ⌈N/4⌉] (${mode})
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (${FLAT_WG}) * 64u + lid;
   if (i >= P.total) { return; }
-  let x = i % P.w;
-  let kk = (i / P.w) % P.ks;
-  let layer = i / (P.w * P.ks);
+  let x = i % ${width}u;
+  let kk = (i / ${width}u) % ${ks}u;
+  let layer = i / ${width * ks}u;
   let bo = layer * P.sb;
   ${body}
 }
