@@ -159,12 +159,14 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const g = tn / 4, bm = wgy * tm, bn = wgx * tn;
   const fit = p.m % bm === 0 && p.n % bn === 0;
   const k4 = p.k % 4 === 0;
-  // Vector modes: A along K (row-major A), B along N (row-major B) or along K (transposed B).
-  const aMode = !p.transA && k4 ? 'k4' : 's';
+  // Vector modes: A along K (row-major A) or, transposed with subgroups, along M (m4); B along N
+  // (row-major B) or along K (transposed B).
+  const m4 = sg && p.transA && k4 && p.m % 4 === 0 && p.strideA % 4 === 0;
+  const aMode = !p.transA && k4 ? 'k4' : m4 ? 'm4' : 's';
   const tex = c.tex ?? false;
   const bMode = tex ? 'tex' : !p.transB && p.n % 4 === 0 ? 'n4' : p.transB && k4 ? 'k4' : 's';
   const vecC = p.n % 4 === 0;
-  const h = matmulHeader(p, splits, aMode === 'k4', bMode === 'n4' || bMode === 'k4', vecC);
+  const h = matmulHeader(p, splits, aMode !== 's', bMode === 'n4' || bMode === 'k4', vecC);
   const I = [...Array(tm).keys()], J = [...Array(tn).keys()], G = [...Array(g).keys()], KK = [0, 1, 2, 3];
   const L: string[] = [];
   const rowOf = (i: number) => (wgy > 1 ? `row0 + ${i * wgy}u` : `row0 + ${i}u`);
@@ -175,11 +177,16 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const clFit = cl && p.n % bn === 0;
   // Per-row and per-column base offsets with clamped indices.
   // sg: lane l of each group of 8 holds row 8q + l % 8 of the tile; others hold every row themselves.
-  const aRows = sg ? [...Array(tm / 8).keys()].map((q) => `row0 + ${q * 8}u + (sid % 8u)`) : I.map(rowOf);
+  // m4 (Aᵀ stored [K, M]): lane l of 8 loads the vec4 of rows 8q + 4·(l / 4) … + 3 at k + l % 4, so the
+  // tile's 8 rows × 4 k of group q take one vec4 load per lane instead of four scalar ones; row blocks
+  // past M clamp to the last vec4 (M % 4 = 0, so such a block is wholly out of range and never stored).
+  const aRows = m4 ? [...Array(tm / 8).keys()].map((q) => `row0 + ${q * 8}u + 4u * ((sid % 8u) / 4u)`)
+    : sg ? [...Array(tm / 8).keys()].map((q) => `row0 + ${q * 8}u + (sid % 8u)`) : I.map(rowOf);
   aRows.forEach((row, i) => {
-    const r = fit ? row : `min(${row}, P.m - 1u)`;
+    const r = fit ? row : `min(${row}, P.m - ${m4 ? 4 : 1}u)`;
     L.push(`  let ar${i} = ao + (${r})${p.transA ? '' : ' * P.k'};`);
   });
+  if (m4) L.push('  let at = sid % 4u;');
   const AI = [...aRows.keys()];
   const bcast = (i: number, kk: string) => (sg ? `subgroupBroadcast(aq${Math.floor(i / 8)}, ${i % 8}u)${kk}` : `a${i}${kk}`);
   const texW = Math.ceil(p.n / 4);
@@ -203,8 +210,16 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const body4: string[] = [];
   const aName = sg ? 'aq' : 'a';
   if (aMode === 'k4') for (const i of AI) body4.push(`let ${aName}${i} = A[(ar${i} + kq) >> 2u];`);
+  else if (aMode === 'm4') for (const i of AI) body4.push(`let ${aName}${i} = A[(ar${i} + (kq + at) * P.m) >> 2u];`);
   else for (const i of AI) body4.push(`let ${aName}${i} = vec4f(${KK.map((t) => aAt(i, `kq + ${t}u`)).join(', ')});`);
-  if (sg) for (const i of I) body4.push(`let a${i} = ${bcast(i, '')};`);
+  if (aMode === 'm4') {
+    // v{q}_{h}_{t}: rows 8q + 4h … + 3 at k + t (from lane t + 4h); row i's four k values are one component of each.
+    for (const q of AI) for (const hh of [0, 1]) for (const t of KK) body4.push(`let v${q}_${hh}_${t} = subgroupBroadcast(aq${q}, ${t + 4 * hh}u);`);
+    for (const i of I) {
+      const q = Math.floor(i / 8), hh = Math.floor((i % 8) / 4), c = i % 4;
+      body4.push(`let a${i} = vec4f(${KK.map((t) => `v${q}_${hh}_${t}[${c}]`).join(', ')});`);
+    }
+  } else if (sg) for (const i of I) body4.push(`let a${i} = ${bcast(i, '')};`);
   if (bMode === 'k4') for (const j of J) body4.push(`let bk${j} = B[(bc${j} + kq) >> 2u];`);
   // All loads of the step first, then the FMAs: on lavapipe each load is a branchy per-lane sequence,
   // and grouping them measured faster than interleaving with the FMAs (bench variant 6).
