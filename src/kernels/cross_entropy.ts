@@ -3,7 +3,8 @@
 // Backward: dlogits = (exp(logits − lse) − onehot(t)) · g_row, 0 for ignored rows.
 // A target outside [0, V) that is not ignoreIndex is an error: the CPU reference throws a RangeError;
 // on the GPU (targets are not on the host) that row's loss is NaN, so it poisons the mean visibly.
-// GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2).
+// GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2);
+// software adapters give rows up to 1024 to one invocation each (rows.ts).
 
 import { type Kernel, header } from '../tensor/device.js';
 import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';

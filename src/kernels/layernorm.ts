@@ -2,7 +2,8 @@
 // saved by the forward for the backward: y = (x − mean)·rstd·w + b, rstd = 1/√(var + eps), var biased.
 // Backward, with x̂ = (x − mean)·rstd and g = dy·w:  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
 // dw = Σ_rows dy·x̂, db = Σ_rows dy (parameter gradients are returned, the caller accumulates them).
-// Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum.
+// Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum; on
+// software adapters, where an invocation owns a row, the row pass splits into dx and partials passes.
 
 import { FLAT_WG, type Kernel, type WgslProgram, grid1d, header } from '../tensor/device.js';
 import { rowArgs, rowEnable, rowGrid, rowModule, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';

@@ -3,7 +3,8 @@
 // (key = seed as two u32 words, counter = [element index, stream id, attempt, 0]): no state lives on the
 // GPU and results do not depend on how elements are split among threads or workgroups.
 // Kernels: random fill (raw bits, uniform, normal, truncated normal), dropout (mask regenerated, never
-// stored, four elements per draw) and Gumbel-max row sampling. Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
+// stored, four elements per draw) and Gumbel-max row sampling.
+// Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
 
 import { FLAT_WG, type Field, type Kernel, flatGrid, flatMain, grid1d, header, uniformOnly } from '../tensor/device.js';
 

@@ -3,8 +3,9 @@
 // rows): v = x·scale + (1 − mask)·(−10000) as BERT/ELECTRA, y = exp(v − max v) / Σ exp(v − max v).
 // `log` gives log-softmax (v − max − log Σ). Backward needs only y:
 //   softmax: dx = scale · y ∘ (dy − Σ dy∘y);   log-softmax: dx = dy − exp(y) · Σ dy.
-// GPU: one workgroup per row; an online (max, sum) per lane, so x is read twice (stats, write), not three
-// times. The additive mask is shifted by its row max (exact in f32; see the kernel).
+// GPU: one workgroup per row (one invocation per row on software adapters, see rows.ts); an online
+// (max, sum) per lane, so x is read twice (stats, write), not three times. The additive mask is shifted
+// by its row max (exact in f32; see the kernel).
 
 import { type Kernel, header } from '../tensor/device.js';
 import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
