@@ -13,6 +13,9 @@
 import { type DType, type HostArray, hostArray } from './dtype.js';
 import type { Device, GpuCaps, Kernel, MemoryStats, ScratchTexture, Storage, WgslProgram } from './device.js';
 
+/** A scratch texture and the keys of the cached bind groups that bind it. */
+interface ScratchEntry { id: number; texture: GPUTexture; view: GPUTextureView; bindGroupKeys: string[] }
+
 const ARENA_BYTES = 1 << 20;
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 everywhere
 const MAX_DISPATCHES_PER_SUBMIT = 4096;
@@ -70,7 +73,7 @@ export class WebGPUDevice implements Device {
    * same launches every step, so after warm-up every launch is a hit (stats.programsCreated stays put).
    */
   private programs = new Map<string, { prog: WgslProgram; entries: PipelineEntry[] | null }>();
-  private scratch = new Map<string, { id: number; texture: GPUTexture; view: GPUTextureView }>();
+  private scratch = new Map<string, ScratchEntry>();
   private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private bindGroups = new Map<string, GPUBindGroup>();
   private arena: GPUBuffer;
@@ -164,7 +167,13 @@ export class WebGPUDevice implements Device {
     if (!this.live.delete(s)) return;
     let list = this.pool.get(s.sizeClass);
     if (!list) this.pool.set(s.sizeClass, (list = []));
-    list.push(s);
+    // Kept sorted by id, descending, so alloc's pop() takes the lowest free id. Which buffer an allocation
+    // gets then depends only on the set of free buffers, not on the order earlier steps freed them in:
+    // every training step repeats the same buffers and so hits the bind-group cache (a LIFO pool
+    // permuted them each step, and about 2,000 bind groups per ELECTRA-small step were created afresh).
+    let lo = 0, hi = list.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid].id > s.id) lo = mid + 1; else hi = mid; }
+    list.splice(lo, 0, s);
     this.bytesPooled += s.sizeClass;
   }
 
@@ -209,6 +218,7 @@ export class WebGPUDevice implements Device {
     this.endPass();
     if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, 0, buf, 0, bytes);
     this.flush();
+    this.retireScratch();
     await buf.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
     this.throwPending();
     const out = hostArray(dtype, n);
@@ -268,6 +278,7 @@ export class WebGPUDevice implements Device {
         ],
       });
       this.bindGroups.set(key, bg);
+      tex?.bindGroupKeys.push(key);
       this.stats.bindGroupsCreated++;
     }
     for (const s of all) s.lastUse = this.epoch;
@@ -294,7 +305,7 @@ export class WebGPUDevice implements Device {
    * and the pass reading it may share one texture with every other launch of the same size. Past
    * MAX_SCRATCH_TEXTURES sizes, everything recorded is submitted and the old ones are destroyed.
    */
-  private scratchTexture(t: ScratchTexture, name: string): { id: number; view: GPUTextureView } {
+  private scratchTexture(t: ScratchTexture, name: string): ScratchEntry {
     const key = `${t.width}x${t.height}x${t.layers}`;
     let hit = this.scratch.get(key);
     if (hit) return hit;
@@ -307,7 +318,7 @@ export class WebGPUDevice implements Device {
       size: [t.width, t.height, t.layers], format: 'rgba32float', label: `scratch ${key}`,
       usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
     });
-    hit = { id: nextId++, texture, view: texture.createView({ dimension: '2d-array' }) };
+    hit = { id: nextId++, texture, view: texture.createView({ dimension: '2d-array' }), bindGroupKeys: [] };
     this.scratch.set(key, hit);
     this.stats.texturesCreated++;
     return hit;
@@ -315,9 +326,23 @@ export class WebGPUDevice implements Device {
 
   private dropScratch(): void {
     this.flush();
-    for (const t of this.scratch.values()) t.texture.destroy();
+    this.retireScratch();
+  }
+
+  /**
+   * Destroys the scratch textures (after the submitted work that uses them: WebGPU defers it) and forgets
+   * their bind groups; the next launches create fresh ones. Called at every host sync point, so a
+   * training step never reuses the previous step's textures: on lavapipe (Mesa 25.0.7, Dawn 0.6.2) an
+   * ELECTRA-small step took 7–9 s with textures kept across steps against 4–5 s with fresh ones,
+   * bit-identical results (a probe alternating both; the cause was not found). Costs ~11 texture
+   * creations and their bind groups per step.
+   */
+  private retireScratch(): void {
+    for (const t of this.scratch.values()) {
+      t.texture.destroy();
+      for (const k of t.bindGroupKeys) this.bindGroups.delete(k);
+    }
     this.scratch.clear();
-    this.bindGroups.clear();
   }
 
   private pipeline(name: string, code: string, nIn: number, nOut: number, tex: ScratchTexture['access'] | undefined, label: string): PipelineEntry {
@@ -441,6 +466,7 @@ export class WebGPUDevice implements Device {
 
   async sync(): Promise<void> {
     this.flush();
+    this.retireScratch();
     await this.gpu.queue.onSubmittedWorkDone();
     this.throwPending();
   }
