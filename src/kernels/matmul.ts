@@ -434,8 +434,9 @@ export const K = {
   /**
    * Variant 6, 16×64 tile (8 lanes × 8 contiguous columns): the software-adapter choice below M = 256
    * and for N = 64 (attention's products, the ¼-width generator). Lavapipe CPU time against the picks it
-   * replaced (session-4 sweep: matmul(a, b, { config }) per candidate, median of 11 reps): attention [32×128×128]·[·×64]
-   * TN 15.7 vs 20.6 ms, NN 16.4 vs 18.0, NT 128×128×64 16.7 vs 17.6; generator 1024×64×256 NT 12.9 vs 16.0.
+   * replaced (session-4 sweep: matmul(a, b, { config }) per candidate, median of 11 reps): attention
+   * [32×128×128]·[·×64] TN 15.7 vs 20.6 ms, NN 16.4 vs 18.0, NT 128×128×64 16.7 vs 17.6; generator
+   * 1024×64×256 NT 12.9 vs 16.0.
    */
   regSgMid: { ...cfg('reg', 8, 1, 16, 8), sg: true, cl: true } as MatmulConfig,
   /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */

@@ -3,7 +3,8 @@
 // - Buffers come from a size-class pool; tensors return them deterministically (dispose/tidy).
 // - Pipelines are cached by WGSL source, bind-group layouts by signature, bind groups by buffers.
 // - A program may bring a `before` pass and use a device-owned scratch texture (one per size, reused by
-//   every launch of that size, since recorded work runs in order): matmul packs B into one on lavapipe.
+//   every launch of that size, since recorded work runs in order; made afresh after each host sync):
+//   matmul packs B into one on lavapipe.
 // - Dispatches are recorded into one compute pass and submitted only at sync points (read, sync) or
 //   when the uniform arena fills; uniforms of a batch live in one arena bound with dynamic offsets.
 // - Reads are async only. GPU errors are collected and thrown at the next sync point, naming the
