@@ -71,6 +71,28 @@ s('ELECTRA pre-training steps after warm-up create no programs and no pipelines'
   disposeModule(pairModules(pair));
 });
 
+s('an optimizer step ends a step: later products get fresh scratch textures without any readback between', async () => {
+  const dev = await gpu(); if (!dev) return;
+  const gd = dev as WebGPUDevice;
+  if (!gd.caps.software || !configSupported(K.regSgTex, gd.caps)) return; // only lavapipe-like adapters use them
+  const w = tensor(rand(8, 1), [8], { device: dev }).param();
+  const opt = new AdamW([['w', w]], { lr: 1e-3 });
+  const a = tensor(rand(256 * 32, 2), [256, 32], { device: dev }), b = tensor(rand(32 * 128, 3), [32, 128], { device: dev });
+  const t0 = gd.stats.texturesCreated;
+  const y1 = matmul(a, b);
+  const y2 = matmul(a, b);
+  assert.is(gd.stats.texturesCreated - t0, 1, 'one texture within a step');
+  w.grad = tensor(rand(8, 4), [8], { device: dev });
+  opt.step();
+  const y3 = matmul(a, b);
+  assert.is(gd.stats.texturesCreated - t0, 2, 'a fresh texture after the optimizer step');
+  const [v1, v2, v3] = [await y1.data(), await y2.data(), await y3.data()];
+  assertClose(v2, v1, { atol: 0, rtol: 0, label: 'same texture' });
+  assertClose(v3, v1, { atol: 0, rtol: 0, label: 'fresh texture' });
+  for (const t of [y1, y2, y3, a, b, w.grad, w]) t.dispose();
+  opt.dispose();
+});
+
 s('uniform-only params reach the kernel: one cached program, results as the CPU for each value', async () => {
   const dev = await gpu(); if (!dev) return;
   const gd = dev as WebGPUDevice;

@@ -106,6 +106,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
     });
     freeNode(t);
   }
+  // A forward + backward is a unit of recorded work (a micro-batch): let the device submit it and
+  // recycle per-step resources (Device.endStep).
+  root.device.endStep?.();
 }
 
 /** Rules run without recording and inside a scope, so their temporaries are freed on return. */

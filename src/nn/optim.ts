@@ -112,7 +112,8 @@ export class AdamW {
 
   /**
    * One update of every parameter that has a gradient (others are skipped, as TF and PyTorch do),
-   * at learning rate `lr` (default: the constructor's). Records device work only; no readback.
+   * at learning rate `lr` (default: the constructor's). Records device work and ends the step
+   * (Device.endStep: submits it); no readback.
    */
   step(lr: number = this.lr): void {
     checkNum('step: lr', lr, 0);
@@ -139,6 +140,7 @@ export class AdamW {
       const q = { n: s.p.size, lr: lr * s.lrScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: s.decay ? this.weightDecay : 0, c1, c2, clip };
       launchInto(adamKernel, q, clip ? [s.p.grad!, this.clip!] : [s.p.grad!], [s.p, s.m, s.v], `AdamW(${s.name} ${fmt(s.p.shape)})`);
     }
+    live[0]?.p.device.endStep?.();
   }
 
   /** The global gradient norm (before clipping) of the last step; a readback, for logging only. */

@@ -106,6 +106,11 @@ export interface Device {
   run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void;
   /** Waits for all submitted work and surfaces any asynchronous GPU error. */
   sync(): Promise<void>;
+  /**
+   * A unit of training work is recorded (called at the end of every backward pass and optimizer update):
+   * the device may submit it and recycle per-step resources. Optional; no waiting.
+   */
+  endStep?(): void;
   memory(): MemoryStats;
   destroy(): void;
 }

@@ -332,9 +332,10 @@ export class WebGPUDevice implements Device {
 
   /**
    * Destroys the scratch textures (after the submitted work that uses them: WebGPU defers it) and forgets
-   * their bind groups; the next launches create fresh ones. Called at every host sync point, so a
-   * training step never reuses the previous step's textures: on lavapipe (Mesa 25.0.7, Dawn 0.6.2) an
-   * ELECTRA-small step took 7–9 s with textures kept across steps against 4–5 s with fresh ones,
+   * their bind groups; the next launches create fresh ones. Called at every host sync point and at the
+   * end of each backward pass and optimizer step (endStep), so a training step (or micro-batch) never
+   * reuses the previous one's textures, whether or not its loop reads anything back: on lavapipe
+   * (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small step took 7–9 s with textures kept across steps against 4–5 s with fresh ones,
    * bit-identical results (a probe alternating both; the cause was not found). Costs ~11 texture
    * creations and their bind groups per step.
    */
@@ -463,6 +464,12 @@ export class WebGPUDevice implements Device {
       this.stagingToDestroy = [];
       void this.gpu.queue.onSubmittedWorkDone().then(() => done.forEach((b) => b.destroy()));
     }
+  }
+
+  /** Submits the step and retires the scratch textures, for loops that do not sync every step. */
+  endStep(): void {
+    this.flush();
+    this.retireScratch();
   }
 
   async sync(): Promise<void> {
