@@ -335,9 +335,9 @@ export class WebGPUDevice implements Device {
    * their bind groups; the next launches create fresh ones. Called at every host sync point and at the
    * end of each backward pass and optimizer step (endStep), so a training step (or micro-batch) never
    * reuses the previous one's textures, whether or not its loop reads anything back: on lavapipe
-   * (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small step took 7–9 s with textures kept across steps against 4–5 s with fresh ones,
-   * bit-identical results (a probe alternating both; the cause was not found). Costs ~11 texture
-   * creations and their bind groups per step.
+   * (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small step took 7–9 s with textures kept across steps against
+   * 4–5 s with fresh ones, bit-identical results (a probe alternating both; the cause was not found).
+   * Costs ~11 texture creations and their bind groups per step.
    */
   private retireScratch(): void {
     for (const t of this.scratch.values()) {
