@@ -7,13 +7,11 @@
 // 2 steps each: 2.3–2.7 s jitted, 3.3–9.2 s with --eager; lavapipe, 2 loaded cores). Its first call traces + compiles.
 // CLI: node build/bench/peers/jax.js [--layers 1,12] [--reps 3] [--warmup 1] [--eager] [--json FILE] | --check [--layers 1]
 
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Array as JArray } from '@jax-js/jax';
 import { HostRng } from '../../src/nn/init.js';
 import { type MatmulWorkload, navigatorGpu, rnd } from '../peers.js';
-import { ADAMW, DROPOUT, FFN, HEADS, HEAD_DIM, HIDDEN, LN_EPS, PAD_TOKENS, stepFlops } from './tfjs-layer.js';
+import { ADAMW, DROPOUT, FFN, HEADS, HEAD_DIM, HIDDEN, LN_EPS, PAD_TOKENS, layerStepCli, median } from './tfjs-layer.js';
 
 type Jax = typeof import('@jax-js/jax');
 
@@ -223,8 +221,6 @@ export function stepper(md: JaxLayerModel, opts: { lr: number; dropout: boolean;
   };
 }
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
-
 /** Times `reps` steps after `warmup` (the first compiles when jit): wall clock per step including the loss read back. */
 export async function jaxLayerStep(opts: { layers: number; batch: number; seq: number; reps: number; warmup: number; lr?: number; jit?: boolean }):
   Promise<{ msPerStep: number[]; tokensPerSec: number; losses: number[]; cpuMsPerStep: number[]; firstMs: number }> {
@@ -356,34 +352,12 @@ export async function checkJaxLayer(layers = 1, batch = 8, seq = 128, steps = 5)
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const arg = (k: string, d: string) => { const i = args.indexOf(`--${k}`); return i >= 0 && args[i + 1] ? args[i + 1] : d; };
-  const batch = Number(arg('batch', '8')), seq = Number(arg('seq', '128'));
-  if (args.includes('--check')) {
-    for (const l of await checkJaxLayer(Number(arg('layers', '1')), batch, seq)) console.log(l);
-    return;
-  }
-  const jit = !args.includes('--eager');
-  const reps = Number(arg('reps', '3')), warmup = Number(arg('warmup', '1'));
-  const json = arg('json', '');
-  const records: { name: string; device: string; ms: number; gflops: number; tokensPerSec: number; runsMs: number[]; firstMs: number; cpuMs: number; load: number[] }[] = [];
-  for (const layers of arg('layers', '1,12').split(',').map(Number)) {
-    const r = await jaxLayerStep({ layers, batch, seq, reps, warmup, jit });
-    const ms = median(r.msPerStep);
-    records.push({
-      name: `layer-x${layers}-step`, device: 'jax-webgpu', ms: +ms.toFixed(1),
-      gflops: +(stepFlops(layers, batch, seq) / ms / 1e6).toFixed(2), tokensPerSec: +r.tokensPerSec.toFixed(1),
-      runsMs: r.msPerStep.map((t) => +t.toFixed(1)), firstMs: +r.firstMs.toFixed(0), cpuMs: +median(r.cpuMsPerStep).toFixed(1),
-      load: loadavg().map((x) => +x.toFixed(2)),
-    });
-  }
-  console.log(`jax-js WebGPU on Dawn (${jit ? 'jit' : 'eager'}), batch ${batch} × seq ${seq}, warmup ${warmup}, reps ${reps}`);
-  console.log('name'.padEnd(16) + 'device'.padEnd(12) + 'ms/step'.padStart(10) + 'GFLOP/s'.padStart(9) + 'tokens/s'.padStart(10) + '  cpu-ms'.padStart(10) + '  first(ms)  runs (ms)  loadavg after');
-  for (const r of records) {
-    console.log(r.name.padEnd(16) + r.device.padEnd(12) + r.ms.toFixed(1).padStart(10) + r.gflops.toFixed(2).padStart(9) +
-      r.tokensPerSec.toFixed(1).padStart(10) + r.cpuMs.toFixed(0).padStart(10) + `  ${r.firstMs}`.padStart(11) + '  ' + r.runsMs.join(' ') + '  ' + r.load.join(' '));
-  }
-  if (json) writeFileSync(json, JSON.stringify(records, null, 2) + '\n');
+  await layerStepCli({
+    device: 'jax-webgpu',
+    check: checkJaxLayer,
+    time: (o, has) => jaxLayerStep({ ...o, jit: !has('--eager') }),
+    title: async (o, has) => `jax-js WebGPU on Dawn (${has('--eager') ? 'eager' : 'jit'}), batch ${o.batch} × seq ${o.seq}, warmup ${o.warmup}, reps ${o.reps}`,
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

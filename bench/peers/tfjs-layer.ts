@@ -156,7 +156,7 @@ export function stepFlops(layers: number, batch: number, seq: number): number {
   return 3 * fwd * layers;
 }
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+export const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
 export async function tfjsLayerStep(opts: { layers: number; batch: number; seq: number; reps: number; warmup: number; lr?: number; fused?: boolean }):
   Promise<{ msPerStep: number[]; tokensPerSec: number; losses: number[]; cpuMsPerStep: number[] }> {
@@ -252,35 +252,57 @@ export async function checkLayer(layers = 1, batch = 8, seq = 128): Promise<stri
   return lines;
 }
 
-async function main(): Promise<void> {
+/** One peer's layer-step timing, as both peers' CLIs record it (firstMs: the compiling first call, jax-js). */
+export interface PeerStepTiming { msPerStep: number[]; cpuMsPerStep: number[]; tokensPerSec: number; firstMs?: number }
+
+/**
+ * The CLI of both layer-step peers: `--check` prints the peer's check lines; otherwise times each of
+ * `--layers` (default 1,12), prints a table and with `--json FILE` writes the records. `has(flag)` gives the
+ * peer its own flags (--unfused, --eager).
+ */
+export async function layerStepCli(peer: {
+  device: string;
+  check: (layers: number, batch: number, seq: number) => Promise<string[]>;
+  time: (o: { layers: number; batch: number; seq: number; reps: number; warmup: number }, has: (flag: string) => boolean) => Promise<PeerStepTiming>;
+  title: (o: { batch: number; seq: number; reps: number; warmup: number }, has: (flag: string) => boolean) => Promise<string>;
+}): Promise<void> {
   const args = process.argv.slice(2);
   const arg = (k: string, d: string) => { const i = args.indexOf(`--${k}`); return i >= 0 && args[i + 1] ? args[i + 1] : d; };
+  const has = (flag: string) => args.includes(flag);
   const batch = Number(arg('batch', '8')), seq = Number(arg('seq', '128'));
-  if (args.includes('--check')) {
-    for (const l of await checkLayer(Number(arg('layers', '1')), batch, seq)) console.log(l);
+  if (has('--check')) {
+    for (const l of await peer.check(Number(arg('layers', '1')), batch, seq)) console.log(l);
     return;
   }
-  const layerCounts = arg('layers', '1,12').split(',').map(Number);
   const reps = Number(arg('reps', '3')), warmup = Number(arg('warmup', '1'));
   const json = arg('json', '');
-  const records: { name: string; device: string; ms: number; gflops: number; tokensPerSec: number; runsMs: number[]; cpuMs: number; load: number[] }[] = [];
-  for (const layers of layerCounts) {
-    const r = await tfjsLayerStep({ layers, batch, seq, reps, warmup, fused: !args.includes('--unfused') });
+  const records: { name: string; device: string; ms: number; gflops: number; tokensPerSec: number; runsMs: number[]; firstMs?: number; cpuMs: number; load: number[] }[] = [];
+  for (const layers of arg('layers', '1,12').split(',').map(Number)) {
+    const r = await peer.time({ layers, batch, seq, reps, warmup }, has);
     const ms = median(r.msPerStep);
     records.push({
-      name: `layer-x${layers}-step`, device: 'tfjs-webgpu', ms: +ms.toFixed(1),
+      name: `layer-x${layers}-step`, device: peer.device, ms: +ms.toFixed(1),
       gflops: +(stepFlops(layers, batch, seq) / ms / 1e6).toFixed(2), tokensPerSec: +r.tokensPerSec.toFixed(1),
-      runsMs: r.msPerStep.map((t) => +t.toFixed(1)), cpuMs: +median(r.cpuMsPerStep).toFixed(1),
-      load: loadavg().map((x) => +x.toFixed(2)),
+      runsMs: r.msPerStep.map((t) => +t.toFixed(1)), firstMs: r.firstMs === undefined ? undefined : +r.firstMs.toFixed(0),
+      cpuMs: +median(r.cpuMsPerStep).toFixed(1), load: loadavg().map((x) => +x.toFixed(2)),
     });
   }
-  console.log(`TF.js ${(await loadTfjs()).version_core} WebGPU on Dawn, batch ${batch} × seq ${seq}, warmup ${warmup}, reps ${reps}`);
-  console.log('name'.padEnd(16) + 'device'.padEnd(14) + 'ms/step'.padStart(10) + 'GFLOP/s'.padStart(9) + 'tokens/s'.padStart(10) + '  cpu-ms'.padStart(10) + '  runs (ms)  loadavg after');
+  console.log(await peer.title({ batch, seq, reps, warmup }, has));
+  console.log('name'.padEnd(16) + 'device'.padEnd(14) + 'ms/step'.padStart(10) + 'GFLOP/s'.padStart(9) + 'tokens/s'.padStart(10) + '  cpu-ms'.padStart(10) + '  first(ms)  runs (ms)  loadavg after');
   for (const r of records) {
     console.log(r.name.padEnd(16) + r.device.padEnd(14) + r.ms.toFixed(1).padStart(10) + r.gflops.toFixed(2).padStart(9) +
-      r.tokensPerSec.toFixed(1).padStart(10) + r.cpuMs.toFixed(0).padStart(10) + '  ' + r.runsMs.join(' ') + '  ' + r.load.join(' '));
+      r.tokensPerSec.toFixed(1).padStart(10) + r.cpuMs.toFixed(0).padStart(10) + `  ${r.firstMs ?? '-'}`.padStart(11) + '  ' + r.runsMs.join(' ') + '  ' + r.load.join(' '));
   }
   if (json) writeFileSync(json, JSON.stringify(records, null, 2) + '\n');
+}
+
+async function main(): Promise<void> {
+  await layerStepCli({
+    device: 'tfjs-webgpu',
+    check: checkLayer,
+    time: (o, has) => tfjsLayerStep({ ...o, fused: !has('--unfused') }),
+    title: async (o) => `TF.js ${(await loadTfjs()).version_core} WebGPU on Dawn, batch ${o.batch} × seq ${o.seq}, warmup ${o.warmup}, reps ${o.reps}`,
+  });
   void keepGpu;
 }
 
