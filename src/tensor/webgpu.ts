@@ -184,7 +184,7 @@ export class WebGPUDevice implements Device {
     for (const list of this.pool.values()) for (const s of list) s.buffer.destroy();
     this.pool.clear();
     this.bytesPooled = 0;
-    this.dropScratch();
+    this.retireScratch();
   }
 
   memory(): MemoryStats {
@@ -218,8 +218,7 @@ export class WebGPUDevice implements Device {
     const buf = rb >= 0 ? this.readbacks.splice(rb, 1)[0] : this.gpu.createBuffer({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, 0, buf, 0, bytes);
-    this.flush();
-    this.retireScratch();
+    this.dropScratch();
     await buf.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
     this.throwPending();
     const out = hostArray(dtype, n);
@@ -325,11 +324,6 @@ export class WebGPUDevice implements Device {
     return hit;
   }
 
-  private dropScratch(): void {
-    this.flush();
-    this.retireScratch();
-  }
-
   /**
    * Destroys the scratch textures (after the submitted work that uses them: WebGPU defers it) and forgets
    * their bind groups; the next launches create fresh ones. Called at every host sync point and at the
@@ -339,6 +333,11 @@ export class WebGPUDevice implements Device {
    * 4–5 s with fresh ones, bit-identical results (a probe alternating both; the cause was not found).
    * Costs ~11 texture creations and their bind groups per step.
    */
+  private dropScratch(): void {
+    this.flush(); // what is recorded may bind the textures: submit it before destroying them
+    this.retireScratch();
+  }
+
   private retireScratch(): void {
     for (const t of this.scratch.values()) {
       t.texture.destroy();
@@ -468,13 +467,11 @@ export class WebGPUDevice implements Device {
 
   /** Submits the step and retires the scratch textures, for loops that do not sync every step. */
   endStep(): void {
-    this.flush();
-    this.retireScratch();
+    this.dropScratch();
   }
 
   async sync(): Promise<void> {
-    this.flush();
-    this.retireScratch();
+    this.dropScratch();
     await this.gpu.queue.onSubmittedWorkDone();
     this.throwPending();
   }
