@@ -5,13 +5,13 @@
 // logging loop does. Also `electra-small-step`: a full pre-training step of the
 // paper's ELECTRA-Small (generator ¼ width + discriminator, vocabulary 30522), batch 8 × seq 128.
 
-import { presetConfig } from '../src/electra/config.js';
-import { createElectraPair, disposeStep, electraStep, pairModules } from '../src/electra/pretrain.js';
+import { presetConfig } from '../src/electra/model/config.js';
+import { createElectraPair, disposeStep, electraStep, pairModules } from '../src/electra/model/pretrain.js';
 import { HostRng } from '../src/nn/init.js';
 import { type EncoderConfig, Encoder } from '../src/nn/layers.js';
 import { disposeModule, namedParameters } from '../src/nn/module.js';
 import { AdamW } from '../src/nn/optim.js';
-import type { Device } from '../src/tensor/device.js';
+import type { Device } from '../src/device/device.js';
 import * as o from '../src/tensor/ops.js';
 import { Rng } from '../src/tensor/random.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';

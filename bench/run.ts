@@ -6,8 +6,8 @@
 // process, pass by pass after ours, so claims are same-run ratios; "best peer" is the faster peer of each pass.
 
 import { writeFileSync } from 'node:fs';
-import type { Device } from '../src/tensor/device.js';
-import { CpuDevice } from '../src/tensor/cpu.js';
+import type { Device } from '../src/device/device.js';
+import { CpuDevice } from '../src/device/cpu.js';
 import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
 import { type Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import * as ops from '../src/tensor/ops.js';

@@ -3,36 +3,36 @@
 export { Tensor, tensor, zeros, ones, full, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export * as nn from './tensor/nnops.js';
-export { CpuDevice } from './tensor/cpu.js';
-export { WebGPUDevice } from './tensor/webgpu.js';
-export type { Device, Kernel, WgslProgram } from './tensor/device.js';
-export { ShapeError } from './tensor/shape.js';
+export { CpuDevice } from './device/cpu.js';
+export { WebGPUDevice } from './device/webgpu.js';
+export type { Device, Kernel, WgslProgram } from './device/device.js';
+export { ShapeError } from './device/shape.js';
 export { backward, noGrad } from './autograd/tape.js';
 export { Rng, type RngState, sampleGumbelMax } from './tensor/random.js';
 export { AdamW, type AdamWOptions, type AdamWState, excludeLayerNormAndBias } from './nn/optim.js';
 export * as schedules from './nn/schedule.js';
-export * as checkpoint from './electra/checkpoint.js';
+export * as checkpoint from './electra/formats/index.js';
 export * as layers from './nn/layers.js';
 export { namedParameters, parameters, countParameters, disposeModule, zeroGrad } from './nn/module.js';
 export { HostRng, init } from './nn/init.js';
 export * as text from './text/index.js';
-export { type ElectraConfig, presets, presetConfig, generatorConfig, applyOverrides } from './electra/config.js';
-export { ElectraEmbeddings, ElectraModel, ElectraForPreTraining, ElectraForMaskedLM } from './electra/model.js';
-export { createElectraPair, electraStep, pairModules, disposeStep, type StepOptions, type ElectraPair } from './electra/pretrain.js';
-export { maskBatch, scatterUpdate } from './electra/masking.js';
-export { stepMetrics, auc } from './electra/metrics.js';
-export * as infer from './electra/infer.js';
-export { renderCurves, parseMetrics } from './electra/plot.js';
+export { type ElectraConfig, presets, presetConfig, generatorConfig, applyOverrides } from './electra/model/config.js';
+export { ElectraEmbeddings, ElectraModel, ElectraForPreTraining, ElectraForMaskedLM } from './electra/model/model.js';
+export { createElectraPair, electraStep, pairModules, disposeStep, type StepOptions, type ElectraPair } from './electra/model/pretrain.js';
+export { maskBatch, scatterUpdate } from './electra/model/masking.js';
+export { stepMetrics, auc } from './electra/model/metrics.js';
+export * as infer from './electra/tasks/infer.js';
+export { renderCurves, parseMetrics } from './electra/model/plot.js';
 export {
   ElectraForSequenceClassification, ElectraForTokenClassification, ElectraForQuestionAnswering, ElectraClassificationHead, createHeadModel,
   layerwiseLrMultiplier, HEAD_ARCHITECTURE, type HeadKind, type ElectraHeadModel,
-} from './electra/heads.js';
+} from './electra/tasks/heads.js';
 export {
   finetune, evaluate as evaluateTask, predictSequence, predictTags, predictAnswers, FINETUNE_DEFAULTS, DEFAULT_METRIC, SELECTABLE_METRICS, HEAD_FOR_TASK,
   type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
-} from './electra/finetune.js';
-export * as finetuneData from './electra/finetune-data.js';
-export * as evalMetrics from './electra/eval-metrics.js';
-export { evaluateMlm, exampleBatches, mlmEvalToJSON, type MlmEvalResult, type MlmEvalOptions } from './electra/evaluate-mlm.js';
-export * as embeddings from './electra/embed.js';
-export * as bow from './electra/bow.js';
+} from './electra/tasks/finetune.js';
+export * as finetuneData from './electra/tasks/finetune-data.js';
+export * as evalMetrics from './electra/tasks/eval-metrics.js';
+export { evaluateMlm, exampleBatches, mlmEvalToJSON, type MlmEvalResult, type MlmEvalOptions } from './electra/model/evaluate-mlm.js';
+export * as embeddings from './electra/tasks/embed.js';
+export * as bow from './electra/tasks/bow.js';

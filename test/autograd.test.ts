@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { noGrad, releaseGraph } from '../src/autograd/tape.js';
-import type { Device } from '../src/tensor/device.js';
+import type { Device } from '../src/device/device.js';
 import * as o from '../src/tensor/ops.js';
 import { keep, tensor, tidy } from '../src/tensor/tensor.js';
 import { assertClose, cpu, gpu, rand } from './helpers.js';

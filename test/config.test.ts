@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyOverrides, generatorConfig, presetConfig } from '../src/electra/config.js';
+import { applyOverrides, generatorConfig, presetConfig } from '../src/electra/model/config.js';
 
 const s = suite('config');
 s('presets follow the authors’ sizing rules', () => {

@@ -1,9 +1,9 @@
 // Test helpers: the devices under test, allclose with readable failures, and the gradient checker.
 // WebGPU: REQUIRE_WEBGPU=1 makes a missing adapter a failure; otherwise GPU suites skip with one line.
 
-import { CpuDevice } from '../src/tensor/cpu.js';
-import type { Device } from '../src/tensor/device.js';
-import type { HostArray } from '../src/tensor/dtype.js';
+import { CpuDevice } from '../src/device/cpu.js';
+import type { Device } from '../src/device/device.js';
+import type { HostArray } from '../src/device/dtype.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import { nodeDevice } from '../src/node/device.js';
 

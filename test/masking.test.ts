@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { maskBatch, maxPredictions, roundHalfEven, scatterUpdate } from '../src/electra/masking.js';
+import { maskBatch, maxPredictions, roundHalfEven, scatterUpdate } from '../src/electra/model/masking.js';
 import { HostRng } from '../src/nn/init.js';
 import { scatterUpdateKernel } from '../src/kernels/scatter_update.js';
 import { launch } from '../src/tensor/ops.js';

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { HostRng } from '../src/nn/init.js';
 import { type EncoderConfig, TransformerLayer } from '../src/nn/layers.js';
 import { namedParameters } from '../src/nn/module.js';
-import type { Device } from '../src/tensor/device.js';
+import type { Device } from '../src/device/device.js';
 import * as o from '../src/tensor/ops.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';
 import { assertClose, cpu, cpu64, gpu, rand } from './helpers.js';

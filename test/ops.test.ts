@@ -2,7 +2,7 @@
 // backward rule vs central finite differences in float64 on the CPU. One table row per op.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Device } from '../src/tensor/device.js';
+import type { Device } from '../src/device/device.js';
 import * as o from '../src/tensor/ops.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import { accumulateKernel } from '../src/autograd/accumulate.js';

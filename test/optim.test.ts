@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { assertClose, cpu, cpu64, gpu, rand } from './helpers.js';
 import { AdamW, type AdamWOptions, excludeLayerNormAndBias } from '../src/nn/optim.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
-import type { Device } from '../src/tensor/device.js';
-import type { WebGPUDevice } from '../src/tensor/webgpu.js';
+import type { Device } from '../src/device/device.js';
+import type { WebGPUDevice } from '../src/device/webgpu.js';
 
 const s = suite('optim');
 const dev = await gpu();

@@ -5,18 +5,18 @@
 // it declared uniform-only.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { presetConfig } from '../src/electra/config.js';
+import { presetConfig } from '../src/electra/model/config.js';
 import { K, configSupported } from '../src/kernels/matmul.js';
-import { createElectraPair, disposeStep, electraStep, pairModules } from '../src/electra/pretrain.js';
+import { createElectraPair, disposeStep, electraStep, pairModules } from '../src/electra/model/pretrain.js';
 import { HostRng } from '../src/nn/init.js';
 import { disposeModule, namedParameters } from '../src/nn/module.js';
 import { AdamW } from '../src/nn/optim.js';
 import { linearWarmupLinearDecay } from '../src/nn/schedule.js';
-import { type Kernel, header, uniformOnly } from '../src/tensor/device.js';
+import { type Kernel, header, uniformOnly } from '../src/device/device.js';
 import { dropout, launch, matmul, muls } from '../src/tensor/ops.js';
 import { Rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
-import { WebGPUDevice } from '../src/tensor/webgpu.js';
+import { WebGPUDevice } from '../src/device/webgpu.js';
 import { assertClose, cpu, gpu, rand } from './helpers.js';
 
 const s = suite('program cache');

@@ -8,7 +8,7 @@ import { philox } from '../src/kernels/random.js';
 import { Rng, sampleGumbelMax } from '../src/tensor/random.js';
 import { dropout } from '../src/tensor/ops.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';
-import type { Device } from '../src/tensor/device.js';
+import type { Device } from '../src/device/device.js';
 
 const s = suite('random');
 const dev = await gpu();

@@ -4,7 +4,7 @@
 // Standalone: node scripts/build.mjs && node build/bench/kernels/fused.bench.js
 // From a bench runner: `fusedBench(device)` returns { name, device, ms, gbps? } records.
 import { pathToFileURL } from 'node:url';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import { Tensor, tensor, tidy } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
 import * as nn from '../../src/tensor/nnops.js';

@@ -2,11 +2,11 @@
 // leaf .grad across micro-batches. A dedicated kernel: WebGPU forbids binding one buffer as both a
 // read-only input and the output of a dispatch, so the generic map cannot write in place.
 
-import { type Kernel, flatGrid, flatMain, header } from '../tensor/device.js';
+import { type Kernel, flatGrid, flatMain, header } from '../device/device.js';
 import { add, launchInto } from '../tensor/ops.js';
 import { keep } from '../tensor/tensor.js';
 import { noGrad } from './tape.js';
-import { fmt, sameShape } from '../tensor/shape.js';
+import { fmt, sameShape } from '../device/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export const accumulateKernel: Kernel<{ n: number }> = {

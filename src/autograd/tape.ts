@@ -6,7 +6,7 @@
 
 import type { OpCtx, OpName } from '../tensor/ops.js';
 import { Tensor, keep, retain, tidy } from '../tensor/tensor.js';
-import { fmt, sameShape } from '../tensor/shape.js';
+import { fmt, sameShape } from '../device/shape.js';
 import { backwardRules } from './rules.js';
 import { accumulate } from './accumulate.js';
 import { fill } from '../tensor/ops.js';

@@ -1,8 +1,8 @@
-// `electra baseline-bow`: the bag-of-words logistic-regression baseline (src/electra/bow.ts) on a user's
+// `electra baseline-bow`: the bag-of-words logistic-regression baseline (src/electra/tasks/bow.ts) on a user's
 // CSV/TSV/JSONL files with named text and label columns (readTable), or on the bundled SpamAssassin split:
 // per-epoch dev metrics, the best epoch's weights kept, test metrics, --json for one machine-readable object.
 
-import { type BowEpoch, evaluateBow, trainBow } from '../electra/bow.js';
+import { type BowEpoch, evaluateBow, trainBow } from '../electra/tasks/bow.js';
 import type { TableFormat, TextDataset } from '../text/datasets.js';
 import { loadSpamAssassin, readTable } from '../text/node/datasets.js';
 import { loadTokenizer } from '../text/node/files.js';

@@ -1,7 +1,7 @@
 // `electra detect`: a discriminator's replaced-token probability for each token of a text (specials
 // included), as a table marking p > 0.5, or with --json the raw logits beside the ids fed to the model.
 
-import { detectReplaced, detectToJSON } from '../electra/infer.js';
+import { detectReplaced, detectToJSON } from '../electra/tasks/infer.js';
 import { loadDiscriminator } from '../node/electra-io.js';
 import { deviceOption, modelDirectory, textArgument } from './infer-common.js';
 import { guard, parse } from './text-common.js';

@@ -1,9 +1,9 @@
 // `electra embed`: L2-normalised sentence embeddings ([CLS] or mean-pooled) of many texts — arguments, a file,
 // stdin lines, or the sentences of a bundled corpus — in batches with progress on stderr, written as JSONL or as
-// the binary index (header + float32 rows + JSON metadata, src/electra/embed.ts) that `electra search` reads.
+// the binary index (header + float32 rows + JSON metadata, src/electra/tasks/embed.ts) that `electra search` reads.
 
 import { existsSync, statSync } from 'node:fs';
-import { type EmbeddingIndex, POOLINGS, type Pooling, embedTexts } from '../electra/embed.js';
+import { type EmbeddingIndex, POOLINGS, type Pooling, embedTexts } from '../electra/tasks/embed.js';
 import { type IndexFormat, indexFormatOf, indexToStdout, loadEncoder, writeIndexFile } from '../node/embed-io.js';
 import { Progress } from '../node/progress.js';
 import { BUNDLED_CORPORA, type BundledCorpusName, loadBundledCorpus } from '../text/node/corpus.js';

@@ -1,12 +1,12 @@
 // `electra evaluate --mlm`: a pre-training run's generator perplexity / masked-token accuracy and its
-// discriminator's replaced-token accuracy, AUC, precision and recall on held-out text (src/electra/evaluate-mlm.ts).
+// discriminator's replaced-token accuracy, AUC, precision and recall on held-out text (src/electra/model/evaluate-mlm.ts).
 // Data: a text file in the line format, shard files or a build-data directory, or a bundled corpus's held-out shard
 // (the last shard, rebuilt with the run's vocabulary, seed and sequence length exactly as pre-training cut it).
 // The run's run-config.json, when present, supplies mask probability, temperature, sequence length and data seed.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type MlmEvalResult, evaluateMlm, exampleBatches, mlmEvalToJSON } from '../electra/evaluate-mlm.js';
+import { type MlmEvalResult, evaluateMlm, exampleBatches, mlmEvalToJSON } from '../electra/model/evaluate-mlm.js';
 import { loadDiscriminator, loadGenerator } from '../node/electra-io.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import { textToDocuments } from '../text/corpus.js';

@@ -3,7 +3,7 @@
 // (config.json id2label); a label in the data that the model does not know is an error naming it.
 
 import { writeFileSync } from 'node:fs';
-import { evaluate, type TaskData } from '../electra/finetune.js';
+import { evaluate, type TaskData } from '../electra/tasks/finetune.js';
 import { loadHeadModel } from '../node/finetune-io.js';
 import { fmtNum } from '../node/progress.js';
 import { DATA_HELP, DATA_OPTIONS, loadTaskData, nullThreshold } from './finetune-common.js';

@@ -1,7 +1,7 @@
 // `electra fill-mask`: a generator's top-k tokens at each [MASK] of a text, with probabilities (softmax over
 // the whole vocabulary), or with --json the top-k ids, tokens and raw logits beside the ids fed to the model.
 
-import { fillMask, fillMaskToJSON } from '../electra/infer.js';
+import { fillMask, fillMaskToJSON } from '../electra/tasks/infer.js';
 import { loadGenerator } from '../node/electra-io.js';
 import { deviceOption, modelDirectory, textArgument } from './infer-common.js';
 import { guard, intOption, parse } from './text-common.js';

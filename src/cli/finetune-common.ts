@@ -4,7 +4,7 @@
 // Errors name the option, file or column at fault.
 
 import { HostRng } from '../nn/init.js';
-import type { TaskData } from '../electra/finetune.js';
+import type { TaskData } from '../electra/tasks/finetune.js';
 import { GLUE_TASKS, type GlueSplit, type GlueTaskName, type TableFormat, type TextDataset, type TextExample } from '../text/datasets.js';
 import { glueTask, loadBrownPos, loadSpamAssassin, readSquad, readTable } from '../text/node/datasets.js';
 import { UsageError } from './text-common.js';

@@ -6,10 +6,10 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyOverrides, presetConfig } from '../electra/config.js';
-import { median } from '../electra/eval-metrics.js';
-import { DEFAULT_METRIC, FINETUNE_DEFAULTS, type FinetuneOptions, HEAD_FOR_TASK, type Metrics, type Prediction, type TaskData, finetune } from '../electra/finetune.js';
-import type { ElectraHeadModel } from '../electra/heads.js';
+import { applyOverrides, presetConfig } from '../electra/model/config.js';
+import { median } from '../electra/tasks/eval-metrics.js';
+import { DEFAULT_METRIC, FINETUNE_DEFAULTS, type FinetuneOptions, HEAD_FOR_TASK, type Metrics, type Prediction, type TaskData, finetune } from '../electra/tasks/finetune.js';
+import type { ElectraHeadModel } from '../electra/tasks/heads.js';
 import { disposeModule, countParameters } from '../nn/module.js';
 import { initHeadModelFromDirectory, initHeadModelFromPreset, saveHeadModel, type ProblemType } from '../node/finetune-io.js';
 import { writeFileAtomic } from '../node/files.js';

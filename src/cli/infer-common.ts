@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { bestDevice } from '../node/device.js';
 import { loadTokenizer } from '../text/node/files.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
-import type { Device } from '../tensor/device.js';
+import type { Device } from '../device/device.js';
 import { UsageError } from './text-common.js';
 
 export function deviceOption(v: string | undefined): Promise<Device> {

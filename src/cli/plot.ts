@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { dedupeRecords, parseMetrics, renderCurves } from '../electra/plot.js';
+import { dedupeRecords, parseMetrics, renderCurves } from '../electra/model/plot.js';
 import { writeFileAtomic } from '../node/files.js';
 import { UsageError, guard, parse } from './text-common.js';
 

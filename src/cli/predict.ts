@@ -3,8 +3,8 @@
 // come from the arguments, or one per line from stdin; --json prints one JSON object per text.
 
 import { readFileSync } from 'node:fs';
-import { predictAnswers, predictSequence, predictTags, type ClassPrediction } from '../electra/finetune.js';
-import type { ElectraForQuestionAnswering, ElectraForSequenceClassification, ElectraForTokenClassification } from '../electra/heads.js';
+import { predictAnswers, predictSequence, predictTags, type ClassPrediction } from '../electra/tasks/finetune.js';
+import type { ElectraForQuestionAnswering, ElectraForSequenceClassification, ElectraForTokenClassification } from '../electra/tasks/heads.js';
 import { loadHeadModel } from '../node/finetune-io.js';
 import { nullThreshold } from './finetune-common.js';
 import { deviceOption, modelDirectory } from './infer-common.js';

@@ -1,7 +1,7 @@
 // `electra search`: embeds a query with the model (and pooling) that built an index from `electra embed`, and
 // prints the index's texts ranked by cosine similarity (top k, with scores), or with --json one object.
 
-import { embedTexts, searchIndex } from '../electra/embed.js';
+import { embedTexts, searchIndex } from '../electra/tasks/embed.js';
 import { loadEncoder, readIndexFile } from '../node/embed-io.js';
 import { deviceOption, modelDirectory, textArgument } from './infer-common.js';
 import { guard, intOption, parse } from './text-common.js';

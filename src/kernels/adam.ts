@@ -4,7 +4,7 @@
 // Numbers that change per step (lr, bias-correction factors, slot index) are uniforms, never part of
 // the WGSL source, and declared uniform-only, so a training run generates each program once.
 
-import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../tensor/device.js';
+import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../device/device.js';
 
 const WG = 256;
 /** Partial-sum slots per parameter (= the most workgroups one sum-of-squares launch uses). */

@@ -3,9 +3,9 @@
 // view and writes them to a strided destination view; untouched destination elements keep their
 // values, which is how concat and pad assemble their outputs piece by piece.
 
-import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../tensor/device.js';
-import type { DType } from '../tensor/dtype.js';
-import { type Shape, numel } from '../tensor/shape.js';
+import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../device/device.js';
+import type { DType } from '../device/dtype.js';
+import { type Shape, numel } from '../device/shape.js';
 
 export interface View { offset: number; strides: readonly number[] }
 

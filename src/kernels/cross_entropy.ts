@@ -6,7 +6,7 @@
 // GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2);
 // software adapters give rows up to 1024 to one invocation each (rows.ts).
 
-import { type Kernel, header } from '../tensor/device.js';
+import { type Kernel, header } from '../device/device.js';
 import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface CrossEntropyParams { rows: number; v: number; ignore: number }

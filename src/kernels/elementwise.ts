@@ -4,9 +4,9 @@
 // src/autograd/rules.ts; the `*Grad` binary ops here are their fused building blocks.
 // Broadcast indexing is generated per input: contiguous (i), scalar (0), suffix (i % n) or strided.
 
-import { type Binding, type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../tensor/device.js';
-import type { DType } from '../tensor/dtype.js';
-import { type Shape, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
+import { type Binding, type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../device/device.js';
+import type { DType } from '../device/dtype.js';
+import { type Shape, broadcastStrides, numel, sameShape } from '../device/shape.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);

@@ -5,7 +5,7 @@
 // Backward, no float atomics: sort keys id·N + pos (bitonic), then the first position of each id
 // sums the dY rows of that id in position order into dTable (zero elsewhere): same bits every run.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
+import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
 import { vecWidth } from './rows.js';
 
 export interface EmbeddingParams { n: number; v: number; e: number }

@@ -5,7 +5,7 @@
 // Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum; on
 // software adapters, where an invocation owns a row, the row pass splits into dx and partials passes.
 
-import { FLAT_WG, type Kernel, type WgslProgram, grid1d, header } from '../tensor/device.js';
+import { FLAT_WG, type Kernel, type WgslProgram, grid1d, header } from '../device/device.js';
 import { rowArgs, rowEnable, rowGrid, rowModule, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
 
 export interface LayerNormParams { rows: number; n: number; eps: number }

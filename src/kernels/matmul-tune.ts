@@ -3,7 +3,7 @@
 // (selectMatmul consults the cache first). The default heuristics do not need it.
 //   await tuneMatmul(device, [{ m: 1024, n: 1024, k: 1024 }, { m: 256, n: 256, k: 1024, transA: true }])
 
-import type { Device } from '../tensor/device.js';
+import type { Device } from '../device/device.js';
 import { tensor } from '../tensor/tensor.js';
 import { matmul } from '../tensor/ops.js';
 import { type MatmulConfig, type MatmulParams, configName, configSupported, matmulCandidates, setTunedMatmul, shapeClass } from './matmul.js';

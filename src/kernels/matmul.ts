@@ -5,7 +5,7 @@
 // 'reg' (no workgroup memory, vec4 along N or K) and 'tiled' (workgroup-memory staging). Split-K writes
 // partials to a [splits, batch, M, N] scratch that `splitSumKernel` reduces in fixed order (deterministic).
 
-import { FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, grid1d, header, scratchTextureDecl } from '../tensor/device.js';
+import { FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, grid1d, header, scratchTextureDecl } from '../device/device.js';
 import { WGSL_ERF, geluRef } from './elementwise.js';
 
 export interface MatmulParams {

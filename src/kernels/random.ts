@@ -6,7 +6,7 @@
 // stored, four elements per draw) and Gumbel-max row sampling.
 // Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
 
-import { FLAT_WG, type Field, type Kernel, flatGrid, flatMain, grid1d, header, uniformOnly } from '../tensor/device.js';
+import { FLAT_WG, type Field, type Kernel, flatGrid, flatMain, grid1d, header, uniformOnly } from '../device/device.js';
 
 const WG = 256;
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;

@@ -4,7 +4,7 @@
 // workgroup per output with a shared-memory tree when inner == 1 and R is long (row reductions).
 // Accumulation is f32 in a fixed order, so results are deterministic run to run.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
+import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
 
 export type ReduceOp = 'sum' | 'max' | 'argmax';
 

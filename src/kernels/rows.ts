@@ -10,7 +10,7 @@
 // switches every 8-lane fiber, and masked softmax over [4096, 128] took 18 ms with 32 lanes per row
 // against 7 ms with one (the same body text runs: lane 0 of 1, reductions are the identity).
 
-import { FLAT_WG, type GpuCaps, grid1d } from '../tensor/device.js';
+import { FLAT_WG, type GpuCaps, grid1d } from '../device/device.js';
 
 /** Widest of 4, 2, 1 dividing n: the row is then read as array<vec{w}<f32>>. */
 export function vecWidth(n: number): 1 | 2 | 4 {

@@ -5,8 +5,37 @@
 // "original"). One invocation per token, looping over the sequence's N slots (N ≈ 0.155·T).
 //   ids i32 [B, T], updates i32 [B, N], positions i32 [B, N] → newIds i32 [B, T], labels f32 [B, T]
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../tensor/device.js';
-import { scatterUpdate } from '../electra/masking.js';
+import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
+
+// ---- CPU reference ------------------------------------------------------------------------------
+
+/**
+ * The authors' scatter_update for int sequences: seq [B, T], updates and positions [B, N].
+ * Returns the updated sequence and the 0/1 mask of updated positions (position 0 never updated).
+ */
+export function scatterUpdate(seq: ArrayLike<number>, updates: ArrayLike<number>, positions: ArrayLike<number>, B: number, T: number, N: number): { seq: Int32Array; updated: Int32Array } {
+  const out = Int32Array.from(seq as ArrayLike<number>);
+  const sum = new Float64Array(B * T), count = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < N; j++) {
+      const p = positions[b * N + j];
+      sum[b * T + p] += updates[b * N + j];
+      count[b * T + p]++;
+    }
+  }
+  const updated = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < T; t++) {
+      const i = b * T + t;
+      if (!count[i]) continue;
+      out[i] = Math.floor(sum[i] / count[i]);
+      updated[i] = 1;
+    }
+  }
+  return { seq: out, updated };
+}
+
+// ---- kernel -------------------------------------------------------------------------------------
 
 export interface ScatterUpdateParams { B: number; T: number; N: number }
 

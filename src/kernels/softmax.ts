@@ -7,7 +7,7 @@
 // (max, sum) per lane, so x is read twice (stats, write), not three times. The additive mask is shifted
 // by its row max (exact in f32; see the kernel).
 
-import { type Kernel, header } from '../tensor/device.js';
+import { type Kernel, header } from '../device/device.js';
 import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface SoftmaxParams { rows: number; n: number; scale: number; log: boolean; masked: boolean; rowsPerBatch: number }

@@ -3,8 +3,8 @@
 // is a one-time cost. Distributions follow the ELECTRA/BERT code: truncated normal (cut at 2σ, as
 // TF's truncated_normal_initializer) for most weights, Glorot uniform where TF used its default.
 
-import type { Device } from '../tensor/device.js';
-import { type Shape, numel } from '../tensor/shape.js';
+import type { Device } from '../device/device.js';
+import { type Shape, numel } from '../device/shape.js';
 import { Tensor, getDevice, keep, tensor } from '../tensor/tensor.js';
 
 /** xoshiro128** seeded by splitmix32: fast, 2^128 period, reproducible across platforms. */

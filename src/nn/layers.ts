@@ -3,7 +3,7 @@
 // handles of intermediates are dropped on return, and the autograd graph keeps (and frees after
 // backward) only what backward needs. Shapes: B batch, T tokens, H hidden, nh heads, dh = H/nh.
 
-import type { Device } from '../tensor/device.js';
+import type { Device } from '../device/device.js';
 import * as o from '../tensor/ops.js';
 import { Tensor, tidy } from '../tensor/tensor.js';
 import * as F from './functional.js';

@@ -5,8 +5,8 @@
 // Per step: one Adam launch per parameter with a gradient; clipping adds one sum-of-squares launch per
 // such parameter plus one scale launch. m, v and the clip buffers are kept (outside every tidy scope).
 
-import type { Device } from '../tensor/device.js';
-import { ShapeError, fmt } from '../tensor/shape.js';
+import type { Device } from '../device/device.js';
+import { ShapeError, fmt } from '../device/shape.js';
 import { Tensor, keep, tensor } from '../tensor/tensor.js';
 import { fill, launchInto } from '../tensor/ops.js';
 import { noGrad } from '../autograd/tape.js';

@@ -1,9 +1,9 @@
 // Node-only: loads Dawn through the `webgpu` npm package and builds a WebGPUDevice on it.
 // `bestDevice()` falls back to the CPU device with one warning line saying how to get WebGPU.
 
-import { CpuDevice } from '../tensor/cpu.js';
-import type { Device } from '../tensor/device.js';
-import { WebGPUDevice, type WebGPUOptions } from '../tensor/webgpu.js';
+import { CpuDevice } from '../device/cpu.js';
+import type { Device } from '../device/device.js';
+import { WebGPUDevice, type WebGPUOptions } from '../device/webgpu.js';
 
 let cached: Promise<WebGPUDevice> | null = null;
 

@@ -5,12 +5,12 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { HostRng } from '../nn/init.js';
-import type { Device } from '../tensor/device.js';
-import { type ElectraConfig, presetConfig } from '../electra/config.js';
-import { type ElectraKind, type HFElectraConfig, defaultHFElectraConfig } from '../electra/hf.js';
-import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from '../electra/model.js';
-import type { ElectraPair } from '../electra/pretrain.js';
-import { assignStateDict, readStateDict } from '../electra/state.js';
+import type { Device } from '../device/device.js';
+import { type ElectraConfig, presetConfig } from '../electra/model/config.js';
+import { type ElectraKind, type HFElectraConfig, defaultHFElectraConfig } from '../electra/formats/hf.js';
+import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from '../electra/model/model.js';
+import type { ElectraPair } from '../electra/model/pretrain.js';
+import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { loadHFDirectory, saveHFDirectory } from './files.js';
 
 export function toHFConfig(c: ElectraConfig, padTokenId = 0): HFElectraConfig {

@@ -1,14 +1,14 @@
 // Node-only pieces of sentence embeddings: the encoder (ElectraModel, the `electra.*` tensors) of any ELECTRA
 // directory — discriminator, generator, or a fine-tuned head, ours or Hugging Face's — and index files, binary
-// (.bin, header + float32 rows + JSON metadata; see src/electra/embed.ts) or JSONL, told apart by the magic bytes.
+// (.bin, header + float32 rows + JSON metadata; see src/electra/tasks/embed.ts) or JSONL, told apart by the magic bytes.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EmbeddingIndex, INDEX_MAGIC, decodeIndex, encodeIndex, indexFromJSONL, indexToJSONL } from '../electra/embed.js';
-import { ElectraEmbeddings, ElectraModel } from '../electra/model.js';
-import { assignStateDict } from '../electra/state.js';
+import { type EmbeddingIndex, INDEX_MAGIC, decodeIndex, encodeIndex, indexFromJSONL, indexToJSONL } from '../electra/tasks/embed.js';
+import { ElectraEmbeddings, ElectraModel } from '../electra/model/model.js';
+import { assignStateDict } from '../electra/formats/state.js';
 import { HostRng } from '../nn/init.js';
-import type { Device } from '../tensor/device.js';
+import type { Device } from '../device/device.js';
 import { fromHFConfig } from './electra-io.js';
 import { loadHFDirectory, writeFileAtomic } from './files.js';
 

@@ -10,9 +10,9 @@ import { basename, dirname, join } from 'node:path';
 import {
   ARCHITECTURE, TIED, checkElectraTensors, detectElectraKind, electraConfigToJSON, normalizeHFStateDict, parseElectraConfig,
   type ElectraKind, type HFElectraConfig,
-} from '../electra/hf.js';
-import { CheckpointError, parseSafetensors, serializeSafetensors, toWritable, type HostTensor } from '../electra/safetensors.js';
-import { loadTorchStateDict } from '../electra/torchbin.js';
+} from '../electra/formats/hf.js';
+import { CheckpointError, parseSafetensors, serializeSafetensors, toWritable, type HostTensor } from '../electra/formats/safetensors.js';
+import { loadTorchStateDict } from '../electra/formats/torchbin.js';
 
 export interface AtomicWriteOptions {
   /** Test hook: runs after the temp file is written and fsynced, just before the rename. */

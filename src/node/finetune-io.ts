@@ -6,13 +6,13 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ElectraConfig, presetConfig } from '../electra/config.js';
-import { type HFElectraConfig, electraConfigToJSON, expectedElectraShapes } from '../electra/hf.js';
-import { HEAD_ARCHITECTURE, type ElectraHeadModel, type HeadKind, createHeadModel, headShapes } from '../electra/heads.js';
-import { CheckpointError, type HostTensor, serializeSafetensors, toWritable } from '../electra/safetensors.js';
-import { assignStateDict, readStateDict } from '../electra/state.js';
+import { type ElectraConfig, presetConfig } from '../electra/model/config.js';
+import { type HFElectraConfig, electraConfigToJSON, expectedElectraShapes } from '../electra/formats/hf.js';
+import { HEAD_ARCHITECTURE, type ElectraHeadModel, type HeadKind, createHeadModel, headShapes } from '../electra/tasks/heads.js';
+import { CheckpointError, type HostTensor, serializeSafetensors, toWritable } from '../electra/formats/safetensors.js';
+import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { HostRng } from '../nn/init.js';
-import type { Device } from '../tensor/device.js';
+import type { Device } from '../device/device.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { fromHFConfig, toHFConfig } from './electra-io.js';
 import { loadHFDirectory, writeFileAtomic } from './files.js';

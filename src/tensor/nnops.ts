@@ -4,8 +4,8 @@
 // `*Backward` functions are the fused backward launches those rules call (no graph of their own).
 // The compositions from primitives they replace are tested against them in test/kernels/*.
 
-import type { Device } from './device.js';
-import { type Shape, ShapeError, fmt } from './shape.js';
+import type { Device } from '../device/device.js';
+import { type Shape, ShapeError, fmt } from '../device/shape.js';
 import { Tensor } from './tensor.js';
 import { isGradEnabled } from '../autograd/tape.js';
 import { add, cast, fill, gelu, label, launch, launchInto, matmul, maxs, ne, needF32, sameDevice, sum, div, track } from './ops.js';

@@ -5,9 +5,9 @@
 // as a composition, …) is one function here built from primitives, with no rule of its own.
 // Views are materialised (contiguous outputs) except reshape, which shares storage.
 
-import type { Device, Kernel, Storage } from './device.js';
-import type { DType } from './dtype.js';
-import { type Shape, ShapeError, broadcastAxes, broadcastShapes, checkShape, fmt, normAxis, numel, sameShape, stridesOf } from './shape.js';
+import type { Device, Kernel, Storage } from '../device/device.js';
+import type { DType } from '../device/dtype.js';
+import { type Shape, ShapeError, broadcastAxes, broadcastShapes, checkShape, fmt, normAxis, numel, sameShape, stridesOf } from '../device/shape.js';
 import { Tensor, getDevice, retain } from './tensor.js';
 import { record, isGradEnabled } from '../autograd/tape.js';
 import { type BinaryOp, type UnaryOp, castKernel, mapKernel } from '../kernels/elementwise.js';

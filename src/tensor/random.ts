@@ -4,8 +4,8 @@
 // resumes the exact sequence of draws an uninterrupted run would have made.
 // Creation ops here record no gradient (random tensors are constants); dropout lives in ops.ts.
 
-import type { Device } from './device.js';
-import { type Shape, ShapeError, checkShape, fmt, numel } from './shape.js';
+import type { Device } from '../device/device.js';
+import { type Shape, ShapeError, checkShape, fmt, numel } from '../device/shape.js';
 import { type Tensor, getDevice } from './tensor.js';
 import { launch } from './ops.js';
 import { type RandomKind, gumbelMaxKernel, randomKernel, seedKey } from '../kernels/random.js';

@@ -6,10 +6,10 @@
 // safety net, not the plan (GC timing is unknowable; dispose/tidy make memory deterministic).
 // Op methods on Tensor are sugar for the functions in ops.ts (the primitive list lives there).
 
-import { CpuDevice } from './cpu.js';
-import type { Device, Storage } from './device.js';
-import type { DType, HostArray } from './dtype.js';
-import { type Shape, ShapeError, checkShape, fmt, numel } from './shape.js';
+import { CpuDevice } from '../device/cpu.js';
+import type { Device, Storage } from '../device/device.js';
+import type { DType, HostArray } from '../device/dtype.js';
+import { type Shape, ShapeError, checkShape, fmt, numel } from '../device/shape.js';
 import { type GradNode, backward } from '../autograd/tape.js';
 import * as ops from './ops.js';
 

@@ -3,8 +3,32 @@
 // Pure functions on strings (no file system), so they run in browsers too; src/text/node/files.ts reads files.
 // Errors name the source (`where`: a file name or a label) and the problem; nothing here ever returns a
 // vocabulary without its [UNK] token or with a token listed twice.
+// The tokenizer's options are declared here, beside the files that set them; wordpiece.ts uses them.
 
-import type { TokenizerOptions } from './wordpiece.js';
+export interface TokenizerOptions {
+  /** do_lower_case: lowercase every character (per code point, as HF does). */
+  lowercase: boolean;
+  /** NFD + drop nonspacing marks; null follows `lowercase` (HF and BERT default). */
+  stripAccents: boolean | null;
+  /** Surround CJK ideographs with spaces (tokenize_chinese_chars). */
+  handleChineseChars: boolean;
+  /** Drop NUL, U+FFFD and control/format characters; map whitespace to ' '. */
+  cleanText: boolean;
+  /** Longer words become [UNK]: 100 in HF, 200 in the original BERT/ELECTRA code. */
+  maxInputCharsPerWord: number;
+  continuingSubwordPrefix: string;
+  unkToken: string; clsToken: string; sepToken: string; padToken: string; maskToken: string;
+  /** Tokens recognised verbatim in raw text before normalization (HF "added tokens"); default: the five specials. */
+  specialTokens: string[] | null;
+  /** Default truncation length for encodeBatch. */
+  modelMaxLength: number;
+}
+
+export const DEFAULT_OPTIONS: TokenizerOptions = {
+  lowercase: true, stripAccents: null, handleChineseChars: true, cleanText: true, maxInputCharsPerWord: 100,
+  continuingSubwordPrefix: '##', unkToken: '[UNK]', clsToken: '[CLS]', sepToken: '[SEP]', padToken: '[PAD]',
+  maskToken: '[MASK]', specialTokens: null, modelMaxLength: 512,
+};
 
 export class VocabError extends Error {
   override name = 'VocabError';

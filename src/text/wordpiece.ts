@@ -9,32 +9,10 @@
 // else goes through a per-code-point path with a cache, so the common case never touches regex or normalize().
 
 import { ASCII_CLASS, STRIP_OVERRIDE, charClass, C_CJK, C_DROP, C_MARK, C_NORM_SPACE, C_PRE_SPACE, C_PUNCT } from './unicode.js';
-import { validateTokens } from './vocab.js';
+import { type TokenizerOptions, DEFAULT_OPTIONS, validateTokens } from './vocab.js';
 
-export interface TokenizerOptions {
-  /** do_lower_case: lowercase every character (per code point, as HF does). */
-  lowercase: boolean;
-  /** NFD + drop nonspacing marks; null follows `lowercase` (HF and BERT default). */
-  stripAccents: boolean | null;
-  /** Surround CJK ideographs with spaces (tokenize_chinese_chars). */
-  handleChineseChars: boolean;
-  /** Drop NUL, U+FFFD and control/format characters; map whitespace to ' '. */
-  cleanText: boolean;
-  /** Longer words become [UNK]: 100 in HF, 200 in the original BERT/ELECTRA code. */
-  maxInputCharsPerWord: number;
-  continuingSubwordPrefix: string;
-  unkToken: string; clsToken: string; sepToken: string; padToken: string; maskToken: string;
-  /** Tokens recognised verbatim in raw text before normalization (HF "added tokens"); default: the five specials. */
-  specialTokens: string[] | null;
-  /** Default truncation length for encodeBatch. */
-  modelMaxLength: number;
-}
-
-export const DEFAULT_OPTIONS: TokenizerOptions = {
-  lowercase: true, stripAccents: null, handleChineseChars: true, cleanText: true, maxInputCharsPerWord: 100,
-  continuingSubwordPrefix: '##', unkToken: '[UNK]', clsToken: '[CLS]', sepToken: '[SEP]', padToken: '[PAD]',
-  maskToken: '[MASK]', specialTokens: null, modelMaxLength: 512,
-};
+// The options live beside the vocabulary files that set them (vocab.ts); re-exported here for users of the tokenizer.
+export { type TokenizerOptions, DEFAULT_OPTIONS } from './vocab.js';
 
 export interface Encoding {
   ids: number[];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
-import { BowVectorizer, bowLoss, disposeBow, evaluateBow, packRows, predictBow, trainBow } from '../../src/electra/bow.js';
+import { BowVectorizer, bowLoss, disposeBow, evaluateBow, packRows, predictBow, trainBow } from '../../src/electra/tasks/bow.js';
 import { HostRng } from '../../src/nn/init.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { TextDataset, TextExample } from '../../src/text/datasets.js';

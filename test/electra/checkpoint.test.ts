@@ -10,15 +10,15 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHFDirectory, saveHFDirectory, writeFileAtomic } from '../../src/node/files.js';
-import { assignStateDict, readStateDict } from '../../src/electra/state.js';
-import { CpuDevice } from '../../src/tensor/cpu.js';
+import { assignStateDict, readStateDict } from '../../src/electra/formats/state.js';
+import { CpuDevice } from '../../src/device/cpu.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
-import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/safetensors.js';
-import { crc32, loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/torchbin.js';
+import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/formats/safetensors.js';
+import { crc32, loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/formats/torchbin.js';
 import {
   checkElectraTensors, countElectraParameters, defaultHFElectraConfig, detectElectraKind, electraConfigToJSON,
   expectedElectraShapes, normalizeHFStateDict, parseElectraConfig,
-} from '../../src/electra/hf.js';
+} from '../../src/electra/formats/hf.js';
 
 const FIX = new URL('../../../test/fixtures/checkpoint/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));

@@ -10,10 +10,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDiscriminator, loadGenerator } from '../../src/node/electra-io.js';
-import { defaultHFElectraConfig, electraConfigToJSON } from '../../src/electra/hf.js';
+import { defaultHFElectraConfig, electraConfigToJSON } from '../../src/electra/formats/hf.js';
 import { evalCtx } from '../../src/nn/layers.js';
 import { noGrad } from '../../src/autograd/tape.js';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import * as o from '../../src/tensor/ops.js';
 import { crossEntropy } from '../../src/tensor/nnops.js';
 import { type Tensor, tensor, tidy } from '../../src/tensor/tensor.js';

@@ -3,8 +3,8 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { auc, MetricsTally, stepMetrics } from '../../src/electra/metrics.js';
-import type { StepResult } from '../../src/electra/pretrain.js';
+import { auc, MetricsTally, stepMetrics } from '../../src/electra/model/metrics.js';
+import type { StepResult } from '../../src/electra/model/pretrain.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { cpu } from '../helpers.js';
 

@@ -3,9 +3,9 @@
 // embedding tables (one tensor object, walked once by the optimiser).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generatorConfig, presetConfig } from '../../src/electra/config.js';
-import { countElectraParameters, expectedElectraShapes } from '../../src/electra/hf.js';
-import { createElectraPair, pairModules } from '../../src/electra/pretrain.js';
+import { generatorConfig, presetConfig } from '../../src/electra/model/config.js';
+import { countElectraParameters, expectedElectraShapes } from '../../src/electra/formats/hf.js';
+import { createElectraPair, pairModules } from '../../src/electra/model/pretrain.js';
 import { disposeModule, namedParameters } from '../../src/nn/module.js';
 import { toHFConfig } from '../../src/node/electra-io.js';
 import { cpu } from '../helpers.js';

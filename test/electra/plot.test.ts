@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type MetricsRecord, dedupeRecords, niceTicks, parseMetrics, reducePoints, renderCurves } from '../../src/electra/plot.js';
+import { type MetricsRecord, dedupeRecords, niceTicks, parseMetrics, reducePoints, renderCurves } from '../../src/electra/model/plot.js';
 import { run as plotCli } from '../../src/cli/plot.js';
 
 const s = suite('electra plot');

@@ -7,11 +7,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { presetConfig } from '../../src/electra/config.js';
-import { createElectraPair, disposeStep, electraStep } from '../../src/electra/pretrain.js';
+import { presetConfig } from '../../src/electra/model/config.js';
+import { createElectraPair, disposeStep, electraStep } from '../../src/electra/model/pretrain.js';
 import { HostRng } from '../../src/nn/init.js';
 import { namedParameters } from '../../src/nn/module.js';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import { Rng } from '../../src/tensor/random.js';
 import { assertClose, cpu, gpu } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 // A tiny ELECTRA config and WordPiece vocabulary shared by the tests that export a pair and run it through
 // the CLI/API (embed, evaluate --mlm). Large init (0.3) keeps outputs far apart on every device.
 
-import { type ElectraConfig, presetConfig } from '../../src/electra/config.js';
+import { type ElectraConfig, presetConfig } from '../../src/electra/model/config.js';
 
 export const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'a', 'big', 'red',
   'house', '.', ',', '##s', '##ed', 'it', 'was', 'and', 'to', 'of', 'in', 'man', 'saw', 'small', 'tree'];

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import {
   accuracy, confusionMatrix, exactMatch, f1Of, macroF1, mcc, median, normalizeAnswer, pearson, perClass, ranks, spearman, squadF1,
   squadScores, tokenMetrics,
-} from '../../src/electra/eval-metrics.js';
+} from '../../src/electra/tasks/eval-metrics.js';
 
 const s = suite('fine-tuning metrics');
 const near = (a: number, e: number, what: string, tol = 1e-12) => assert.ok(Math.abs(a - e) <= tol, `${what}: got ${a}, expected ${e}`);

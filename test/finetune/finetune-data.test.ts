@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   type QaExample, decodeQa, encodeForClassification, encodeForQa, encodeForTokens, packBatch, packTokenLabels,
-} from '../../src/electra/finetune-data.js';
+} from '../../src/electra/tasks/finetune-data.js';
 import { WordPieceTokenizer } from '../../src/text/wordpiece.js';
 
 const s = suite('fine-tuning data');

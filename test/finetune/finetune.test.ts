@@ -9,14 +9,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ElectraConfig, presetConfig } from '../../src/electra/config.js';
-import { type EpochLog, type TaskData, evaluate, finetune, predictAnswers, predictSequence, predictTags } from '../../src/electra/finetune.js';
-import type { QaExample, TaggedExample, TextExample } from '../../src/electra/finetune-data.js';
-import { type ElectraForQuestionAnswering, type ElectraForSequenceClassification, type ElectraForTokenClassification, type HeadKind, createHeadModel } from '../../src/electra/heads.js';
+import { type ElectraConfig, presetConfig } from '../../src/electra/model/config.js';
+import { type EpochLog, type TaskData, evaluate, finetune, predictAnswers, predictSequence, predictTags } from '../../src/electra/tasks/finetune.js';
+import type { QaExample, TaggedExample, TextExample } from '../../src/electra/tasks/finetune-data.js';
+import { type ElectraForQuestionAnswering, type ElectraForSequenceClassification, type ElectraForTokenClassification, type HeadKind, createHeadModel } from '../../src/electra/tasks/heads.js';
 import { HostRng } from '../../src/nn/init.js';
 import { disposeModule } from '../../src/nn/module.js';
 import { saveHeadModel } from '../../src/node/finetune-io.js';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import { WordPieceTokenizer } from '../../src/text/wordpiece.js';
 import { cpu, gpu } from '../helpers.js';
 

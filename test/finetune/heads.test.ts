@@ -7,23 +7,23 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ElectraConfig, presetConfig } from '../../src/electra/config.js';
+import { type ElectraConfig, presetConfig } from '../../src/electra/model/config.js';
 import {
   ElectraClassificationHead, ElectraForQuestionAnswering, ElectraForSequenceClassification, ElectraForTokenClassification, type ElectraHeadModel,
   type HeadKind, createHeadModel, layerwiseLrMultiplier,
-} from '../../src/electra/heads.js';
-import { defaultHFElectraConfig, electraConfigToJSON } from '../../src/electra/hf.js';
-import { ElectraEmbeddings, ElectraForPreTraining } from '../../src/electra/model.js';
-import { parseSafetensors, serializeSafetensors, toWritable } from '../../src/electra/safetensors.js';
-import { readStateDict } from '../../src/electra/state.js';
-import { loadTorchStateDict } from '../../src/electra/torchbin.js';
+} from '../../src/electra/tasks/heads.js';
+import { defaultHFElectraConfig, electraConfigToJSON } from '../../src/electra/formats/hf.js';
+import { ElectraEmbeddings, ElectraForPreTraining } from '../../src/electra/model/model.js';
+import { parseSafetensors, serializeSafetensors, toWritable } from '../../src/electra/formats/safetensors.js';
+import { readStateDict } from '../../src/electra/formats/state.js';
+import { loadTorchStateDict } from '../../src/electra/formats/torchbin.js';
 import { HostRng } from '../../src/nn/init.js';
 import { evalCtx } from '../../src/nn/layers.js';
 import { disposeModule, namedParameters } from '../../src/nn/module.js';
 import { toHFConfig } from '../../src/node/electra-io.js';
 import { saveHFDirectory } from '../../src/node/files.js';
 import { expectedHeadModelShapes, initHeadModelFromDirectory, loadHeadModel, saveHeadModel } from '../../src/node/finetune-io.js';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import { Rng } from '../../src/tensor/random.js';
 import { tensor, tidy } from '../../src/tensor/tensor.js';
 import { WordPieceTokenizer } from '../../src/text/wordpiece.js';

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTaskData } from '../../src/cli/finetune-common.js';
-import type { TextExample } from '../../src/electra/finetune-data.js';
+import type { TextExample } from '../../src/electra/tasks/finetune-data.js';
 
 const s = suite('fine-tuning task data');
 const root = mkdtempSync(join(tmpdir(), 'electra-taskdata-'));

@@ -5,11 +5,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
 import { assertNoLeak, fwdBwd, type In, randInts } from './fused.js';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
 import { checkIds, embedding, embeddingBackward } from '../../src/tensor/nnops.js';
-import { ShapeError } from '../../src/tensor/shape.js';
+import { ShapeError } from '../../src/device/shape.js';
 
 const s = suite('kernels/embedding');
 

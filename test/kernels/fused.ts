@@ -1,8 +1,8 @@
 // Shared by the fused-kernel tests: run an op forward and backward on one device and read back
 // the output and the gradients of loss = Σ y·w (w fixed pseudo-random weights, same on every device).
 
-import type { Device, GpuCaps } from '../../src/tensor/device.js';
-import type { HostArray } from '../../src/tensor/dtype.js';
+import type { Device, GpuCaps } from '../../src/device/device.js';
+import type { HostArray } from '../../src/device/dtype.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
 import { mul, sum } from '../../src/tensor/ops.js';
 import { rand } from '../helpers.js';

@@ -11,8 +11,8 @@ import { noGrad } from '../../src/autograd/tape.js';
 import { linear } from '../../src/tensor/nnops.js';
 import * as o from '../../src/tensor/ops.js';
 import { type Tensor, tensor, tidy } from '../../src/tensor/tensor.js';
-import type { Device } from '../../src/tensor/device.js';
-import { ShapeError } from '../../src/tensor/shape.js';
+import type { Device } from '../../src/device/device.js';
+import { ShapeError } from '../../src/device/shape.js';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
 
 const s = suite('matmul epilogues and linear');

@@ -8,8 +8,8 @@ import { type MatmulConfig, type MatmulParams, K, configName, configSupported, m
 import { tuneMatmul } from '../../src/kernels/matmul-tune.js';
 import { matmul, muls } from '../../src/tensor/ops.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import type { Device } from '../../src/tensor/device.js';
-import type { WebGPUDevice } from '../../src/tensor/webgpu.js';
+import type { Device } from '../../src/device/device.js';
+import type { WebGPUDevice } from '../../src/device/webgpu.js';
 import { assertClose, cpu, gpu, rand } from '../helpers.js';
 
 const s = suite('matmul kernels');

@@ -4,11 +4,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, checkGrad, cpu, gpu, rand } from '../helpers.js';
 import { assertNoLeak, fwdBwd, type In, rowPaths } from './fused.js';
-import type { Device } from '../../src/tensor/device.js';
+import type { Device } from '../../src/device/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
 import { logSoftmax, softmax } from '../../src/tensor/nnops.js';
-import { ShapeError } from '../../src/tensor/shape.js';
+import { ShapeError } from '../../src/device/shape.js';
 import { softmaxForward } from '../../src/kernels/softmax.js';
 
 const s = suite('kernels/softmax');

@@ -6,15 +6,15 @@
 // REINFORCE variant — opt-in, and worse in the paper (spec §4).
 // Shapes: B batch, T tokens, N = maxPredictions slots per sequence, V vocabulary.
 
-import { noGrad } from '../autograd/tape.js';
-import * as F from '../nn/functional.js';
-import { HostRng } from '../nn/init.js';
-import type { Ctx } from '../nn/layers.js';
-import { scatterUpdateKernel } from '../kernels/scatter_update.js';
-import type { Device } from '../tensor/device.js';
-import * as o from '../tensor/ops.js';
-import type { Rng } from '../tensor/random.js';
-import { Tensor, keep, tensor, tidy } from '../tensor/tensor.js';
+import { noGrad } from '../../autograd/tape.js';
+import * as F from '../../nn/functional.js';
+import { HostRng } from '../../nn/init.js';
+import type { Ctx } from '../../nn/layers.js';
+import { scatterUpdateKernel } from '../../kernels/scatter_update.js';
+import type { Device } from '../../device/device.js';
+import * as o from '../../tensor/ops.js';
+import type { Rng } from '../../tensor/random.js';
+import { Tensor, keep, tensor, tidy } from '../../tensor/tensor.js';
 import { type ElectraConfig, generatorConfig } from './config.js';
 import { maskBatch, maxPredictions } from './masking.js';
 import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from './model.js';

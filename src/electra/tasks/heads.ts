@@ -6,13 +6,13 @@
 // Losses as HF: cross-entropy (mean over labelled rows, -100 ignored), MSE when num_labels = 1 (regression).
 // Shapes: B batch, T tokens, H hidden, C labels. Browser-safe.
 
-import { type Ctx, Dropout, type InitCtx, Linear } from '../nn/layers.js';
-import * as F from '../nn/functional.js';
-import * as o from '../tensor/ops.js';
-import { Tensor, tidy } from '../tensor/tensor.js';
-import { ShapeError, fmt } from '../tensor/shape.js';
-import type { ElectraConfig } from './config.js';
-import { ElectraEmbeddings, ElectraModel } from './model.js';
+import { type Ctx, Dropout, type InitCtx, Linear } from '../../nn/layers.js';
+import * as F from '../../nn/functional.js';
+import * as o from '../../tensor/ops.js';
+import { Tensor, tidy } from '../../tensor/tensor.js';
+import { ShapeError, fmt } from '../../device/shape.js';
+import type { ElectraConfig } from '../model/config.js';
+import { ElectraEmbeddings, ElectraModel } from '../model/model.js';
 
 export type HeadKind = 'sequence' | 'token' | 'qa';
 

@@ -4,10 +4,14 @@
 // each used slot becomes [MASK] with probability 0.85, else keeps its token (no random tokens);
 // unused slots point at position 0 with weight 0. Runs on the host from a seeded generator: the batch
 // ids come from the host anyway, it is cheap (B·N draws), and it makes runs resumable bit for bit.
-// `scatterUpdate` is the reference of the authors' scatter_update (duplicates: sum, then floor-divide
-// by their count; updates to position 0 ignored), used for the generator and discriminator inputs.
+// `scatterUpdate` is the authors' scatter_update (duplicates: sum, then floor-divide by their count;
+// updates to position 0 ignored): the CPU reference of kernels/scatter_update.ts, used here for the
+// generator input.
 
-import type { HostRng } from '../nn/init.js';
+import type { HostRng } from '../../nn/init.js';
+import { scatterUpdate } from '../../kernels/scatter_update.js';
+
+export { scatterUpdate };
 
 export interface MaskingOptions {
   maskProb: number;          // 0.15 (0.25 for large)
@@ -69,30 +73,4 @@ export function maskBatch(ids: Int32Array, inputMask: ArrayLike<number>, B: numb
   }
   const maskedIds = scatterUpdate(ids, replaced, positions, B, T, N).seq;
   return { B, T, N, maskedIds, positions, targets, weights };
-}
-
-/**
- * The authors' scatter_update for int sequences: seq [B, T], updates and positions [B, N].
- * Returns the updated sequence and the 0/1 mask of updated positions (position 0 never updated).
- */
-export function scatterUpdate(seq: ArrayLike<number>, updates: ArrayLike<number>, positions: ArrayLike<number>, B: number, T: number, N: number): { seq: Int32Array; updated: Int32Array } {
-  const out = Int32Array.from(seq as ArrayLike<number>);
-  const sum = new Float64Array(B * T), count = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < N; j++) {
-      const p = positions[b * N + j];
-      sum[b * T + p] += updates[b * N + j];
-      count[b * T + p]++;
-    }
-  }
-  const updated = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    for (let t = 1; t < T; t++) {
-      const i = b * T + t;
-      if (!count[i]) continue;
-      out[i] = Math.floor(sum[i] / count[i]);
-      updated[i] = 1;
-    }
-  }
-  return { seq: out, updated };
 }

@@ -5,11 +5,11 @@
 // and their LayerNorm, spec §2.6); each has its own embeddings_project (E → H when E ≠ H).
 // Shapes: B batch, T tokens, E embedding width, H hidden, V vocabulary, N masked slots per sequence.
 
-import * as F from '../nn/functional.js';
-import { type Ctx, Embedding, Encoder, type InitCtx, LayerNorm, Linear, dropout } from '../nn/layers.js';
-import { init } from '../nn/init.js';
-import * as o from '../tensor/ops.js';
-import { Tensor, tidy } from '../tensor/tensor.js';
+import * as F from '../../nn/functional.js';
+import { type Ctx, Embedding, Encoder, type InitCtx, LayerNorm, Linear, dropout } from '../../nn/layers.js';
+import { init } from '../../nn/init.js';
+import * as o from '../../tensor/ops.js';
+import { Tensor, tidy } from '../../tensor/tensor.js';
 import type { ElectraConfig } from './config.js';
 
 export class ElectraEmbeddings {

@@ -2,7 +2,7 @@
 // parameters (namedParameters: the dotted path is the HF name). Writing copies into the existing parameter
 // storages in place (shapes must match exactly); reading is the one sanctioned readback, at checkpoint time.
 
-import { namedParameters } from '../nn/module.js';
+import { namedParameters } from '../../nn/module.js';
 import { CheckpointError, type HostTensor } from './safetensors.js';
 import { IGNORED_BUFFERS, TIED } from './hf.js';
 

@@ -7,15 +7,15 @@
 // Loss = mean cross-entropy + (l2 / 2)·‖W‖² (bias unregularised), minimised with Adam on the device; the weights of
 // the epoch with the best dev accuracy are kept. Metrics: accuracy, macro-F1 (over classes in gold or predictions).
 
-import { noGrad } from '../autograd/tape.js';
-import * as F from '../nn/functional.js';
-import { HostRng } from '../nn/init.js';
-import { AdamW } from '../nn/optim.js';
-import type { Device } from '../tensor/device.js';
-import * as o from '../tensor/ops.js';
-import { Tensor, keep, tensor, tidy } from '../tensor/tensor.js';
-import type { TextDataset, TextExample } from '../text/datasets.js';
-import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import { noGrad } from '../../autograd/tape.js';
+import * as F from '../../nn/functional.js';
+import { HostRng } from '../../nn/init.js';
+import { AdamW } from '../../nn/optim.js';
+import type { Device } from '../../device/device.js';
+import * as o from '../../tensor/ops.js';
+import { Tensor, keep, tensor, tidy } from '../../tensor/tensor.js';
+import type { TextDataset, TextExample } from '../../text/datasets.js';
+import type { WordPieceTokenizer } from '../../text/wordpiece.js';
 import { accuracy, macroF1 } from './eval-metrics.js';
 
 export interface BowOptions {

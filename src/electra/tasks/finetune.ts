@@ -5,16 +5,16 @@
 // Steps per epoch are ceil(n / batch) (the authors use n // batch over all epochs; ours keeps epoch boundaries).
 // evaluate() and the predict*() helpers run the heads in eval mode in batches and read logits back once per batch.
 
-import { HostRng } from '../nn/init.js';
-import { type Ctx, evalCtx } from '../nn/layers.js';
-import { namedParameters } from '../nn/module.js';
-import { AdamW, excludeLayerNormAndBias } from '../nn/optim.js';
-import { linearWarmupLinearDecay } from '../nn/schedule.js';
-import { noGrad } from '../autograd/tape.js';
-import type { Device } from '../tensor/device.js';
-import { Rng } from '../tensor/random.js';
-import { type Tensor, keep, tensor, tidy } from '../tensor/tensor.js';
-import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import { HostRng } from '../../nn/init.js';
+import { type Ctx, evalCtx } from '../../nn/layers.js';
+import { namedParameters } from '../../nn/module.js';
+import { AdamW, excludeLayerNormAndBias } from '../../nn/optim.js';
+import { linearWarmupLinearDecay } from '../../nn/schedule.js';
+import { noGrad } from '../../autograd/tape.js';
+import type { Device } from '../../device/device.js';
+import { Rng } from '../../tensor/random.js';
+import { type Tensor, keep, tensor, tidy } from '../../tensor/tensor.js';
+import type { WordPieceTokenizer } from '../../text/wordpiece.js';
 import { accuracy, confusionMatrix, f1Of, macroF1, mcc, pearson, spearman, squadScores, tokenMetrics } from './eval-metrics.js';
 import {
   type Encoded, type EncodedTokens, type PackedInputs, type QaAnswer, type QaExample, type QaFeature, type TaggedExample, type TextExample,
@@ -23,7 +23,7 @@ import {
 import {
   type ElectraHeadModel, type HeadKind, type ModelInputs, HEAD_ARCHITECTURE, layerwiseLrMultiplier,
 } from './heads.js';
-import { assignStateDict, readStateDict } from './state.js';
+import { assignStateDict, readStateDict } from '../formats/state.js';
 
 export type TaskKind = 'classification' | 'regression' | 'tagging' | 'qa';
 

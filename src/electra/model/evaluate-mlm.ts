@@ -6,10 +6,10 @@
 // Deterministic: batch i is masked by HostRng(mix(seed, i)) and the samples draw from Rng(seed + 1) in batch order,
 // so the same sequences, batch size and seed give the same numbers on every run (and, up to float ties, device).
 
-import { noGrad } from '../autograd/tape.js';
-import { HostRng } from '../nn/init.js';
-import type { Device } from '../tensor/device.js';
-import { Rng } from '../tensor/random.js';
+import { noGrad } from '../../autograd/tape.js';
+import { HostRng } from '../../nn/init.js';
+import type { Device } from '../../device/device.js';
+import { Rng } from '../../tensor/random.js';
 import { MetricsTally } from './metrics.js';
 import type { ElectraForMaskedLM, ElectraForPreTraining } from './model.js';
 import { type ElectraPair, type HostBatch, type SpecialIds, disposeStep, electraStep } from './pretrain.js';

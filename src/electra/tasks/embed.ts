@@ -4,14 +4,14 @@
 // included, as sentence-transformers' mean pooling) and L2-normalised in float64 on the host. Output [n, H] float32.
 // The index file format (encodeIndex/decodeIndex) and cosine top-k search (searchIndex) live here too.
 
-import { noGrad } from '../autograd/tape.js';
-import { evalCtx } from '../nn/layers.js';
-import type { Device } from '../tensor/device.js';
-import * as o from '../tensor/ops.js';
-import { tensor, tidy } from '../tensor/tensor.js';
-import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import { noGrad } from '../../autograd/tape.js';
+import { evalCtx } from '../../nn/layers.js';
+import type { Device } from '../../device/device.js';
+import * as o from '../../tensor/ops.js';
+import { tensor, tidy } from '../../tensor/tensor.js';
+import type { WordPieceTokenizer } from '../../text/wordpiece.js';
 import { topK } from './infer.js';
-import type { ElectraModel } from './model.js';
+import type { ElectraModel } from '../model/model.js';
 
 export type Pooling = 'cls' | 'mean';
 export const POOLINGS: readonly Pooling[] = ['cls', 'mean'];

@@ -6,12 +6,12 @@
 //   decodeQa                 n-best start/end pairs within max answer length → character span of the context
 // Example types are src/text/datasets.ts' (the dataset readers produce them).
 
-import type { QaExample, TaggedExample, TextExample } from '../text/datasets.js';
-import type { Encoding, WordPieceTokenizer } from '../text/wordpiece.js';
+import type { QaExample, TaggedExample, TextExample } from '../../text/datasets.js';
+import type { Encoding, WordPieceTokenizer } from '../../text/wordpiece.js';
 import { IGNORE_INDEX } from './heads.js';
 import { topK } from './infer.js';
 
-export type { QaExample, TaggedExample, TextDataset, TextExample } from '../text/datasets.js';
+export type { QaExample, TaggedExample, TextDataset, TextExample } from '../../text/datasets.js';
 
 /** One encoded sequence (no padding). `label` is a class id, a float, a per-token array, or a (start, end) pair. */
 export interface Encoded {

@@ -4,12 +4,12 @@
 // Logits are read back once per call (the explicit sync point of inference); top-k and softmax run on the host
 // in float64. `toJSON` helpers give the CLI's machine-readable shapes (snake_case keys, as HF users expect).
 
-import { noGrad } from '../autograd/tape.js';
-import { evalCtx } from '../nn/layers.js';
-import type { Device } from '../tensor/device.js';
-import { Tensor, tensor, tidy } from '../tensor/tensor.js';
-import type { Encoding, WordPieceTokenizer } from '../text/wordpiece.js';
-import type { ElectraForMaskedLM, ElectraForPreTraining } from './model.js';
+import { noGrad } from '../../autograd/tape.js';
+import { evalCtx } from '../../nn/layers.js';
+import type { Device } from '../../device/device.js';
+import { Tensor, tensor, tidy } from '../../tensor/tensor.js';
+import type { Encoding, WordPieceTokenizer } from '../../text/wordpiece.js';
+import type { ElectraForMaskedLM, ElectraForPreTraining } from '../model/model.js';
 
 export interface TokenScore {
   token: string;
