@@ -125,7 +125,7 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
     const [x, w, mean, rstd] = n.saved;
     return nn.layerNormBackward(x, w, mean, rstd, g);                                 // [dx, dw, db]
   },
-  embedding: (g, n) => [null, nn.embeddingBackward(n.saved[0], g, n.inputs[1].shape[0])], // scatter-add, deterministic
+  embedding: (g, n) => [null, nn.embeddingBackward(n.saved[0], g, n.inputs[1].shape[0], n.ctx.paddingIdx)], // scatter-add, deterministic
   softmaxCrossEntropy: (g, n) => {
     const [logits, targets, lse] = n.saved;
     return [nn.crossEntropyBackward(logits, targets, lse, g, n.ctx.ignoreIndex), null]; // (softmax − onehot)·g

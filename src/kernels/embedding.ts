@@ -4,6 +4,8 @@
 // finds the first such position in one small pass for `checkIds` (one 2-int readback) to report.
 // Backward, no float atomics: sort keys id·N + pos (bitonic), then the first position of each id
 // sums the dY rows of that id in position order into dTable (zero elsewhere): same bits every run.
+// A padding id (PyTorch's padding_idx, HF's pad_token_id) gets no gradient: its keys join the
+// invalid-id bucket, which sorts last and is never summed.
 
 import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
 import { vecWidth } from './rows.js';
@@ -84,19 +86,20 @@ const PAD_KEY = 0x7fffffff;
 /** Keys a workgroup sorts in shared memory; larger strides of the bitonic network run as global steps. */
 export const SORT_CHUNK = 512;
 
-export interface SortKeysParams { n: number; npad: number; v: number }
+/** pad: the id whose row gets no gradient (-1: none). */
+export interface SortKeysParams { n: number; npad: number; v: number; pad: number }
 
-/** ids [n] → keys i32 [npad]: id·n + pos (invalid ids as v·n + pos, after all valid ones), then PAD_KEY. */
+/** ids [n] → keys i32 [npad]: id·n + pos (invalid and padding ids as v·n + pos, after all valid ones), then PAD_KEY. */
 export const embeddingKeys: Kernel<SortKeysParams> = {
   name: 'embedding_keys',
   cpu(p, [ids], [keys]) {
     for (let i = 0; i < p.npad; i++) {
       const id = ids[i];
-      keys[i] = i >= p.n ? PAD_KEY : (id >= 0 && id < p.v ? id : p.v) * p.n + i;
+      keys[i] = i >= p.n ? PAD_KEY : (id >= 0 && id < p.v && id !== p.pad ? id : p.v) * p.n + i;
     }
   },
   wgsl(p) {
-    const h = header([['n', 'u32', p.n], ['npad', 'u32', p.npad], ['v', 'i32', p.v]], [['ids', 'array<i32>']], [['keys', 'array<i32>']]);
+    const h = header([['n', 'u32', p.n], ['npad', 'u32', p.npad], ['v', 'i32', p.v], ['pad', 'i32', p.pad]], [['ids', 'array<i32>']], [['keys', 'array<i32>']]);
     const code = `${h.code}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -104,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= P.npad) { return; }
   if (i >= P.n) { keys[i] = ${PAD_KEY}; return; }
   let id = ids[i];
-  keys[i] = select(P.v, id, id >= 0 && id < P.v) * i32(P.n) + i32(i);
+  keys[i] = select(P.v, id, id >= 0 && id < P.v && id != P.pad) * i32(P.n) + i32(i);
 }
 `;
     return { code, grid: grid1d(Math.ceil(p.npad / 256)), uniforms: h.uniforms };

@@ -51,11 +51,14 @@ export class LayerNorm {
 
 export class Embedding {
   weight: Tensor; // [V, E]
-  constructor(readonly num: number, readonly dim: number, ic: InitCtx) {
+  /** The id whose row gets no gradient (PyTorch's padding_idx); -1: none. */
+  readonly paddingIdx: number;
+  constructor(readonly num: number, readonly dim: number, ic: InitCtx, opts: { paddingIdx?: number } = {}) {
     this.weight = init.truncatedNormal([num, dim], ic.std, ic);
+    this.paddingIdx = opts.paddingIdx ?? -1;
   }
   /** ids i32 [...] → [..., E] */
-  forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight); }
+  forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight, { paddingIdx: this.paddingIdx }); }
 }
 
 /** Dropout as a module (no parameters): identity in eval mode or at p = 0. */

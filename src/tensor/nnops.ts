@@ -100,15 +100,18 @@ function checkEmbeddingArgs(op: string, ids: Tensor, table: Tensor): Device {
 }
 
 /**
- * Gather rows: ids i32 [...] from table [V, E] → [..., E]. Contract for ids outside [0, V): the CPU
+ * Gather rows: ids i32 [...] from table [V, E] → [..., E]. `paddingIdx` (PyTorch's padding_idx): that
+ * row is gathered like any other but gets no gradient. Contract for ids outside [0, V): the CPU
  * device throws a RangeError; the GPU yields zero rows (and zero gradient) — call `checkIds` where
  * ids come from untrusted data (tests, loaders): it reports the first bad position.
  */
-export function embedding(ids: Tensor, table: Tensor): Tensor {
+export function embedding(ids: Tensor, table: Tensor, opts: { paddingIdx?: number } = {}): Tensor {
   const d = checkEmbeddingArgs('embedding', ids, table);
   const [v, e] = table.shape;
+  const paddingIdx = opts.paddingIdx ?? -1;
+  if (!Number.isInteger(paddingIdx) || paddingIdx < -1 || paddingIdx >= v) throw new RangeError(`embedding: paddingIdx ${opts.paddingIdx} is outside [0, ${v}) for table ${fmt(table.shape)}`);
   const [y] = launch(embeddingForward, { n: ids.size, v, e }, [ids, table], [f32([...ids.shape, e])], label('embedding', ids, table), d);
-  return track('embedding', y, [ids, table], {}, [ids]);
+  return track('embedding', y, [ids, table], { paddingIdx }, [ids]);
 }
 
 /** Rejects (RangeError naming position, id and V) if any id is outside [0, vocab). One 2-int readback. */
@@ -121,8 +124,8 @@ export async function checkIds(ids: Tensor, vocab: number): Promise<void> {
   if (pos >= 0) throw new RangeError(`embedding: id ${id} at flat position ${pos} of ids ${fmt(ids.shape)} is outside [0, ${vocab})`);
 }
 
-/** Deterministic dTable [V, E] = Σ over positions with id v of dy rows (position order), without float atomics. */
-export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number): Tensor {
+/** Deterministic dTable [V, E] = Σ over positions with id v ≠ paddingIdx of dy rows (position order), without float atomics. */
+export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number, paddingIdx = -1): Tensor {
   const n = ids.size, e = dy.shape[dy.rank - 1];
   // Sort keys id·n + pos must fit in i32 (with the invalid-id bucket v·n + pos).
   if ((vocab + 1) * n > 0x7fffffff) throw new ShapeError(`embeddingBackward: (V + 1)·N = ${(vocab + 1) * n} over 2³¹ − 1 for ids ${fmt(ids.shape)}, V = ${vocab}`);
@@ -131,7 +134,7 @@ export function embeddingBackward(ids: Tensor, dy: Tensor, vocab: number): Tenso
   if (n === 0) return dt;
   const npad = 2 ** Math.ceil(Math.log2(Math.max(2, n)));
   const chunk = Math.min(SORT_CHUNK, npad);
-  const [keys] = launch(embeddingKeys, { n, npad, v: vocab }, [ids], [{ shape: [npad], dtype: 'i32' }], lbl);
+  const [keys] = launch(embeddingKeys, { n, npad, v: vocab, pad: paddingIdx }, [ids], [{ shape: [npad], dtype: 'i32' }], lbl);
   launchInto(sortLocal, { npad, chunk, full: true, k: 0 }, [], [keys], lbl);
   for (let k = 2 * chunk; k <= npad; k *= 2) {
     for (let j = k / 2; j >= chunk; j /= 2) launchInto(sortGlobalStep, { npad, k, j }, [], [keys], lbl);

@@ -42,7 +42,7 @@ export interface OpCtx {
   softmax: { scale: number };
   logSoftmax: object;
   layerNorm: { eps: number };
-  embedding: object;
+  embedding: { paddingIdx: number };
   softmaxCrossEntropy: { ignoreIndex: number };
   linear: { gelu: boolean };
 }

@@ -8,7 +8,10 @@ import { assertNoLeak, fwdBwd, type In, randInts } from './fused.js';
 import type { Device } from '../../src/device/device.js';
 import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
-import { checkIds, embedding, embeddingBackward } from '../../src/tensor/nnops.js';
+import { checkIds, embedding as embeddingOp, embeddingBackward } from '../../src/tensor/nnops.js';
+
+/** The op with its default options, in the (...inputs) form the fused-test helpers take. */
+const embedding = (ids: Tensor, table: Tensor) => embeddingOp(ids, table);
 import { ShapeError } from '../../src/device/shape.js';
 
 const s = suite('kernels/embedding');
@@ -136,6 +139,22 @@ s('embedding forward + backward and checkIds free every temporary (WebGPU pool)'
   const ids = tensor(randInts(700, 50, 1), [700], { device: dev });
   await assertNoLeak(dev, 'checkIds', () => checkIds(ids, 50));
   ids.dispose();
+});
+
+s('paddingIdx: that row is gathered but gets no gradient, every other row as without it (CPU and WebGPU)', async () => {
+  const dev = await gpu();
+  const v = 7, e = 4, ids = Int32Array.from([0, 3, 0, 5, 3, 0, 6]);
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    const ins: In[] = [{ data: ids, shape: [ids.length], dtype: 'i32' }, { data: rand(v * e, 9), shape: [v, e] }];
+    const plain = await fwdBwd(d, embedding, ins, [1]);
+    const padded = await fwdBwd(d, (i, t) => embeddingOp(i, t, { paddingIdx: 0 }), ins, [1]);
+    assertClose(padded.y, plain.y, { atol: 0, rtol: 0, label: `${d.kind} forward with paddingIdx` });
+    const want = Array.from(plain.grads[0]).map((g, k) => (Math.floor(k / e) === 0 ? 0 : g));
+    assertClose(padded.grads[0], want, { atol: 0, rtol: 0, label: `${d.kind} dTable with paddingIdx 0` });
+    assert.ok(Array.from(plain.grads[0]).slice(0, e).some((g) => g !== 0), 'row 0 has a gradient without paddingIdx');
+  }
+  const t = tensor(rand(v * e, 1), [v, e], { device: cpu });
+  assert.throws(() => embeddingOp(tensor(ids, [7], { device: cpu }), t, { paddingIdx: 7 }), /paddingIdx 7 is outside \[0, 7\)/);
 });
 
 s('empty ids: empty output, zero table gradient (CPU and WebGPU)', async () => {
