@@ -1,6 +1,7 @@
 // electra-webgpu: the engine core, usable unchanged in browsers (no Node imports below this file).
 // Node-only pieces (Dawn loading, files) live in src/node.
-export { Tensor, tensor, zeros, ones, full, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
+export { Tensor, tensor, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
+export { zeros, ones, full } from './tensor/ops.js';
 export * as ops from './tensor/ops.js';
 export * as nn from './tensor/nnops.js';
 export { CpuDevice } from './device/cpu.js';

@@ -2,11 +2,12 @@
 // no Node-only code here, so it runs unchanged in browsers.
 // - Buffers come from a size-class pool; tensors return them deterministically (dispose/tidy).
 // - Pipelines are cached by WGSL source, bind-group layouts by signature, bind groups by buffers.
-// - A program may bring a `before` pass and use a device-owned scratch texture (one per size, reused by
-//   every launch of that size, since recorded work runs in order; made afresh after each host sync):
-//   matmul packs B into one on lavapipe.
-// - Dispatches are recorded into one compute pass and submitted only at sync points (read, sync) or
-//   when the uniform arena fills; uniforms of a batch live in one arena bound with dynamic offsets.
+// - A program may bring a `before` pass (dispatched first, same bindings) and use a device-owned scratch
+//   texture: one per size, shared by every launch of that size within one submission (recorded work runs
+//   in order), made afresh for the next submission. Lavapipe's matmul packs B into one.
+// - Dispatches are recorded into one compute pass and submitted at sync points (read, sync), on
+//   `submit()`, every SUBMIT_EVERY dispatches, or when the uniform arena fills (never between the passes
+//   of one launch); uniforms of a submission live in one arena bound with dynamic offsets.
 // - Reads are async only. GPU errors are collected and thrown at the next sync point, naming the
 //   kernel and the op that launched it; ELECTRA_WEBGPU_CHECK=1 (or { checked: true }) submits every
 //   launch on its own with error scopes, for exact attribution at a speed cost.
@@ -52,8 +53,11 @@ function programKey<P>(p: P, skip: readonly string[]): string {
 
 interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; sig: string }
 
-/** Scratch textures kept (one per size; a kernel's pack pass and its reader share one). */
+/** Scratch texture sizes one submission may use (a kernel's pack pass and its reader share one). */
 const MAX_SCRATCH_TEXTURES = 32;
+const textureKey = (t: ScratchTexture): string => `${t.width}x${t.height}x${t.layers}`;
+/** Timestamp pairs collected per readback while profiling. */
+const PROFILE_SLOTS = 2048;
 
 export interface WebGPUOptions { checked?: boolean; label?: string }
 
@@ -120,7 +124,7 @@ export class WebGPUDevice implements Device {
   /** Finds an adapter (navigator.gpu unless a GPU object is given) and requests a device with its real limits. */
   static async create(gpuApi?: GPU, opts: WebGPUOptions & { powerPreference?: GPUPowerPreference } = {}): Promise<WebGPUDevice> {
     const api = gpuApi ?? (globalThis.navigator as Navigator | undefined)?.gpu;
-    if (!api) throw new Error('WebGPU is not available: no navigator.gpu (in Node, use createNodeDevice from electra-webgpu/node)');
+    if (!api) throw new Error('WebGPU is not available: no navigator.gpu (in Node, use nodeDevice() or bestDevice() from electra-webgpu/node)');
     const adapter = await api.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) throw new Error('WebGPU: no adapter found');
     const want: (keyof GPUSupportedLimits)[] = [
@@ -184,7 +188,6 @@ export class WebGPUDevice implements Device {
     for (const list of this.pool.values()) for (const s of list) s.buffer.destroy();
     this.pool.clear();
     this.bytesPooled = 0;
-    this.retireScratch();
   }
 
   memory(): MemoryStats {
@@ -218,7 +221,7 @@ export class WebGPUDevice implements Device {
     const buf = rb >= 0 ? this.readbacks.splice(rb, 1)[0] : this.gpu.createBuffer({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, 0, buf, 0, bytes);
-    this.dropScratch();
+    this.flush();
     await buf.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
     this.throwPending();
     const out = hostArray(dtype, n);
@@ -252,15 +255,21 @@ export class WebGPUDevice implements Device {
     const passes = prog.before ? [prog.before, prog] : [prog];
     const entries = (cached.entries ??= passes.map((q) => this.pipeline(kernel.name, q.code, inputs.length, outputs.length, q.texture?.access, label)));
     const all = [...inputs, ...outputs] as GpuStorage[];
+    // A launch's passes go into one submission: they may share a scratch texture, which the next
+    // submission would replace. So room for all of them is made first.
+    const newTexture = passes.some((q) => q.texture && !this.scratch.has(textureKey(q.texture)));
+    if (this.arenaUsed + passes.length * UNIFORM_SLOT > ARENA_BYTES || this.dispatches + passes.length > MAX_DISPATCHES_PER_SUBMIT ||
+      (newTexture && this.scratch.size >= MAX_SCRATCH_TEXTURES)) this.flush();
+    if (this.profiling && this.profiling.names.length + passes.length > PROFILE_SLOTS) this.collectProfile();
     passes.forEach((q, i) => this.dispatch(kernel.name, q, entries[i], all, label));
+    if (this.checked) this.flush();
+    else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
   }
 
   /** Records one program's dispatch: uniforms into the arena, a cached bind group, the pass. */
   private dispatch(name: string, prog: WgslProgram, entry: PipelineEntry, all: GpuStorage[], label: string): void {
     if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${name}: uniforms over ${UNIFORM_SLOT} bytes`);
-    // Before the uniform slot is taken: making a texture may flush, which restarts the arena.
     const tex = prog.texture ? this.scratchTexture(prog.texture, name) : null;
-    if (this.arenaUsed + UNIFORM_SLOT > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
     const offset = this.arenaUsed;
     if (prog.uniforms) this.arenaHost.set(new Uint8Array(prog.uniforms), offset);
     this.arenaUsed += UNIFORM_SLOT;
@@ -294,26 +303,23 @@ export class WebGPUDevice implements Device {
     this.stats.dispatches++;
     this.recent.push(`${name}: ${label}`);
     if (this.recent.length > 6) this.recent.shift();
-    if (this.checked) {
-      this.flush();
-      void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${name} for ${label}: ${e.message}`); });
-    } else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
+    if (this.checked) void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${name} for ${label}: ${e.message}`); });
   }
 
   /**
-   * The scratch texture of this size (created on first use). Work is recorded in order, so a pack pass
-   * and the pass reading it may share one texture with every other launch of the same size. Past
-   * MAX_SCRATCH_TEXTURES sizes, everything recorded is submitted and the old ones are destroyed.
+   * The scratch texture of this size in this submission (created on first use). Work is recorded in
+   * order, so a pack pass and the pass reading it may share one texture with every other launch of the
+   * same size. Past MAX_SCRATCH_TEXTURES sizes in one submission, the next launch starts a new one.
    */
   private scratchTexture(t: ScratchTexture, name: string): ScratchEntry {
-    const key = `${t.width}x${t.height}x${t.layers}`;
+    const key = textureKey(t);
     let hit = this.scratch.get(key);
     if (hit) return hit;
     const max = this.caps.maxTexture2D ?? 8192, maxLayers = this.caps.maxTextureLayers ?? 256;
     if (t.width > max || t.height > max || t.layers > maxLayers) {
       throw new RangeError(`${name}: scratch texture ${t.width}×${t.height}×${t.layers} is over this adapter's limits (${max}×${max}×${maxLayers})`);
     }
-    if (this.scratch.size >= MAX_SCRATCH_TEXTURES) this.dropScratch();
+    if (this.scratch.size >= MAX_SCRATCH_TEXTURES) throw new Error(`${name}: over ${MAX_SCRATCH_TEXTURES} scratch texture sizes in one submission`);
     const texture = this.gpu.createTexture({
       size: [t.width, t.height, t.layers], format: 'rgba32float', label: `scratch ${key}`,
       usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
@@ -325,19 +331,12 @@ export class WebGPUDevice implements Device {
   }
 
   /**
-   * Destroys the scratch textures (after the submitted work that uses them: WebGPU defers it) and forgets
-   * their bind groups; the next launches create fresh ones. Called at every host sync point and at the
-   * end of each backward pass and optimizer step (endStep), so a training step (or micro-batch) never
-   * reuses the previous one's textures, whether or not its loop reads anything back: on lavapipe
-   * (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small step took 7–9 s with textures kept across steps against
-   * 4–5 s with fresh ones, bit-identical results (a probe alternating both; the cause was not found).
-   * Costs ~11 texture creations and their bind groups per step.
+   * Destroys the scratch textures (WebGPU defers it until the submitted work that uses them is done) and
+   * forgets their bind groups; the next submission creates fresh ones. Called at every submit, so no
+   * texture outlives the submission that filled it: on lavapipe (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small
+   * step took 7–9 s with textures kept across steps against 4–5 s with fresh ones, bit-identical results
+   * (a probe alternating both; the cause was not found).
    */
-  private dropScratch(): void {
-    this.flush(); // what is recorded may bind the textures: submit it before destroying them
-    this.retireScratch();
-  }
-
   private retireScratch(): void {
     for (const t of this.scratch.values()) {
       t.texture.destroy();
@@ -388,8 +387,8 @@ export class WebGPUDevice implements Device {
   profile(on: boolean, opts: { byLabel?: boolean } = {}): void | Promise<Map<string, { ms: number; count: number }>> {
     if (on) {
       if (!this.gpu.features.has('timestamp-query')) throw new Error('profile: this adapter lacks timestamp-query');
-      const set = this.gpu.createQuerySet({ type: 'timestamp', count: 4096 });
-      const resolve = this.gpu.createBuffer({ size: 8 * 4096, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const set = this.gpu.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_SLOTS });
+      const resolve = this.gpu.createBuffer({ size: 16 * PROFILE_SLOTS, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
       this.flush();
       this.profiling = { set, resolve, names: [], pending: [], totals: new Map(), byLabel: opts.byLabel ?? false };
       return;
@@ -403,7 +402,7 @@ export class WebGPUDevice implements Device {
 
   private profiledPass(name: string): GPUComputePassEncoder {
     const prof = this.profiling!;
-    if (prof.names.length >= 2048) this.collectProfile();
+    if (prof.names.length >= PROFILE_SLOTS) this.collectProfile();
     const i = prof.names.length;
     prof.names.push(name);
     this.pass = this.enc().beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
@@ -447,10 +446,10 @@ export class WebGPUDevice implements Device {
     if (this.pass) { this.pass.end(); this.pass = null; }
   }
 
-  /** Submits everything recorded so far (no wait). */
+  /** Submits everything recorded so far (no wait); the scratch textures it used retire with it. */
   flush(): void {
     this.endPass();
-    if (!this.encoder) return;
+    if (!this.encoder) { this.retireScratch(); return; }
     if (this.arenaUsed > 0) this.gpu.queue.writeBuffer(this.arena, 0, this.arenaHost.buffer, 0, this.arenaUsed);
     this.gpu.queue.submit([this.encoder.finish()]);
     this.stats.submits++;
@@ -458,6 +457,7 @@ export class WebGPUDevice implements Device {
     this.arenaUsed = 0;
     this.dispatches = 0;
     this.epoch++;
+    this.retireScratch();
     if (this.stagingToDestroy.length) {
       const done = this.stagingToDestroy;
       this.stagingToDestroy = [];
@@ -465,13 +465,12 @@ export class WebGPUDevice implements Device {
     }
   }
 
-  /** Submits the step and retires the scratch textures, for loops that do not sync every step. */
-  endStep(): void {
-    this.dropScratch();
+  submit(): void {
+    this.flush();
   }
 
   async sync(): Promise<void> {
-    this.dropScratch();
+    this.flush();
     await this.gpu.queue.onSubmittedWorkDone();
     this.throwPending();
   }

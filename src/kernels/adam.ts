@@ -4,7 +4,7 @@
 // Numbers that change per step (lr, bias-correction factors, slot index) are uniforms, never part of
 // the WGSL source, and declared uniform-only, so a training run generates each program once.
 
-import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../device/device.js';
+import { type DeviceArray, type Field, type Kernel, flatGrid, flatMain, header, launchInto, uniformOnly } from '../device/device.js';
 
 const WG = 256;
 /** Partial-sum slots per parameter (= the most workgroups one sum-of-squares launch uses). */
@@ -146,3 +146,25 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     return { code, grid: [1], uniforms: h.uniforms };
   },
 };
+
+// ---- launchers (all in place) --------------------------------------------------------------------
+
+/** The per-step numbers of one parameter's update (see AdamParams); `clip` is set by the launcher. */
+export type AdamStep = Omit<AdamParams, 'n' | 'clip'>;
+
+/** p, m, v updated from g (scaled by clip[0] when a clip buffer [scale, norm] is given). */
+export function adamUpdate(g: DeviceArray, clip: DeviceArray | null, p: DeviceArray, m: DeviceArray, v: DeviceArray, q: AdamStep, label: string): void {
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  launchInto(adamKernel, { ...q, n, clip: clip !== null }, clip ? [g, clip] : [g], [p, m, v], label);
+}
+
+/** partials[slot·SLOTS …] = the per-workgroup Σ g² of one gradient. */
+export function sumSquares(g: DeviceArray, partials: DeviceArray, slot: number, label: string): void {
+  const n = g.shape.reduce((x, y) => x * y, 1);
+  launchInto(sumSquaresKernel, { n, slot, groups: sumSquaresGroups(n) }, [g], [partials], label);
+}
+
+/** clip [2] = [scale, norm] from the first `count` partials. */
+export function clipScale(partials: DeviceArray, clip: DeviceArray, count: number, maxNorm: number, label: string): void {
+  launchInto(clipScaleKernel, { count, maxNorm }, [partials], [clip], label);
+}

@@ -1,11 +1,14 @@
-// Batched matmul C[b] = op(A[b]) · op(B[b]), op = identity or transpose, so backward needs no copied
-// transposes: dA = dC·Bᵀ and dB = Aᵀ·dC are the same kernel with flags. A batch of 1 broadcasts.
+// The matmul family: batched C[b] = op(A[b]) · op(B[b]), op = identity or transpose, so backward needs no
+// copied transposes (dA = dC·Bᵀ and dB = Aᵀ·dC are the same kernel with flags). A batch of 1 broadcasts.
 //   A: [Ba, M, K] (transA: [Ba, K, M]);  B: [Bb, K, N] (transB: [Bb, N, K]);  C: [max(Ba,Bb), M, N]
-// Two kernel shapes, both parameterised by tile sizes (bench/matmul.bench.ts is the lab that picked them):
-// 'reg' (no workgroup memory, vec4 along N or K) and 'tiled' (workgroup-memory staging). Split-K writes
-// partials to a [splits, batch, M, N] scratch that `splitSumKernel` reduces in fixed order (deterministic).
+// Here: the CPU reference; two kernel shapes parameterised by tile sizes, 'reg' (no workgroup memory, vec4
+// along N or K; on software adapters with subgroup-broadcast A and optionally B packed into a texture by a
+// first pass) and 'tiled' (workgroup-memory staging); the store epilogue (bias, exact GELU); split-K with a
+// fixed-order sum (deterministic) that applies the epilogue; the selector; the launcher. The lab that
+// picked the tiles, with its notes and losing variants, is bench/matmul.bench.ts.
 
-import { FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, grid1d, header, scratchTextureDecl } from '../device/device.js';
+import { type DeviceArray, FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, freeTemp, grid1d, header, launch } from '../device/device.js';
+import { type Shape, ShapeError, fmt, numel } from '../device/shape.js';
 import { WGSL_ERF, geluRef } from './elementwise.js';
 
 export interface MatmulParams {
@@ -109,15 +112,16 @@ export function splitChunk(k: number, splits: number): number {
 
 // ---- WGSL --------------------------------------------------------------------------------------
 
-/** Uniforms shared by both kernel shapes. */
-function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: boolean, vecC: boolean) {
-  if (p.epilogue && splits > 1) throw new Error(`matmul: the ${p.epilogue} epilogue needs splits = 1 (got ${splits}); apply it after the split-K sum`);
+/** Uniforms shared by both kernel shapes; `tex`: B is read from the scratch texture BT. */
+function matmulHeader(p: MatmulParams, splits: number, vecA: boolean, vecB: boolean, vecC: boolean, tex = false) {
+  if (p.epilogue && splits > 1) throw new Error(`matmul: the ${p.epilogue} epilogue needs splits = 1 (got ${splits}); the split-K sum applies it`);
   const cTy = vecC ? 'array<vec4f>' : 'array<f32>';
   const h = header(
     [['m', 'u32', p.m], ['n', 'u32', p.n], ['k', 'u32', p.k], ['sa', 'u32', p.strideA], ['sb', 'u32', p.strideB],
       ['batch', 'u32', p.batch], ['kc', 'u32', splitChunk(p.k, splits)]],
     [['A', vecA ? 'array<vec4f>' : 'array<f32>'], ['B', vecB ? 'array<vec4f>' : 'array<f32>'], ...(p.epilogue ? [['Bias', cTy] as const] : [])],
     [['C', cTy], ...(p.epilogue === 'biasGeluPre' ? [['Pre', cTy] as const] : [])],
+    tex ? { name: 'BT', access: 'read' } : undefined,
   );
   return p.epilogue === 'biasGelu' || p.epilogue === 'biasGeluPre' ? { ...h, code: h.code + WGSL_ERF + 'fn gelu4_(x: vec4f) -> vec4f { return vec4f(gelu_(x.x), gelu_(x.y), gelu_(x.z), gelu_(x.w)); }\n' } : h;
 }
@@ -166,7 +170,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
   const tex = c.tex ?? false;
   const bMode = tex ? 'tex' : !p.transB && p.n % 4 === 0 ? 'n4' : p.transB && k4 ? 'k4' : 's';
   const vecC = p.n % 4 === 0;
-  const h = matmulHeader(p, splits, aMode !== 's', bMode === 'n4' || bMode === 'k4', vecC);
+  const h = matmulHeader(p, splits, aMode !== 's', bMode === 'n4' || bMode === 'k4', vecC, tex);
   const I = [...Array(tm).keys()], J = [...Array(tn).keys()], G = [...Array(g).keys()], KK = [0, 1, 2, 3];
   const L: string[] = [];
   const rowOf = (i: number) => (wgy > 1 ? `row0 + ${i * wgy}u` : `row0 + ${i}u`);
@@ -261,8 +265,7 @@ export function matmulRegWgsl(p: MatmulParams, c: MatmulConfig) {
     if (!fit) st.push('  }');
     st.push('}');
   }
-  const texBinding = 1 + (p.epilogue ? 3 : 2) + (p.epilogue === 'biasGeluPre' ? 2 : 1); // after A, B[, Bias], C[, Pre]
-  const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}${tex ? scratchTextureDecl('BT', texBinding, 'read') : ''}
+  const code = `${sg ? 'enable subgroups;\n' : ''}${h.code}
 // matmul reg ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aMode} b:${bMode} c:${vecC ? 'n4' : 's'}${fit ? ' fit' : ''}
 @compute @workgroup_size(${wgx}, ${wgy})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
@@ -285,14 +288,14 @@ ${k4 ? '' : `  for (; k < kEnd; k++) {\n    ${tail.join('\n    ')}\n  }\n`}  ${s
   const grid = [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * splits];
   if (!tex) return { code, grid, uniforms: h.uniforms };
   const layers = p.strideB === 0 ? 1 : p.batch;
-  return { code, grid, uniforms: h.uniforms, texture: { access: 'read', width: texW, height: p.k, layers }, before: packBWgsl(p, texBinding, texW, layers) };
+  return { code, grid, uniforms: h.uniforms, texture: { access: 'read', width: texW, height: p.k, layers }, before: packBWgsl(p, texW, layers) };
 }
 
 /**
  * The `tex` configs' first pass: texel (x, k, layer) of the scratch texture = B[layer][k, 4x .. 4x+3] in
  * either B layout, zero past N. Bindings as the matmul's (A, B[, Bias] → C[, Pre]), then the texture.
  */
-function packBWgsl(p: MatmulParams, binding: number, width: number, layers: number): WgslProgram {
+function packBWgsl(p: MatmulParams, width: number, layers: number): WgslProgram {
   // Vector loads where aligned (on lavapipe a load's cost is mostly per instruction): row-major B with N % 4
   // = 0 reads one vec4 per texel; transposed B with K % 4 = 0 reads 4 rows' vec4 along K and writes 4 texels.
   const mode = !p.transB && p.n % 4 === 0 && p.strideB % 4 === 0 ? 'n4' : p.transB && p.k % 4 === 0 && p.strideB % 4 === 0 ? 'k4' : 's';
@@ -302,6 +305,7 @@ function packBWgsl(p: MatmulParams, binding: number, width: number, layers: numb
     [['n', 'u32', p.n], ['k', 'u32', p.k], ['sb', 'u32', p.strideB], ['w', 'u32', width], ['ks', 'u32', ks], ['total', 'u32', total]],
     [['A', 'array<f32>'], ['B', mode === 's' ? 'array<f32>' : 'array<vec4f>'], ...(p.epilogue ? [['Bias', 'array<f32>'] as const] : [])],
     [['C', 'array<f32>'], ...(p.epilogue === 'biasGeluPre' ? [['Pre', 'array<f32>'] as const] : [])],
+    { name: 'BT', access: 'write' },
   );
   const body = {
     n4: `textureStore(BT, vec2u(x, kk), layer, B[(bo + kk * P.n) / 4u + x]);`,
@@ -317,7 +321,7 @@ function packBWgsl(p: MatmulParams, binding: number, width: number, layers: numb
   }[mode];
   // One invocation per work item over a flat index (x fastest), so narrow B (N/4 < 64) keeps every lane busy.
   // Its split uses constant divisors (the shape is in the program key): lavapipe has no vector integer division.
-  const code = `${h.code}${scratchTextureDecl('BT', binding, 'write')}
+  const code = `${h.code}
 // matmul pack B ${p.transB ? '[N, K]' : '[K, N]'} → texture [K, ⌈N/4⌉] (${mode})
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -420,29 +424,19 @@ export function setTunedMatmul(caps: GpuCaps, cls: string, c: MatmulConfig): voi
 const cfg = (kind: MatmulConfig['kind'], wgx: number, wgy: number, tm: number, tn: number, bk = 16): MatmulConfig =>
   ({ kind, wgx, wgy, tm, tn, bk, splits: 1 });
 
-/** The configs the selector and the autotuner choose from (each is tested on every layout). */
+/**
+ * The configs the selector picks from (each is tested on every layout; bench/matmul.bench.ts is the lab
+ * that measured them and keeps the lab notes and the losing variants).
+ */
 export const K = {
-  /**
-   * Variant 6 on lavapipe (subgroup-broadcast A): 24×128 tile, 24×8 per invocation, contiguous columns
-   * per lane (cl). Against the earlier 16×8 strided tile, lavapipe CPU time per 1024² product fell 16%
-   * (NN) and 18% (NT) and was within noise on TN (bench/matmul.bench.ts, lab notes). 32×8 compiles
-   * twice as slowly for no clear gain.
-   */
+  /** Software adapters with subgroups ≥ 8 (bench variant 6): 24×128 tile, 24×8 contiguous columns per lane. */
   regSg: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true } as MatmulConfig,
-  /** regSg reading B from the scratch texture (tex): the software-adapter choice for M ≥ 256 where B fits. */
+  /** regSg reading B from the scratch texture (variant 7): software adapters, M ≥ 256 where B fits. */
   regSgTex: { ...cfg('reg', 16, 1, 24, 8), sg: true, cl: true, tex: true } as MatmulConfig,
-  /**
-   * Variant 6, 16×64 tile (8 lanes × 8 contiguous columns): the software-adapter choice below M = 256
-   * and for N = 64 (attention's products, the ¼-width generator). Lavapipe CPU time against the picks it
-   * replaced (session-4 sweep: matmul(a, b, { config }) per candidate, median of 11 reps): attention
-   * [32×128×128]·[·×64] TN 15.7 vs 20.6 ms, NN 16.4 vs 18.0, NT 128×128×64 16.7 vs 17.6; generator
-   * 1024×64×256 NT 12.9 vs 16.0.
-   */
+  /** Variant 6, 16×64 tile (8 lanes × 8 contiguous columns): software adapters below M = 256 and for N = 64. */
   regSgMid: { ...cfg('reg', 8, 1, 16, 8), sg: true, cl: true } as MatmulConfig,
   /** Variant 6, small tile (8×32) for low-occupancy shapes on software adapters. */
   regSgSmall: { ...cfg('reg', 8, 1, 8, 4), sg: true } as MatmulConfig,
-  /** regSgSmall with B from the scratch texture: an autotune candidate; the selector does not pick it (no faster). */
-  regSgSmallTex: { ...cfg('reg', 8, 1, 8, 4), sg: true, tex: true } as MatmulConfig,
   /** Variant 2 (no subgroups): 8×128 workgroup tile, 8×8 per invocation. */
   regBig: cfg('reg', 16, 1, 8, 8),
   /** Variant 5: small tile for low-occupancy shapes. */
@@ -524,32 +518,93 @@ export const matmulKernel: Kernel<MatmulParams> = {
   },
 };
 
-/** Split-K reduction: out[i] = Σ_s part[s·n + i] in fixed s order (bench variant 4, second pass). */
-export interface SplitSumParams { splits: number; n: number }
+/**
+ * Split-K reduction: C[i] = Σ_s part[s·n + i] in fixed s order (bench variant 4, second pass), then the
+ * store epilogue the split matmul could not apply (bias [cols], GELU, the pre-activation).
+ */
+export interface SplitSumParams { splits: number; n: number; cols: number; epilogue?: MatmulEpilogue }
 
 export const splitSumKernel: Kernel<SplitSumParams> = {
   name: 'matmul-splitsum',
-  cpu({ splits, n }, [part], [out]) {
-    for (let i = 0; i < n; i++) {
+  cpu(p, [part, bias], [out, pre]) {
+    for (let i = 0; i < p.n; i++) {
       let acc = 0;
-      for (let s = 0; s < splits; s++) acc += part[s * n + i];
+      for (let s = 0; s < p.splits; s++) acc += part[s * p.n + i];
       out[i] = acc;
     }
+    if (p.epilogue) epilogueRef({ batch: 1, m: p.n / p.cols, n: p.cols, k: 0, transA: false, transB: false, strideA: 0, strideB: 0, epilogue: p.epilogue }, bias, out, pre);
   },
-  wgsl({ splits, n }) {
-    const h = header([['n', 'u32', n]], [['part', 'array<f32>']], [['out', 'array<f32>']]);
-    const code = `${h.code}
+  wgsl(p) {
+    const ep = p.epilogue;
+    const h = header([['n', 'u32', p.n], ['cols', 'u32', p.cols]], [['part', 'array<f32>'], ...(ep ? [['Bias', 'array<f32>'] as const] : [])],
+      [['C', 'array<f32>'], ...(ep === 'biasGeluPre' ? [['Pre', 'array<f32>'] as const] : [])]);
+    const store = !ep ? 'C[i] = acc;' : ep === 'bias' ? 'C[i] = acc + Bias[i % P.cols];'
+      : `let e = acc + Bias[i % P.cols];${ep === 'biasGeluPre' ? ' Pre[i] = e;' : ''} C[i] = gelu_(e);`;
+    const code = `${h.code}${ep === 'biasGelu' || ep === 'biasGeluPre' ? WGSL_ERF : ''}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  let i = (${FLAT_WG}) * 256u + lid;
   if (i >= P.n) { return; }
   var acc = part[i];
-  for (var s = 1u; s < ${splits}u; s++) { acc += part[s * P.n + i]; }
-  out[i] = acc;
+  for (var s = 1u; s < ${p.splits}u; s++) { acc += part[s * P.n + i]; }
+  ${store}
 }
 `;
-    const wgs = Math.ceil(n / 256);
-    const y = Math.ceil(wgs / 65535);
-    return { code, grid: [Math.ceil(wgs / y), y], uniforms: h.uniforms };
+    return { code, grid: grid1d(Math.ceil(p.n / 256)), uniforms: h.uniforms };
   },
 };
+
+// ---- launcher ------------------------------------------------------------------------------------
+
+/**
+ * The params of op(a)·op(b) for a [..., M, K] (transA: [..., K, M]) and b [..., K, N] (transB: [..., N, K]);
+ * leading dims are flattened and either side may be one matrix shared by the batch. Throws a ShapeError
+ * naming both shapes when they do not fit. `shape` is C's: [...batch, M, N].
+ */
+export function planMatmul(a: Shape, b: Shape, transA: boolean, transB: boolean): { p: MatmulParams; shape: number[]; what: string } {
+  const what = `${fmt(a)}${transA ? 'ᵀ' : ''} · ${fmt(b)}${transB ? 'ᵀ' : ''}`;
+  if (a.length < 2 || b.length < 2) throw new ShapeError(`matmul: needs rank ≥ 2, got ${fmt(a)} and ${fmt(b)}`);
+  const [ar, ac] = a.slice(-2), [br, bc] = b.slice(-2);
+  const m = transA ? ac : ar, k = transA ? ar : ac;
+  const kb = transB ? bc : br, n = transB ? br : bc;
+  if (k !== kb) throw new ShapeError(`matmul: inner dims differ in ${what} (${k} vs ${kb})`);
+  const ba = numel(a.slice(0, -2)), bb = numel(b.slice(0, -2));
+  if (ba !== bb && ba !== 1 && bb !== 1) throw new ShapeError(`matmul: batch dims differ in ${what}`);
+  const batch = Math.max(ba, bb);
+  const p: MatmulParams = { batch, m, n, k, transA, transB, strideA: ba === 1 ? 0 : m * k, strideB: bb === 1 ? 0 : k * n };
+  return { p, shape: [...(ba >= bb ? a.slice(0, -2) : b.slice(0, -2)), m, n], what };
+}
+
+export interface MatmulOptions {
+  transA?: boolean; transB?: boolean;
+  /** Force a kernel config (tests, benchmarks); default: the selector's pick for the device. */
+  config?: MatmulConfig;
+  /** Store epilogue: + bias [N] on every row, then exact GELU with `gelu`; `keepPre` also returns the pre-activation. */
+  bias?: DeviceArray; gelu?: boolean; keepPre?: boolean;
+}
+
+/**
+ * C = op(A)·op(B) (+ bias, GELU) on A's device: the selector's kernel (the CPU device, which has no caps,
+ * runs the plain reference unless a config is forced), split-K as two passes (partials
+ * [splits, batch, M, N], then a fixed-order sum that also applies the epilogue: deterministic, no atomics).
+ * → { y: [...batch, M, N], pre: the pre-activation with `keepPre` (GELU's backward reads it) }.
+ */
+export function matmul(a: DeviceArray, b: DeviceArray, o: MatmulOptions, label: string): { y: DeviceArray; pre: DeviceArray | null } {
+  const { p, shape, what } = planMatmul(a.shape, b.shape, o.transA ?? false, o.transB ?? false);
+  const d = a.device;
+  const config = o.config ?? (d.caps ? selectMatmul(p, d.caps) : undefined);
+  const splits = config?.splits ?? 1;
+  if (p.batch * splits > 65535) throw new ShapeError(`matmul: batch ${p.batch} × ${splits} splits over 65535 in ${what}`);
+  const epilogue: MatmulEpilogue | undefined = !o.bias ? undefined : !o.gelu ? 'bias' : o.keepPre ? 'biasGeluPre' : 'biasGelu';
+  if (o.bias && (o.bias.shape.length !== 1 || o.bias.shape[0] !== p.n)) throw new ShapeError(`matmul: bias ${fmt(o.bias.shape)} does not match ${p.n} columns of ${what}`);
+  const ins = o.bias ? [a, b, o.bias] : [a, b];
+  const outs = (s: Shape) => (epilogue === 'biasGeluPre' ? [{ shape: s, dtype: 'f32' as const }, { shape: s, dtype: 'f32' as const }] : [{ shape: s, dtype: 'f32' as const }]);
+  if (splits === 1) {
+    const [y, pre] = launch(matmulKernel, { ...p, config, epilogue }, ins, outs(shape), label);
+    return { y, pre: pre ?? null };
+  }
+  const [part] = launch(matmulKernel, { ...p, config }, [a, b], [{ shape: [splits, ...shape], dtype: 'f32' }], `${label} split-K`);
+  const [y, pre] = launch(splitSumKernel, { splits, n: p.batch * p.m * p.n, cols: p.n, epilogue }, o.bias ? [part, o.bias] : [part], outs(shape), `${label} split-K sum`);
+  freeTemp(part);
+  return { y, pre: pre ?? null };
+}

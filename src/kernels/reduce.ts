@@ -1,10 +1,11 @@
 // Reductions over the middle axis of a [outer, R, inner] view: sum, max, argmax (first index wins).
-// The op layer maps any contiguous run of axes onto this view (and non-adjacent axes onto a chain).
+// The launcher maps any contiguous run of axes onto this view (and non-adjacent axes onto a chain).
 // Two GPU variants: one invocation per output looping over R (coalesced when inner is large), or one
 // workgroup per output with a shared-memory tree when inner == 1 and R is long (row reductions).
 // Accumulation is f32 in a fixed order, so results are deterministic run to run.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
+import { type DeviceArray, FLAT_WG, type Kernel, freeTemp, grid1d, header, launch } from '../device/device.js';
+import { type Shape, numel } from '../device/shape.js';
 
 export type ReduceOp = 'sum' | 'max' | 'argmax';
 
@@ -90,3 +91,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return { code, grid: grid1d(p.outer), uniforms: h.uniforms };
   },
 };
+
+// ---- launcher ----------------------------------------------------------------------------------
+
+/**
+ * Reduces `axes` of x (sorted, unique, at least one) by chaining [outer, R, inner] passes over runs of
+ * adjacent axes, from the last run so earlier axis numbers stay valid. → x's shape without those axes
+ * (i32 for argmax, which takes one axis).
+ */
+export function reduce(op: ReduceOp, x: DeviceArray, axes: readonly number[], label: string): DeviceArray {
+  const runs: [number, number][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a) last[1] = a + 1; else runs.push([a, a + 1]);
+  }
+  if (runs.length === 0) throw new Error(`${label}: no axes to reduce`);
+  if (op === 'argmax' && runs.length > 1) throw new Error(`${label}: argmax takes one axis at a time`);
+  let cur = x;
+  for (let r = runs.length - 1; r >= 0; r--) {
+    const [s, e] = runs[r];
+    const sh: Shape = cur.shape;
+    const outShape = [...sh.slice(0, s), ...sh.slice(e)];
+    const [y] = launch(reduceKernel, { op, outer: numel(sh.slice(0, s)), r: numel(sh.slice(s, e)), inner: numel(sh.slice(e)) }, [cur], [{ shape: outShape, dtype: op === 'argmax' ? 'i32' : 'f32' }], label);
+    if (cur !== x) freeTemp(cur);
+    cur = y;
+  }
+  return cur;
+}

@@ -8,10 +8,9 @@
 import type { Device } from '../device/device.js';
 import { ShapeError, fmt } from '../device/shape.js';
 import { Tensor, keep, tensor } from '../tensor/tensor.js';
-import { fill, launchInto } from '../tensor/ops.js';
+import { copyInto as copyTensor, fill, optimizer } from '../tensor/ops.js';
 import { noGrad } from '../autograd/tape.js';
-import { SLOTS, adamKernel, clipScaleKernel, sumSquaresGroups, sumSquaresKernel } from '../kernels/adam.js';
-import { copyKernel } from '../kernels/copy.js';
+import { SLOTS } from '../kernels/adam.js';
 
 export interface AdamWOptions {
   /** Learning rate used by step() when it gets none (schedules pass theirs per step). */
@@ -112,8 +111,8 @@ export class AdamW {
 
   /**
    * One update of every parameter that has a gradient (others are skipped, as TF and PyTorch do),
-   * at learning rate `lr` (default: the constructor's). Records device work and ends the step
-   * (Device.endStep: submits it); no readback.
+   * at learning rate `lr` (default: the constructor's). Records device work and submits it (so a loop
+   * that reads nothing back still hands the GPU each step); no readback.
    */
   step(lr: number = this.lr): void {
     checkNum('step: lr', lr, 0);
@@ -129,18 +128,15 @@ export class AdamW {
     const c2 = this.biasCorrection ? 1 / (1 - this.beta2 ** t) : 1;
     const clip = this.clip !== null && live.length > 0;
     if (clip) {
-      live.forEach((s, k) => {
-        const n = s.p.size;
-        launchInto(sumSquaresKernel, { n, slot: k, groups: sumSquaresGroups(n) }, [s.p.grad!], [this.partials!], `AdamW sumSquares(${s.name} ${fmt(s.p.shape)})`);
-      });
-      launchInto(clipScaleKernel, { count: live.length * SLOTS, maxNorm: this.maxGradNorm }, [this.partials!], [this.clip!], `AdamW clipScale(${live.length} params)`);
+      live.forEach((s, k) => optimizer.sumSquares(s.p.grad!, this.partials!, k, `AdamW sumSquares(${s.name} ${fmt(s.p.shape)})`));
+      optimizer.clipScale(this.partials!, this.clip!, live.length * SLOTS, this.maxGradNorm, `AdamW clipScale(${live.length} params)`);
       this.normValid = true;
     }
     for (const s of live) {
-      const q = { n: s.p.size, lr: lr * s.lrScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: s.decay ? this.weightDecay : 0, c1, c2, clip };
-      launchInto(adamKernel, q, clip ? [s.p.grad!, this.clip!] : [s.p.grad!], [s.p, s.m, s.v], `AdamW(${s.name} ${fmt(s.p.shape)})`);
+      const q = { lr: lr * s.lrScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: s.decay ? this.weightDecay : 0, c1, c2 };
+      optimizer.adamUpdate(s.p.grad!, clip ? this.clip! : null, s.p, s.m, s.v, q, `AdamW(${s.name} ${fmt(s.p.shape)})`);
     }
-    live[0]?.p.device.endStep?.();
+    live[0]?.p.device.submit?.();
   }
 
   /** The global gradient norm (before clipping) of the last step; a readback, for logging only. */
@@ -201,8 +197,6 @@ function copyInto(src: Tensor | ArrayLike<number>, dst: Tensor, lbl: string): vo
     t = tensor(src, [dst.size], { device: dst.device, dtype: 'f32' });
     owned = true;
   }
-  if (t.storage !== dst.storage) {
-    launchInto(copyKernel, { shape: [dst.size], src: { offset: 0, strides: [1] }, dst: { offset: 0, strides: [1] }, dtype: 'f32' }, [t], [dst], lbl);
-  }
+  if (t.storage !== dst.storage) copyTensor(t, dst, lbl);
   if (owned) t.dispose();
 }

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type MatmulConfig, type MatmulParams, K, configName, configSupported, matmulCandidates, matmulRef, selectMatmul, shapeClass, splitChunk } from '../../src/kernels/matmul.js';
-import { tuneMatmul } from '../../src/kernels/matmul-tune.js';
+import { tuneMatmul } from '../../bench/matmul-tune.js';
 import { matmul, muls } from '../../src/tensor/ops.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Device } from '../../src/device/device.js';

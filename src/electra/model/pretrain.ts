@@ -10,7 +10,6 @@ import { noGrad } from '../../autograd/tape.js';
 import * as F from '../../nn/functional.js';
 import { HostRng } from '../../nn/init.js';
 import type { Ctx } from '../../nn/layers.js';
-import { scatterUpdateKernel } from '../../kernels/scatter_update.js';
 import type { Device } from '../../device/device.js';
 import * as o from '../../tensor/ops.js';
 import type { Rng } from '../../tensor/random.js';
@@ -107,9 +106,7 @@ export function electraStep(pair: ElectraPair, batch: HostBatch, o_: StepOptions
     if (pair.discriminator) {
       // Replacements: Gumbel-max samples from the generator at temperature T, no gradient.
       const sampled = noGrad(() => F.sampleGumbelMax(genLogits, rng, o_.temperature));          // i32 [B·N]
-      const slotPos = up(m.positions, [B * N]);
-      const [discIds, labels] = o.launch(scatterUpdateKernel, { B, T, N }, [up(batch.inputIds, [B * T]), sampled, slotPos],
-        [{ shape: [B, T], dtype: 'i32' }, { shape: [B, T], dtype: 'f32' }], `scatter_update [${B}, ${T}]`, device);
+      const [discIds, labels] = o.scatterUpdateIds(up(batch.inputIds, [B, T]), o.reshape(sampled, [B, N]), up(m.positions, [B, N]));
       discLogits = pair.discriminator.forward(discIds, types, positions, maskF, ctx);             // [B, T]
       // BCE averaged over real tokens ([CLS]/[SEP] included), as the authors.
       const perTok = o.mul(o.bceLogits(discLogits, labels), maskF);
