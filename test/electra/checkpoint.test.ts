@@ -14,7 +14,8 @@ import { assignStateDict, readStateDict } from '../../src/electra/formats/state.
 import { CpuDevice } from '../../src/device/cpu.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/formats/safetensors.js';
-import { crc32, loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/formats/torchbin.js';
+import { loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/formats/torchbin.js';
+import { crc32 } from '../../src/text/crc32.js';
 import {
   checkElectraTensors, countElectraParameters, defaultHFElectraConfig, detectElectraKind, electraConfigToJSON,
   expectedElectraShapes, normalizeHFStateDict, parseElectraConfig,

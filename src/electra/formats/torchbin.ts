@@ -5,6 +5,7 @@
 // (storage, offset, size, stride), strided views copied to row-major. Every size and offset is checked against
 // the file before any tensor is allocated; errors name `source`.
 
+import { crc32 } from '../../text/crc32.js';
 import { CheckpointError, halfToFloat, numel, type HostTensor } from './safetensors.js';
 
 // ---------------------------------------------------------------------------------------------- zip
@@ -95,36 +96,6 @@ export function zipEntryData(bytes: Uint8Array, e: ZipEntry, source: string, che
   const data = bytes.subarray(start, start + e.size);
   if (checkCrc && crc32(data) !== e.crc32) fail('CRC-32 mismatch (corrupt file)');
   return data;
-}
-
-let CRC_TABLES: Uint32Array[] | null = null;
-/** CRC-32 (zip polynomial), slicing-by-8: eight bytes per step, about 4× a byte-wise table loop. */
-export function crc32(data: Uint8Array): number {
-  if (!CRC_TABLES) {
-    const t0 = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      t0[n] = c >>> 0;
-    }
-    CRC_TABLES = [t0];
-    for (let k = 1; k < 8; k++) {
-      const prev = CRC_TABLES[k - 1], t = new Uint32Array(256);
-      for (let n = 0; n < 256; n++) t[n] = (prev[n] >>> 8) ^ t0[prev[n] & 0xff];
-      CRC_TABLES.push(t);
-    }
-  }
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
-  let c = 0xffffffff;
-  let i = 0;
-  const n8 = data.length - (data.length % 8);
-  for (; i < n8; i += 8) {
-    const a = c ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
-    c = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^
-      t3[data[i + 4]] ^ t2[data[i + 5]] ^ t1[data[i + 6]] ^ t0[data[i + 7]];
-  }
-  for (; i < data.length; i++) c = t0[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // --------------------------------------------------------------------------------------- unpickler
