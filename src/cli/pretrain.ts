@@ -9,9 +9,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../autograd/tape.js';
-import { type ElectraConfig, applyOverrides, presetConfig } from '../electra/model/config.js';
+import { type ElectraConfig, applyOverrides, checkElectraConfig, completeElectraConfig, presetConfig } from '../electra/model/config.js';
 import { MetricsTally, type StepMetrics, stepMetrics } from '../electra/model/metrics.js';
 import { type ElectraPair, type Objective, type StepOptions, createElectraPair, disposeStep, electraStep, pairModules } from '../electra/model/pretrain.js';
+import { fromHFConfig, parseElectraConfig } from '../electra/formats/hf.js';
 import { parseSafetensors, serializeSafetensors, toWritable } from '../electra/formats/safetensors.js';
 import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { HostRng } from '../nn/init.js';
@@ -19,8 +20,8 @@ import { namedParameters } from '../nn/module.js';
 import { AdamW, excludeLayerNormAndBias } from '../nn/optim.js';
 import { linearWarmupLinearDecay } from '../nn/schedule.js';
 import { bestDevice } from '../node/device.js';
-import { exportPair, fromHFConfig } from '../node/electra-io.js';
-import { loadHFDirectory, writeFileAtomic } from '../node/files.js';
+import { exportPair } from '../node/electra-io.js';
+import { loadHFDirectory, readJsonFile, writeFileAtomic } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import type { Device } from '../device/device.js';
 import { Rng } from '../tensor/random.js';
@@ -128,7 +129,9 @@ export async function run(argv: string[]): Promise<number> {
   const init = values.init ? await readInit(values.init) : null;
   if (init && !values.data) throw new Error(`--init needs --data tokenized with ${init.vocabPath} (make it with: electra build-data --corpus all --vocab ${init.vocabPath} --out DIR)`);
   const rc: RunConfig = {
-    preset: init ? `init:${values.init}` : preset, model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config'), objective, corpus, data: values.data ?? '',
+    preset: init ? `init:${values.init}` : preset, objective, corpus, data: values.data ?? '',
+    // Checked (with the generator it derives) before any work: a bad --set fails here, naming key, value and rule.
+    model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config', { pretraining: true }),
     vocabSize: num('vocab-size', 8192), seqLength, batchSize: num('batch', 8), gradAccum: Math.max(1, num('grad-accum', 1)), steps,
     lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
     maxGradNorm: 1, maskProb: preset === 'large' ? 0.25 : 0.15, discWeight: 50, genWeight: 1, temperature: 1, seed: num('seed', 0),
@@ -146,7 +149,8 @@ export async function run(argv: string[]): Promise<number> {
   if (init && readFileSync(init.vocabPath, 'utf8').trim() !== tok.tokens.join('\n').trim()) {
     throw new Error(`--data ${rc.data} was not tokenized with ${init.vocabPath}; rebuild it with --vocab ${init.vocabPath}`);
   }
-  rc.model = { ...rc.model, vocabSize: tok.vocabSize, maxPositionEmbeddings: Math.max(rc.model.maxPositionEmbeddings, seqLength) };
+  rc.model = checkElectraConfig({ ...rc.model, vocabSize: tok.vocabSize, maxPositionEmbeddings: Math.max(rc.model.maxPositionEmbeddings, seqLength), padTokenId: tok.padId },
+    `model config with the vocabulary of ${rc.data || `corpus '${rc.corpus}'`}`, { pretraining: true });
   // The last shard is held out for evaluation; a one-shard corpus is evaluated on its training data.
   const trainFiles = files.length > 1 ? files.slice(0, -1) : files, evalFiles = files.slice(-1);
   if (files.length === 1) console.log('warning: the data has one shard, so evaluation uses training data (build more shards to hold one out)');
@@ -155,9 +159,9 @@ export async function run(argv: string[]): Promise<number> {
   const cfgPath = join(out, 'run-config.json');
   const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
   if (stateDir && existsSync(cfgPath)) {
-    const saved = readFileSync(cfgPath, 'utf8');
-    const same = (a: RunConfig) => JSON.stringify({ ...a, steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
-    if (same(JSON.parse(saved) as RunConfig) !== same(rc)) {
+    // Fields added since the run was saved (padTokenId) take their defaults, so an old run still resumes.
+    const same = (a: RunConfig) => JSON.stringify({ ...a, model: completeElectraConfig(a.model ?? {}), steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
+    if (same(readJsonFile(cfgPath) as RunConfig) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
   }
@@ -248,13 +252,17 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Model config and vocabulary of a --init directory (discriminator/ + generator/). */
 async function readInit(dir: string): Promise<{ config: ElectraConfig; vocabPath: string }> {
-  const d = await loadHFDirectory(join(dir, 'discriminator'), { check: false });
-  const g = await loadHFDirectory(join(dir, 'generator'), { check: false });
-  const config = fromHFConfig(d.config, join(dir, 'discriminator', 'config.json'));
-  if (g.config.numHiddenLayers !== d.config.numHiddenLayers || g.config.embeddingSize !== d.config.embeddingSize || g.config.vocabSize !== d.config.vocabSize) {
+  const read = (kind: string) => {
+    const p = join(dir, kind, 'config.json');
+    if (!existsSync(p)) throw new Error(`--init ${dir}: no ${kind}/config.json (expected a run directory or discriminator/ + generator/ Hugging Face directories)`);
+    return parseElectraConfig(readFileSync(p, 'utf8'), p);
+  };
+  const d = read('discriminator'), g = read('generator');
+  const config = fromHFConfig(d, join(dir, 'discriminator', 'config.json'));
+  if (g.numHiddenLayers !== d.numHiddenLayers || g.embeddingSize !== d.embeddingSize || g.vocabSize !== d.vocabSize) {
     throw new Error(`${dir}: the generator and discriminator configs do not pair (layers, embedding size and vocabulary must agree)`);
   }
-  config.generatorHiddenFraction = g.config.hiddenSize / d.config.hiddenSize;
+  config.generatorHiddenFraction = g.hiddenSize / d.hiddenSize;
   const vocabPath = join(dir, 'discriminator', 'vocab.txt');
   if (!existsSync(vocabPath)) throw new Error(`${dir}/discriminator: no vocab.txt`);
   return { config, vocabPath };
@@ -281,8 +289,9 @@ async function loadData(rc: RunConfig, out: string): Promise<{ tok: WordPieceTok
   if (rc.data) {
     const manifestPath = join(rc.data, 'manifest.json');
     if (!existsSync(manifestPath)) throw new Error(`${rc.data}: no manifest.json (make it with \`electra build-data\`)`);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { shards: { file: string }[] };
-    return { tok: loadTokenizer(join(rc.data, 'vocab.txt')), files: manifest.shards.map((s) => join(rc.data, s.file)) };
+    const manifest = readJsonFile(manifestPath) as { shards?: { file?: unknown }[] };
+    if (!Array.isArray(manifest?.shards) || !manifest.shards.every((x) => typeof x?.file === 'string')) throw new Error(`${manifestPath}: no "shards" list of {"file": …} entries`);
+    return { tok: loadTokenizer(join(rc.data, 'vocab.txt')), files: manifest.shards.map((s) => join(rc.data, s.file as string)) };
   }
   console.log(`data: bundled corpus '${rc.corpus}', vocabulary ${rc.vocabSize}, sequences of ${rc.seqLength} (cached in ${join(out, 'data')})`);
   let last = 0;

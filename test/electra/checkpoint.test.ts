@@ -273,8 +273,8 @@ s('HF config.json: released fields parse to camelCase, unknown keys survive, wri
   assert.is(JSON.parse(out).use_cache, true);
   assert.equal(parseElectraConfig('{}', 'c'), defaultHFElectraConfig());
   throwsWith(() => parseElectraConfig('{"model_type":"bert"}', 'cfg.json'), 'cfg.json', "model_type is 'bert'");
-  throwsWith(() => parseElectraConfig('{"hidden_size":"256"}', 'cfg.json'), "field 'hidden_size' should be int");
-  throwsWith(() => parseElectraConfig('{"hidden_size":250}', 'cfg.json'), 'not a multiple of num_attention_heads');
+  throwsWith(() => parseElectraConfig('{"hidden_size":"256"}', 'cfg.json'), 'cfg.json: hidden_size = "256": must be an integer ≥ 1');
+  throwsWith(() => parseElectraConfig('{"hidden_size":250}', 'cfg.json'), 'hidden_size = 250: must be a multiple of num_attention_heads = 4');
   throwsWith(() => parseElectraConfig('{"hidden_size":', 'cfg.json'), 'cfg.json', 'not valid JSON');
 });
 
@@ -377,7 +377,7 @@ s('HF directory: save then load (discriminator and generator), .bin fallback, cl
   await rejects(loadHFDirectory(binDir), binDir, 'neither model.safetensors nor pytorch_model.bin');
   await rejects(loadHFDirectory(join(root, 'nope')), 'no config.json');
   writeFileSync(join(root, 'discriminator', 'config.json'), electraConfigToJSON(defaultHFElectraConfig({ ...TINY, intermediateSize: 64 })));
-  await rejects(loadHFDirectory(join(root, 'discriminator')), 'model.safetensors', "'electra.encoder.layer.0.intermediate.dense.weight' has shape [32,16], expected [64,16]");
+  await rejects(loadHFDirectory(join(root, 'discriminator')), 'model.safetensors', "'electra.encoder.layer.0.intermediate.dense.weight' has shape [32,16], config.json gives [64,16]");
   await rejects(saveHFDirectory(join(root, 'bad'), { config: defaultHFElectraConfig(), kind: 'discriminator', tensors: discT, vocab }), 'does not match the discriminator config');
   assert.not.ok(existsSync(join(root, 'bad')), 'nothing written when the check fails');
   rmSync(root, { recursive: true });
