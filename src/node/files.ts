@@ -1,18 +1,19 @@
 // Node-only checkpoint files. writeFileAtomic: temp file in the same directory → fsync → rename → fsync the
-// directory, so a reader (or a crash, even kill -9) sees the old file or the new one, never a torn one.
+// directory, so a reader (or a crash, even kill -9) sees the old file or the new one, never a torn one; a killed
+// writer's temp file is removed on the next write there.
 // loadHFDirectory / saveHFDirectory: a Hugging Face ELECTRA directory (config.json, model.safetensors or
 // pytorch_model.bin, vocab.txt) to and from plain host tensors in HF names; errors name the file.
 
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ARCHITECTURE, TIED, checkElectraTensors, checkFiniteTensors, checkTensorShapes, detectElectraKind, electraConfigToJSON, expectedElectraShapes,
   isBareElectraModel, normalizeHFStateDict, normalizedName, parseElectraConfig, type ElectraKind, type HFElectraConfig,
 } from '../electra/formats/hf.js';
 import { CheckpointError, parseSafetensors, serializeSafetensors, toWritable, type HostTensor, type TensorInfo } from '../electra/formats/safetensors.js';
 import { loadTorchStateDict } from '../electra/formats/torchbin.js';
+import { atomicTempPath, removeStaleTemps } from '../text/node/files.js';
 import { HEAD_ARCHITECTURE, type HeadKind, headShapes } from '../electra/tasks/heads.js';
 
 export interface AtomicWriteOptions {
@@ -20,10 +21,14 @@ export interface AtomicWriteOptions {
   beforeRename?: (tmpPath: string) => void | Promise<void>;
 }
 
-/** Replaces `path` with `data` atomically (POSIX rename semantics). The temp file is removed on failure. */
+/**
+ * Replaces `path` with `data` atomically (POSIX rename semantics). The temp file is removed on failure; temp files
+ * a killed writer left in the directory are removed first (removeStaleTemps).
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  removeStaleTemps(dir);
+  const tmp = atomicTempPath(path);
   let renamed = false;
   try {
     const fh = await open(tmp, 'wx');

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHFDirectory, saveHFDirectory, writeFileAtomic } from '../../src/node/files.js';
+import { writeFileAtomic as writeTextAtomic } from '../../src/text/node/files.js';
 import { assignStateDict, readStateDict } from '../../src/electra/formats/state.js';
 import { CpuDevice } from '../../src/device/cpu.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
@@ -342,6 +343,18 @@ s('writeFileAtomic: kill -9 between the temp write and the rename leaves the old
   assert.is(left.length, 1, 'the crash happened after the temp write');
   assert.is(await readFile(join(dir, left[0]), 'utf8'), 'NEW');
   rmSync(dir, { recursive: true });
+});
+
+s('writeFileAtomic: the next write into a directory removes temp files of killed writers, never a live writer\'s', async () => {
+  for (const write of [(p: string) => writeFileAtomic(p, 'x'), async (p: string) => writeTextAtomic(p, 'x')]) {
+    const dir = tmp();
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;   // a pid that has exited
+    const stale = `.model.safetensors.${dead}.k3j5x9.tmp`, live = `.model.safetensors.${process.ppid}.a1b2c3.tmp`, other = '.notes.tmp';
+    for (const f of [stale, live, other]) writeFileSync(join(dir, f), 'partial');
+    await write(join(dir, 'config.json'));
+    assert.equal(readdirSync(dir).sort(), [live, other, 'config.json'].sort());
+    rmSync(dir, { recursive: true });
+  }
 });
 
 s('HF directory: save then load (discriminator and generator), .bin fallback, clear errors', async () => {
