@@ -114,11 +114,11 @@ export function run(argv: string[]): Promise<number> {
       return model;
     };
     console.log(`finetune: ${task.name} (${data.kind}, ${data.train.length} train / ${data.dev.length} dev${'labels' in data ? `, labels ${data.labels.length > 12 ? data.labels.length : data.labels.join(' ')}` : ''}) from ${source} on ${device.name}`);
+    let first: ElectraHeadModel | null = await init(opts.seed, true);
+
     const out = v.out;
     mkdirSync(out, { recursive: true });
     rmSync(join(out, 'metrics.jsonl'), { force: true });
-    let first: ElectraHeadModel | null = await init(opts.seed, true);
-
     const summaries: { seed: number; dir: string; metrics: Metrics; epoch: number }[] = [];
     for (let r = 0; r < runs; r++) {
       const seed = opts.seed + r;

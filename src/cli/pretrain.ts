@@ -5,14 +5,14 @@
 // host masking is seeded per step, so a run killed at any point continues with the same losses.
 // Ctrl-C finishes the current step, saves and exits.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../autograd/tape.js';
 import { type ElectraConfig, applyOverrides, checkElectraConfig, completeElectraConfig, presetConfig } from '../electra/model/config.js';
 import { MetricsTally, type StepMetrics, stepMetrics } from '../electra/model/metrics.js';
 import { type ElectraPair, type Objective, type StepOptions, createElectraPair, disposeStep, electraStep, pairModules } from '../electra/model/pretrain.js';
-import { fromHFConfig, parseElectraConfig } from '../electra/formats/hf.js';
+import { checkFiniteTensors, fromHFConfig, parseElectraConfig } from '../electra/formats/hf.js';
 import { parseSafetensors, serializeSafetensors, toWritable } from '../electra/formats/safetensors.js';
 import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { HostRng } from '../nn/init.js';
@@ -188,7 +188,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (stateDir) {
     ({ step: start, rng, position } = await loadState(stateDir, modules, opt));
-    truncateMetrics(join(out, 'metrics.jsonl'), start);
+    await truncateMetrics(join(out, 'metrics.jsonl'), start);
     console.log(`resumed from ${stateDir} at step ${start}`);
   }
   console.log(`parameters: ${params.reduce((n, [, t]) => n + t.size, 0).toLocaleString('en-US')} (${params.length} tensors)`);
@@ -345,11 +345,19 @@ async function saveState(out: string, step: number, modules: object, opt: AdamW,
 }
 
 async function loadState(dir: string, modules: object, opt: AdamW): Promise<{ step: number; rng: Rng; position: number }> {
-  const trainer = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as Trainer;
+  const tPath = join(dir, 'trainer.json');
+  const trainer = readJsonFile(tPath) as Trainer;
+  const int = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!int(trainer.step) || !int(trainer.position) || !int(trainer.optimizerStep) || !int(trainer.rng?.seed) || !int(trainer.rng?.counter)) {
+    throw new Error(`${tPath}: not a trainer state (needs non-negative integers step, position, optimizerStep, rng.seed, rng.counter); delete ${dir} (or use --fresh) to start over`);
+  }
   const wPath = join(dir, 'weights.safetensors');
-  assignStateDict(modules, parseSafetensors(new Uint8Array(readFileSync(wPath)), wPath).tensors, wPath);
+  const weights = parseSafetensors(new Uint8Array(readFileSync(wPath)), wPath).tensors;
+  checkFiniteTensors(weights, wPath);
+  assignStateDict(modules, weights, wPath);
   const oPath = join(dir, 'optimizer.safetensors');
   const moments = parseSafetensors(new Uint8Array(readFileSync(oPath)), oPath).tensors;
+  checkFiniteTensors(moments, oPath);
   const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
   for (const [key, t] of moments) {
     const [kind, ...rest] = key.split('.');
@@ -359,9 +367,25 @@ async function loadState(dir: string, modules: object, opt: AdamW): Promise<{ st
   return { step: trainer.step, rng: Rng.fromState(trainer.rng), position: trainer.position };
 }
 
-/** Drops metric lines past the resumed step (a killed run may have logged beyond its last checkpoint). */
-function truncateMetrics(path: string, step: number): void {
+/**
+ * Drops metric lines past the resumed step (a killed run may have logged beyond its last checkpoint) and a torn
+ * last line (a kill during an append leaves one), then rewrites the file atomically. A bad line before the
+ * last is not a crash's doing: an error names the file and line.
+ */
+async function truncateMetrics(path: string, step: number): Promise<void> {
   if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= step);
-  writeFileSync(path, kept.map((l) => l + '\n').join(''));
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const last = lines.reduce((k, l, i) => (l.trim() ? i : k), -1);
+  const kept: string[] = [];
+  for (let i = 0; i <= last; i++) {
+    if (!lines[i].trim()) continue;
+    let rec: { step?: unknown };
+    try { rec = JSON.parse(lines[i]) as { step?: unknown }; } catch (e) {
+      if (i === last) break;
+      throw new Error(`${path}:${i + 1}: not valid JSON (${(e as Error).message}); delete that line to resume`);
+    }
+    if (typeof rec?.step !== 'number') throw new Error(`${path}:${i + 1}: a metrics record without a numeric "step"; delete that line to resume`);
+    if (rec.step <= step) kept.push(lines[i]);
+  }
+  await writeFileAtomic(path, kept.map((l) => l + '\n').join(''));
 }
