@@ -111,8 +111,9 @@ export async function loadHFDirectory(dir: string, opts: { want?: HFWant } = {})
       : 'neither model.safetensors nor pytorch_model.bin in the directory');
   }
   const fromArch = Object.entries(ARCHITECTURE).find(([, a]) => config.architectures.includes(a))?.[0] as ElectraKind | undefined;
-  let kind: ElectraKind | null = null;
-  let want: HFWant = 'any';
+  // Set by `inspect` (run inside the parse, before any tensor is allocated); `as` keeps TS from narrowing them to the initial values.
+  let kind = null as ElectraKind | null;
+  let want = 'any' as HFWant;
   const keep = new Set<string>();
   const inspect = (infos: readonly TensorInfo[]) => {
     const bare = isBareElectraModel(infos.map((i) => i.name));
@@ -151,10 +152,9 @@ export async function loadHFDirectory(dir: string, opts: { want?: HFWant } = {})
     raw = r.tensors;
     format = r.format === 'zip' ? 'torch-zip' : 'torch-legacy';
   }
-  const w = want as HFWant;
   let tensors = normalizeHFStateDict(raw, kind, weightsPath);
-  if (w === 'discriminator' || w === 'generator') checkElectraTensors(tensors, config, w, weightsPath);
-  if (w === 'encoder') {
+  if (want === 'discriminator' || want === 'generator') checkElectraTensors(tensors, config, want, weightsPath);
+  if (want === 'encoder') {
     tensors = new Map([...tensors].filter(([n]) => n.startsWith('electra.'))); // drops the aliased tied head
     const enc = new Map([...expectedElectraShapes(config, 'discriminator')].filter(([n]) => n.startsWith('electra.')));
     checkTensorShapes(tensors, enc, weightsPath, 'the encoder of its config');

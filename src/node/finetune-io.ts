@@ -124,14 +124,17 @@ export async function loadHeadModel(dir: string, device: Device): Promise<Loaded
   const used = new Map([...hf.tensors].filter(([n]) => want.has(n)));
   checkTensorShapes(used, want, hf.weightsPath, `its ${HEAD_ARCHITECTURE[kind]} config`);
   const config = fromHFConfig(hf.config, join(dir, 'config.json'));
-  const model = createHeadModel(kind, config, info.labels.length, { rng: new HostRng(0), device, std: config.initializerRange }, { classifierDropout: classifierDropoutOf(hf.config) });
+  const model = createHeadModel(kind, config, info.labels.length, { rng: new HostRng(0), device, std: config.initializerRange }, { classifierDropout: classifierDropoutOf(hf.config, join(dir, 'config.json')) });
   assignStateDict(model, used, hf.weightsPath);
   return { ...info, model, config, dir, vocabPath: hf.vocabPath };
 }
 
-function classifierDropoutOf(hf: HFElectraConfig): number | null {
+/** HF `classifier_dropout` (kept in `extra`: null means hidden_dropout_prob), checked like the table's fields. */
+function classifierDropoutOf(hf: HFElectraConfig, source: string): number | null {
   const v = hf.extra.classifier_dropout;
-  return typeof v === 'number' ? v : null;
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new CheckpointError(source, `classifier_dropout = ${JSON.stringify(v)}: must be a number in [0, 1), or null`);
+  return v;
 }
 
 export interface InitOptions {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { loadTorchStateDict } from '../../src/electra/formats/torchbin.js';
 import { parseSafetensors, serializeSafetensors, toWritable, type HostTensor } from '../../src/electra/formats/safetensors.js';
 import { loadDiscriminator } from '../../src/node/electra-io.js';
-import { initHeadModelFromDirectory } from '../../src/node/finetune-io.js';
+import { initHeadModelFromDirectory, loadHeadModel } from '../../src/node/finetune-io.js';
 import { modelDirectory } from '../../src/cli/infer-common.js';
 import { cpu } from '../helpers.js';
 import { bytes, cat, f32bytes, le64, makeZip, pickleStateDict, torchZip } from './torch-fixtures.js';
@@ -147,6 +147,8 @@ s('NaN or ±Inf weights are refused, naming the file and each tensor; so is a ne
   assert.match(r.stderr, /model\.safetensors: non-finite weights: .*'electra\.encoder\.layer\.1\.output\.dense\.weight' has 1 non-finite value/);
   const eps = goldenDir('discriminator', null, (c) => { c.layer_norm_eps = -1; });
   await fails(loadDiscriminator(eps, cpu), join(eps, 'config.json'), 'layer_norm_eps = -1: must be a number in (0, 1]');
+  const drop = goldenDir('sequence-classification', null, (c) => { c.classifier_dropout = 5; });
+  await fails(loadHeadModel(drop, cpu), join(drop, 'config.json'), 'classifier_dropout = 5: must be a number in [0, 1), or null');
 });
 
 // ---- item 9: duplicate keys, one rule for unknown tensors, short vocabularies --------------------------------
