@@ -102,7 +102,7 @@ s('pretrain --set with a bad value fails at once, naming key, value and rule, be
   }
 });
 
-s('finetune --preset --set with a bad value fails before the data is read; detect on a bad config.json names the file', () => {
+s('finetune --preset --set with a bad value fails before the data is read; detect and evaluate --mlm on a bad config.json name the file', () => {
   const r = electra('finetune', '--preset', 'tiny', '--vocab', join(work, 'no-vocab.txt'), '--set', 'numAttentionHeads=3',
     '--train', join(work, 'missing.csv'), '--dev', join(work, 'missing.csv'), '--text-col', 't', '--label-col', 'l', '--out', join(work, 'ft'));
   assert.is(r.status, 1);
@@ -115,6 +115,13 @@ s('finetune --preset --set with a bad value fails before the data is read; detec
   const d = electra('detect', '--model', dir, '--device', 'cpu', 'hello');
   assert.is(d.status, 1);
   assert.ok(d.stderr.includes(`${join(dir, 'config.json')}: hidden_size = 256: must be a multiple of num_attention_heads = 3`), d.stderr);
+  // evaluate --mlm checks the run's configs before it reads or tokenizes any text.
+  const run = join(work, 'bad-run');
+  spawnSync('mkdir', ['-p', join(run, 'generator')]);
+  writeFileSync(join(run, 'generator', 'config.json'), JSON.stringify({ model_type: 'electra', num_hidden_layers: -1 }));
+  const e = electra('evaluate', '--mlm', '--model', run, '--corpus', 'moby-dick', '--device', 'cpu');
+  assert.is(e.status, 1);
+  assert.ok(e.stderr.includes(`${join(run, 'generator', 'config.json')}: num_hidden_layers = -1: must be an integer ≥ 1`), e.stderr);
 });
 
 s.after(() => rmSync(work, { recursive: true, force: true }));

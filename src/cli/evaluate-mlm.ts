@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MlmEvalResult, evaluateMlm, exampleBatches, mlmEvalToJSON } from '../electra/model/evaluate-mlm.js';
+import { parseElectraConfig } from '../electra/formats/hf.js';
 import { loadDiscriminator, loadGenerator } from '../node/electra-io.js';
 import { readJsonFile } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
@@ -64,6 +65,8 @@ export function run(argv: string[]): Promise<number> {
       throw new Error(`${runDir}: no generator/config.json (evaluate --mlm needs a run directory with generator/ and discriminator/; `
         + `${existsSync(join(runDir, 'config.json')) ? 'this looks like a single model directory' : 'has the run saved yet?'})`);
     }
+    // Both configs are checked before any data is read or tokenized.
+    for (const d of [genDir, discDir]) if (existsSync(join(d, 'config.json'))) parseElectraConfig(readFileSync(join(d, 'config.json'), 'utf8'), join(d, 'config.json'));
     const info: RunInfo = existsSync(join(runDir, 'run-config.json')) ? readJsonFile(join(runDir, 'run-config.json')) as RunInfo : {};
     const number = (v: string | undefined, name: string, dflt: number, ok: (x: number) => boolean, what: string) => {
       if (v === undefined) return dflt;
