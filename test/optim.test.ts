@@ -180,23 +180,25 @@ s('WebGPU == CPU over steps with clipping, bias correction and decay (awkward si
   }
 });
 
-s('launches: one Adam dispatch per parameter (+ one per parameter and one for clipping); lr changes compile nothing', async () => {
+s('launches: three dispatches per step whatever the parameter count (sum of squares, norm, update); lr changes compile nothing', async () => {
   if (!dev) return;
   const gd = dev as WebGPUDevice;
-  const specs: Spec[] = [{ name: 'w', shape: [300] }, { name: 'b', shape: [7] }, { name: 'frozen', shape: [5] }];
-  for (const maxGradNorm of [0, 1]) {
-    const ps = makeParams(specs, dev, 3);
-    const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-3, maxGradNorm });
-    setGrads(ps.slice(0, 2), gradsFor(specs.slice(0, 2), 1, 1)[0]); // 'frozen' has no gradient
-    opt.step(1e-3);
-    await dev.sync();
-    const d0 = gd.stats.dispatches, p0 = gd.stats.pipelinesCreated, g0 = gd.stats.programsCreated;
-    for (const lr of [2e-3, 7e-4, 0]) opt.step(lr);
-    await dev.sync();
-    assert.is(gd.stats.dispatches - d0, 3 * (maxGradNorm > 0 ? 2 * 2 + 1 : 2), `dispatches, clip ${maxGradNorm}`);
-    assert.is(gd.stats.pipelinesCreated, p0, 'no new pipelines');
-    assert.is(gd.stats.programsCreated, g0, 'no new programs (lr, step factors and slots are uniform-only)');
-    opt.dispose();
+  for (const count of [3, 40]) {
+    const specs: Spec[] = Array.from({ length: count }, (_, k) => ({ name: k === 0 ? 'frozen' : `w${k}`, shape: [k % 2 ? 300 : 7] }));
+    for (const maxGradNorm of [0, 1]) {
+      const ps = makeParams(specs, dev, 3);
+      const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-3, maxGradNorm });
+      setGrads(ps.slice(1), gradsFor(specs.slice(1), 1, 1)[0]); // 'frozen' has no gradient
+      opt.step(1e-3);
+      await dev.sync();
+      const d0 = gd.stats.dispatches, p0 = gd.stats.pipelinesCreated, g0 = gd.stats.programsCreated;
+      for (const lr of [2e-3, 7e-4, 0]) opt.step(lr);
+      await dev.sync();
+      assert.is(gd.stats.dispatches - d0, 3 * 3, `dispatches, ${count} parameters, clip ${maxGradNorm}`);
+      assert.is(gd.stats.pipelinesCreated, p0, 'no new pipelines');
+      assert.is(gd.stats.programsCreated, g0, 'no new programs (lr, step factors and the step are uniform-only)');
+      opt.dispose();
+    }
   }
 });
 
@@ -273,6 +275,38 @@ s('ownership: state survives tidy scopes; zeroGrad drops gradients; bad options 
   const noClip = new AdamW([['w', p]], { lr: 1 });
   try { await noClip.lastGradNorm(); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /only when maxGradNorm is set/); }
   opt.dispose(); noClip.dispose();
+});
+
+s('finite check: the first non-finite gradient or loss is recorded with its step and tensor, and nothing moves after it (CPU and WebGPU)', async () => {
+  const devs = dev ? [cpu, dev] : [cpu];
+  for (const d of devs) {
+    const specs: Spec[] = [{ name: 'a', shape: [5] }, { name: 'b', shape: [300] }, { name: 'c', shape: [3] }];
+    const ps = makeParams(specs, d, 7);
+    const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-2, maxGradNorm: 1 });
+    const grads = gradsFor(specs, 5, 1);
+    for (let t = 0; t < 2; t++) { setGrads(ps, grads[t]); opt.step(); }
+    assert.equal(await opt.health(), { ok: true }, `${d.kind}: finite steps`);
+    const before = await Promise.all(ps.map((p) => p.data()));
+    grads[2][1][17] = NaN; grads[2][2][0] = Infinity;                      // step 3: b goes first (c comes later in the layout)
+    setGrads(ps, grads[2]); opt.step();
+    for (let t = 3; t < 5; t++) { setGrads(ps, grads[t]); opt.step(); }     // finite again: still nothing moves
+    const h = await opt.health();
+    assert.ok(!h.ok && h.step === 3 && h.what === 'gradient' && h.param === 'b', `${d.kind}: ${JSON.stringify(h)}`);
+    assert.match((h as { message: string }).message, /the gradient of b was not finite at step 3 \(after earlier finite steps: usually a learning rate too high/);
+    const after = await Promise.all(ps.map((p) => p.data()));
+    after.forEach((a, k) => assertClose(a, before[k], { atol: 0, rtol: 0, label: `${d.kind}: ${specs[k].name} frozen at the last finite step` }));
+    opt.dispose();
+    // A non-finite loss at the first step: the config or data, not the learning rate.
+    const q = makeParams(specs, d, 9);
+    const opt2 = new AdamW(specs.map((sp, k) => [sp.name, q[k]] as const), { lr: 1e-2 });
+    setGrads(q, grads[0]);
+    const loss = tensor([NaN], [1], { device: d });
+    opt2.step(1e-2, { loss });
+    const h2 = await opt2.health();
+    assert.ok(!h2.ok && h2.step === 1 && h2.what === 'loss' && h2.param === null, `${d.kind}: ${JSON.stringify(h2)}`);
+    assert.match((h2 as { message: string }).message, /the loss was not finite at step 1 \(already at the first step, before any update: the model config, the initial weights or the data are at fault, not the learning rate\)/);
+    loss.dispose(); opt2.dispose();
+  }
 });
 
 s.run();

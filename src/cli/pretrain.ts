@@ -199,6 +199,7 @@ export async function run(argv: string[]): Promise<number> {
   const onInt = () => { if (stop) process.exit(130); stop = true; console.log('\ninterrupt: finishing this step, saving, exiting (Ctrl-C again to abort)'); };
   process.on('SIGINT', onInt);
 
+  let lastSaved = start;
   const save = async (step: number) => {
     await saveState(out, step, modules, opt, rng, reader.state.position);
     await exportPair(pair, tok.tokens, out);
@@ -211,25 +212,28 @@ export async function run(argv: string[]): Promise<number> {
   for (let step = start + 1; step <= rc.steps && !stop; step++) {
     const lr = linearWarmupLinearDecay(step - 1, { peak: rc.lr, warmupSteps: rc.warmupSteps, totalSteps: rc.steps });
     const log = step % rc.logEvery === 0 || step === rc.steps;
-    let kept: Awaited<ReturnType<typeof electraStep>> | null = null;
+    let last: Awaited<ReturnType<typeof electraStep>> | null = null;
     for (let micro = 0; micro < rc.gradAccum; micro++) {
       const b = await reader.next();
-      const r = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, stepOpts, maskRngFor(rc.seed, step, micro), rng, device, true);
-      if (log && micro === rc.gradAccum - 1) kept = r; else disposeStep(r);
+      if (last) disposeStep(last);
+      last = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, stepOpts, maskRngFor(rc.seed, step, micro), rng, device, true);
     }
-    opt.step(lr);
+    // The optimizer checks the loss and the gradient norm on the device every step (health() reads it).
+    opt.step(lr, { loss: last!.loss });
     opt.zeroGrad();
     tokens += tokensPerStep;
+    const kept = log ? last : null;
+    if (!log) disposeStep(last!);
     if (kept) {
       const m = await stepMetrics(kept);
       disposeStep(kept);
+      await checkHealth(opt, lastSaved);
       const gradNorm = await opt.lastGradNorm();
       const secs = (Date.now() - t0) / 1000;
       const rec = { step, split: 'train', ...m, lr, gradNorm, tokensPerSec: tokens / secs, time: new Date().toISOString() };
       appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
       t0 = Date.now(); tokens = 0;
       progress.update(step, logFields(m, { lr, gnorm: gradNorm, 'tok/s': rec.tokensPerSec }));
-      if (!Number.isFinite(m.loss)) throw new Error(`loss is ${m.loss} at step ${step}; lower --lr (checkpoint of step ${Math.floor(step / rc.saveEvery) * rc.saveEvery} kept)`);
     }
     if (rc.evalEvery && (step % rc.evalEvery === 0 || step === rc.steps)) {
       const m = await evaluate(pair, evalFiles, tok, rc, stepOpts, device);
@@ -237,13 +241,23 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`eval @${step}: ${Object.entries(logFields(m, {})).map(([k, v]) => `${k} ${v}`).join(' | ')}`);
     }
     if ((rc.saveEvery && step % rc.saveEvery === 0) || step === rc.steps || stop) {
+      await checkHealth(opt, lastSaved);   // never a checkpoint or an export of a non-finite state
       await save(step);
+      lastSaved = step;
       if (stop) { console.log(`saved step ${step} to ${out}; run the same command to resume`); return 130; }
     }
   }
   process.off('SIGINT', onInt);
   console.log(`done: ${out}/discriminator and ${out}/generator (Hugging Face format), metrics in ${out}/metrics.jsonl`);
   return 0;
+}
+
+/** Stops the run when a step had a non-finite loss or gradient, saying what, when, and which checkpoint is kept. */
+async function checkHealth(opt: AdamW, lastSaved: number): Promise<void> {
+  const h = await opt.health();
+  if (h.ok) return;
+  const kept = lastSaved > 0 ? `the checkpoint of step ${lastSaved} is kept` : 'nothing was saved';
+  throw new Error(`pretrain: ${h.message}; stopped without saving (${kept})`);
 }
 
 /** Model config and vocabulary of a --init directory (discriminator/ + generator/). */

@@ -349,13 +349,29 @@ export function copyInto(src: Tensor, dst: Tensor, lbl: string): void {
   CP.copyInto(src.check(lbl), dst.check(lbl), lbl);
 }
 
-/** The optimizer's kernels (src/kernels/adam.ts), in place on its state tensors. */
-export const optimizer = {
-  sumSquares: (g: Tensor, partials: Tensor, slot: number, lbl: string): void => AD.sumSquares(g.check(lbl), partials, slot, lbl),
-  clipScale: (partials: Tensor, clip: Tensor, count: number, maxNorm: number, lbl: string): void => AD.clipScale(partials, clip, count, maxNorm, lbl),
-  adamUpdate: (g: Tensor, clip: Tensor | null, p: Tensor, m: Tensor, v: Tensor, q: AD.AdamStep, lbl: string): void =>
-    AD.adamUpdate(g.check(lbl), clip, p.check(lbl), m, v, q, lbl),
-};
+/** A tensor over `shape` elements of `root` from element `offset` (a multiple of SLICE_ALIGN): shares root's buffer. */
+export function sliceOf(root: Tensor, offset: number, shape: Shape, lbl: string): Tensor {
+  root.check(lbl);
+  const s = root.device.slice(root.storage, offset, numel(shape), root.dtype, lbl);
+  return new Tensor(s, shape, root.dtype, root.device);
+}
+
+/** dst[dstOffset…] ← src (all of it), a copy command in command order. */
+export function copyElements(src: Tensor, dst: Tensor, dstOffset: number, lbl: string): void {
+  if (dstOffset + src.size > dst.size) throw new ShapeError(`${lbl}: ${fmt(src.shape)} at ${dstOffset} overruns ${fmt(dst.shape)}`);
+  src.device.copy(src.check(lbl).storage, 0, dst.check(lbl).storage, dstOffset, src.size);
+}
+
+/** dst (all of it) ← src[srcOffset…], a copy command in command order. */
+export function copyOut(src: Tensor, srcOffset: number, dst: Tensor, lbl: string): void {
+  if (srcOffset + dst.size > src.size) throw new ShapeError(`${lbl}: ${fmt(dst.shape)} from ${srcOffset} overruns ${fmt(src.shape)}`);
+  src.device.copy(src.check(lbl).storage, srcOffset, dst.check(lbl).storage, 0, dst.size);
+}
+
+/** One AdamW step over the optimizer's buffers (src/kernels/adam.ts: sum of squares, norm and finite check, update). */
+export function adamStep(b: AD.AdamBuffers, views: DeviceArray[][], layout: AD.AdamLayout, q: AD.AdamStep, clip: { maxNorm: number; step: number; loss: Tensor | null }, lbl: string): void {
+  AD.adamStepAll(b, views, layout, q, { ...clip, loss: clip.loss?.check(lbl) ?? null }, lbl);
+}
 
 /**
  * The authors' scatter_update of ids (no graph): ids i32 [B, T], updates and positions i32 [B, N] →

@@ -191,17 +191,18 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
         const rows = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
         const lr = linearWarmupLinearDecay(step, { peak: o.lr, warmupSteps, totalSteps });
         const loss = trainStep(model, items, rows, padId, rng, device);
-        opt.step(lr);
+        opt.step(lr, { loss });   // checks the loss and the gradient norm on the device, every step
         opt.zeroGrad();
         step++;
         if (step % o.logEvery === 0 || b === stepsPerEpoch - 1) {
           const l = (await loss.data())[0];
+          await checkHealth(opt, 'finetune');
           lossSum += l; lossN++;
-          if (!Number.isFinite(l)) { loss.dispose(); throw new Error(`finetune: loss is ${l} at step ${step}; lower the learning rate`); }
           await hooks.onStep?.({ step, totalSteps, epoch, loss: l, lr, gradNorm: o.maxGradNorm > 0 ? await opt.lastGradNorm() : NaN });
         }
         loss.dispose();
       }
+      await checkHealth(opt, 'finetune');
       const ev = await evaluate(model, tok, data, o, device);
       const score = ev.metrics[o.metric] as number;
       const isBest = best === null || score > (best.metrics[o.metric] as number) || (Number.isNaN(best.metrics[o.metric] as number) && !Number.isNaN(score));
@@ -216,6 +217,12 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
   // The last epoch's weights are live; go back to the best one when it was earlier.
   if (bestWeights) assignStateDict(model, bestWeights, 'best epoch');
   return { best: best!, epochs: history, steps: step };
+}
+
+/** Throws with the optimizer's account when a step had a non-finite loss or gradient (nothing is kept from it). */
+async function checkHealth(opt: AdamW, what: string): Promise<void> {
+  const h = await opt.health();
+  if (!h.ok) throw new Error(`${what}: ${h.message}`);
 }
 
 /** Runs the model in eval mode over `items` in batches (longest first, to cut padding); one host copy per item. */
