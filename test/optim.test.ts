@@ -6,6 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, cpu, cpu64, gpu, rand } from './helpers.js';
 import { AdamW, type AdamWOptions, excludeLayerNormAndBias } from '../src/nn/optim.js';
+import { adamLayout } from '../src/kernels/adam.js';
+import { withCaps } from './kernels/fused.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import type { Device } from '../src/device/device.js';
 import type { WebGPUDevice } from '../src/device/webgpu.js';
@@ -307,6 +309,35 @@ s('finite check: the first non-finite gradient or loss is recorded with its step
     assert.match((h2 as { message: string }).message, /the loss was not finite at step 1 \(already at the first step, before any update: the model config, the initial weights or the data are at fault, not the learning rate\)/);
     loss.dispose(); opt2.dispose();
   }
+});
+
+s('layout: tensors padded to 64, chunks never cross a tensor, groups fit the binding limit; AdamW over several groups == one group', async () => {
+  const L = adamLayout([5, 4096 + 3, 64, 1], 4224);
+  assert.equal(L.offsets, [0, 64, 64 + 4160, 64 + 4160 + 64]);
+  assert.is(L.total, 64 + 4160 + 64 + 64);
+  assert.equal(L.groups.map((g) => [g.first, g.end]), [[0, 2], [2, 4]]);
+  for (let c = 0; c < L.chunkTable.length / 4; c++) {
+    const [a, b, t] = L.chunkTable.slice(4 * c, 4 * c + 3);
+    const g = L.groups.find((x) => t >= x.first && t < x.end)!;
+    assert.ok(4 * a >= L.offsets[t] - g.start && 4 * b <= L.offsets[t] - g.start + Math.ceil(L.sizes[t] / 64) * 64, `chunk ${c} inside tensor ${t}`);
+  }
+  assert.throws(() => adamLayout([10000], 4096), /over this adapter's largest binding/);
+  if (!dev) return;
+  const specs: Spec[] = [{ name: 'a', shape: [70, 50] }, { name: 'b', shape: [5000] }, { name: 'c.bias', shape: [33] }];
+  const grads = gradsFor(specs, 3, 1);
+  const run = async (d: Device) => {
+    const ps = makeParams(specs, d, 4);
+    const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-2, maxGradNorm: 1, weightDecay: 0.1 });
+    for (const g of grads) { setGrads(ps, g); opt.step(); }
+    const out = await Promise.all(ps.map((p) => p.data()));
+    opt.dispose();
+    return out;
+  };
+  const one = await run(dev);
+  const several = await withCaps(dev, { maxStorageBinding: 4 * 8192 }, () => run(dev!));
+  several.forEach((x, k) => assertClose(x, one[k], { atol: 0, rtol: 0, label: `${specs[k].name}: three groups vs one` }));
+  const ref = await run(cpu);
+  one.forEach((x, k) => assertClose(x, ref[k], { atol: 1e-6, rtol: 1e-5, label: `${specs[k].name}: WebGPU vs CPU` }));
 });
 
 s.run();
