@@ -24,7 +24,7 @@ const SPECS: Spec[] = [
 const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
 
 /** Independent reference: plain float64 loops straight from the update equations. */
-function referenceAdam(p0: Float64Array[], grads: Float64Array[][], lrs: number[], o: Required<Omit<AdamWOptions, 'excludeFromDecay' | 'lrMultiplier'>>, decay: boolean[]) {
+function referenceAdam(p0: Float64Array[], grads: Float64Array[][], lrs: number[], o: Required<Omit<AdamWOptions, 'excludeFromDecay' | 'lrMultiplier' | 'lossScaling'>>, decay: boolean[]) {
   const p = p0.map((x) => Float64Array.from(x)), m = p0.map((x) => new Float64Array(x.length)), v = p0.map((x) => new Float64Array(x.length));
   const norms: number[] = [];
   grads.forEach((gs, step) => {
@@ -338,6 +338,34 @@ s('layout: tensors padded to 64, chunks never cross a tensor, groups fit the bin
   several.forEach((x, k) => assertClose(x, one[k], { atol: 0, rtol: 0, label: `${specs[k].name}: three groups vs one` }));
   const ref = await run(cpu);
   one.forEach((x, k) => assertClose(x, ref[k], { atol: 1e-6, rtol: 1e-5, label: `${specs[k].name}: WebGPU vs CPU` }));
+});
+
+s('loss scaling: unscaled in the norm pass, an overflowing step is skipped and halves the scale, good steps double it (CPU and WebGPU)', async () => {
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    const specs: Spec[] = [{ name: 'w', shape: [300] }, { name: 'b.bias', shape: [7] }];
+    const grads = gradsFor(specs, 4, 1);
+    const plain = makeParams(specs, d, 5), scaled = makeParams(specs, d, 5);
+    const o1 = new AdamW(specs.map((sp, k) => [sp.name, plain[k]] as const), { lr: 1e-2, maxGradNorm: 1 });
+    const o2 = new AdamW(specs.map((sp, k) => [sp.name, scaled[k]] as const), { lr: 1e-2, maxGradNorm: 1, lossScaling: { init: 1024, growthInterval: 2 } });
+    const S = [1024, 1024, 2048, 2048];                       // doubles after 2 good steps
+    for (let t = 0; t < 4; t++) {
+      setGrads(plain, grads[t]); o1.step();
+      assert.is((await o2.scaling()).scale, S[t], `${d.kind}: scale before step ${t + 1}`);
+      setGrads(scaled, grads[t].map((g) => g.map((x) => x * S[t]))); o2.step();
+      assertClose([await o2.lastGradNorm()], [await o1.lastGradNorm()], { rtol: 1e-5, atol: 0, label: `${d.kind}: unscaled norm, step ${t + 1}` });
+    }
+    for (let k = 0; k < 2; k++) assertClose(await scaled[k].data(), await plain[k].data(), { atol: 1e-6, rtol: 1e-5, label: `${d.kind}: ${specs[k].name} scaled vs plain` });
+    // Overflow: skipped, the scale halves (from 4096, doubled after steps 3 and 4), parameters unchanged, health fine.
+    const before = await Promise.all(scaled.map((p) => p.data()));
+    setGrads(scaled, grads[0].map((g, k) => g.map((x, i) => (k === 0 && i === 3 ? Infinity : x * 4096)))); o2.step();
+    assert.equal(await o2.scaling(), { scale: 2048, skipped: 1 }, `${d.kind}: after the overflow`);
+    for (let k = 0; k < 2; k++) assertClose(await scaled[k].data(), before[k], { atol: 0, rtol: 0, label: `${d.kind}: ${specs[k].name} untouched by the skipped step` });
+    assert.equal(await o2.health(), { ok: true });
+    // A non-finite loss is not an overflow: it stops the run as without scaling.
+    setGrads(scaled, grads[1]); o2.step(1e-2, { loss: tensor([NaN], [1], { device: d }) });
+    assert.ok(!(await o2.health()).ok, `${d.kind}: NaN loss is fatal`);
+    o1.dispose(); o2.dispose();
+  }
 });
 
 s.run();

@@ -24,6 +24,7 @@ import { loadHFDirectory, writeFileAtomic } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import type { Device } from '../device/device.js';
 import { Rng } from '../tensor/random.js';
+import { type Precision, setPrecision } from '../tensor/tensor.js';
 import type { BatchReader } from '../text/stream.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { openBatchReader } from '../text/node/shards.js';
@@ -57,6 +58,8 @@ export interface RunConfig {
   evalEvery: number;
   evalBatches: number;
   saveEvery: number;
+  /** Matmul precision: 'f16' operands with f32 accumulation and dynamic loss scaling, or 'f32'. */
+  precision: Precision;
 }
 
 export const help = `usage: electra pretrain [options]
@@ -84,6 +87,9 @@ Re-running the same command on an existing OUT resumes it.
   --log-every N       (default 20)   --eval-every N (default 100)   --eval-batches N (default 4)
   --save-every N      checkpoint interval (default 200; also at the end and on Ctrl-C)
   --device D          webgpu | cpu | auto (default auto)
+  --precision P       f32 | f16 (default f32). f16: matmul operands in f16 with f32 accumulation (tensor
+                      cores where the adapter has them), f32 weights and AdamW, dynamic loss scaling;
+                      an adapter without shader-f16 says so and runs f32
   --init DIR          start from pre-trained weights: DIR holds discriminator/ and generator/ (a run
                       directory, or two Hugging Face directories such as google/electra-small-*); the
                       model config comes from them, and --data must be tokenized with their vocab.txt
@@ -100,9 +106,10 @@ export async function run(argv: string[]): Promise<number> {
       objective: { type: 'string' }, set: { type: 'string', multiple: true }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-batches': { type: 'string' },
       'save-every': { type: 'string' }, device: { type: 'string', default: 'auto' }, fresh: { type: 'boolean' },
-      init: { type: 'string' },
+      init: { type: 'string' }, precision: { type: 'string', default: 'f32' },
     },
   });
+  if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error(`--precision must be f32 or f16, got '${values.precision}'`);
   const num = (k: keyof typeof values, dflt: number, int = true): number => {
     const raw = values[k];
     if (raw === undefined) return dflt;
@@ -133,13 +140,18 @@ export async function run(argv: string[]): Promise<number> {
     lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
     maxGradNorm: 1, maskProb: preset === 'large' ? 0.25 : 0.15, discWeight: 50, genWeight: 1, temperature: 1, seed: num('seed', 0),
     logEvery: Math.max(1, num('log-every', 20)), evalEvery: num('eval-every', 100), evalBatches: num('eval-batches', 4),
-    saveEvery: num('save-every', 200),
+    saveEvery: num('save-every', 200), precision: values.precision,
   };
   const out = values.out ?? join('runs', preset);
   mkdirSync(out, { recursive: true });
   if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
 
-  const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu' });
+  const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu', precision: rc.precision });
+  if (rc.precision === 'f16' && device.caps && !device.caps.f16) {
+    console.log(`precision: ${device.name} has no shader-f16; running in f32`);
+    rc.precision = 'f32';
+  }
+  setPrecision(rc.precision);
 
   // ---- data ----------------------------------------------------------------------------------
   const { tok, files } = await loadData(rc, out);
@@ -156,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
   const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
   if (stateDir && existsSync(cfgPath)) {
     const saved = readFileSync(cfgPath, 'utf8');
-    const same = (a: RunConfig) => JSON.stringify({ ...a, steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
+    const same = (a: RunConfig) => JSON.stringify({ ...a, steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32' });
     if (same(JSON.parse(saved) as RunConfig) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
@@ -170,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
   const params = namedParameters(modules);
   const opt = new AdamW(params, {
     lr: rc.lr, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias,
-    maxGradNorm: rc.maxGradNorm, biasCorrection: false,
+    maxGradNorm: rc.maxGradNorm, biasCorrection: false, lossScaling: rc.precision === 'f16' ? {} : undefined,
   });
   let rng = new Rng(rc.seed + 1);
   let start = 0, position = 0;
@@ -192,7 +204,7 @@ export async function run(argv: string[]): Promise<number> {
   const special = { pad: tok.padId, cls: tok.clsId, sep: tok.sepId, mask: tok.maskId };
   const stepOpts: StepOptions = {
     maskProb: rc.maskProb, discWeight: rc.discWeight, genWeight: rc.genWeight, temperature: rc.temperature,
-    objective, special, gradScale: 1 / rc.gradAccum,
+    objective, special, gradScale: 1 / rc.gradAccum, lossScale: opt.lossScale,
   };
 
   let stop = false;
@@ -229,8 +241,9 @@ export async function run(argv: string[]): Promise<number> {
       disposeStep(kept);
       await checkHealth(opt, lastSaved);
       const gradNorm = await opt.lastGradNorm();
+      const scaling = opt.lossScale ? await opt.scaling() : null;
       const secs = (Date.now() - t0) / 1000;
-      const rec = { step, split: 'train', ...m, lr, gradNorm, tokensPerSec: tokens / secs, time: new Date().toISOString() };
+      const rec = { step, split: 'train', ...m, lr, gradNorm, ...(scaling ? { lossScale: scaling.scale, skippedSteps: scaling.skipped } : {}), tokensPerSec: tokens / secs, time: new Date().toISOString() };
       appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
       t0 = Date.now(); tokens = 0;
       progress.update(step, logFields(m, { lr, gnorm: gradNorm, 'tok/s': rec.tokensPerSec }));

@@ -5,9 +5,12 @@
 //   1. sumSquares: partials[c] = Σ g² over chunk c (0 for tensors without a gradient this step);
 //   2. norm: one workgroup sums the partials in a fixed order (deterministic) into the global norm and the
 //      clip scale, and records the first step whose loss or gradient norm is not finite, with the tensor
-//      whose gradient went first (sticky: later steps keep the first record);
-//   3. adam: m, v and p of every chunk with ĝ = g·scale; nothing moves once a non-finite step is recorded,
-//      so the weights stay those of the last finite step.
+//      whose gradient went first (sticky: later steps keep the first record). With dynamic loss scaling
+//      (mixed precision: the gradients arrive multiplied by the loss scale S), a non-finite gradient norm
+//      is an overflow instead: the step is skipped and S halves; S doubles after `growth` good steps in a
+//      row; the norm and ĝ are unscaled here. A non-finite loss stays fatal;
+//   3. adam: m, v and p of every chunk with ĝ = g·scale; nothing moves in a skipped step, nor once a
+//      non-finite step is recorded, so the weights stay those of the last finite step.
 // Numbers that change per step (lr, the bias-correction factors, the step) are uniforms declared
 // uniform-only, so a run builds each program once.
 
@@ -18,8 +21,12 @@ const WG = 256;
 export const CHUNK = WG * 16;
 /** Entries of the optimizer's state buffer (f32): see STATE. */
 export const STATE_LEN = 8;
-/** state[…]: clip scale, global norm, first non-finite step (-1 none), its tensor (-1: the loss), loss non-finite (0/1). */
-export const STATE = { scale: 0, norm: 1, badStep: 2, badTensor: 3, badLoss: 4 } as const;
+/**
+ * state[…]: the factor on g (clip scale ÷ loss scale), the global norm (unscaled), the first non-finite step
+ * (-1 none), its tensor (-1: the loss), loss non-finite (0/1); with loss scaling: this step skipped (0/1),
+ * steps skipped so far, good steps since the scale last changed.
+ */
+export const STATE = { scale: 0, norm: 1, badStep: 2, badTensor: 3, badLoss: 4, skip: 5, skips: 6, good: 7 } as const;
 
 // ---- layout -------------------------------------------------------------------------------------
 
@@ -113,22 +120,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * At `step`, if nothing was recorded yet and the loss or the norm is not finite, records the step and
  * the tensor of the first chunk whose partial is not finite (-1 when it is the loss).
  */
-export interface NormParams { count: number; maxNorm: number; step: number; withLoss: boolean }
+export interface NormParams { count: number; maxNorm: number; step: number; withLoss: boolean; growth: number }
 
-const normFields = (q: NormParams): Field[] => [['count', 'u32', q.count], ['maxNorm', 'f32', q.maxNorm], ['step', 'f32', q.step]];
+/** growth 0: no loss scaling; else the good steps after which the scale doubles (and a 5th binding, the scale [1]). */
+const normFields = (q: NormParams): Field[] => [['count', 'u32', q.count], ['maxNorm', 'f32', q.maxNorm], ['step', 'f32', q.step], ['growth', 'f32', q.growth]];
 
 const finite = (x: number) => Number.isFinite(x);
 
 export const normKernel: Kernel<NormParams> = {
   name: 'adam_norm',
   uniformOnly: uniformOnly(['step'], normFields),
-  cpu(q, [partials, table, loss], [state]) {
+  cpu(q, ins, [state, lossScale]) {
+    const [partials, table] = ins, loss = q.withLoss ? ins[2] : null;
     let acc = 0, bad = -1;
     for (let i = 0; i < q.count; i++) { acc += partials[i]; if (bad < 0 && !finite(partials[i])) bad = i; }
-    const norm = Math.sqrt(acc);
+    const S = q.growth > 0 ? lossScale[0] : 1;
+    const norm = Math.sqrt(acc) / S;
     state[STATE.norm] = norm;
-    state[STATE.scale] = q.maxNorm > 0 ? Math.min(1, q.maxNorm / (norm + 1e-6)) : 1;
-    const lossBad = q.withLoss && !finite(loss[0]);
+    state[STATE.scale] = (q.maxNorm > 0 ? Math.min(1, q.maxNorm / (norm + 1e-6)) : 1) / S;
+    const lossBad = loss !== null && !finite(loss[0]);
+    state[STATE.skip] = 0;
+    if (q.growth > 0 && !lossBad) {
+      if (!finite(norm)) { state[STATE.skip] = 1; state[STATE.skips] += 1; state[STATE.good] = 0; lossScale[0] = S / 2; return; }
+      state[STATE.good] += 1;
+      if (state[STATE.good] >= q.growth) { state[STATE.good] = 0; lossScale[0] = S * 2; }
+      return;
+    }
     if (state[STATE.badStep] < 0 && (lossBad || !finite(norm))) {
       state[STATE.badStep] = q.step;
       state[STATE.badTensor] = lossBad || bad < 0 ? -1 : table[4 * bad + 2];
@@ -136,7 +153,9 @@ export const normKernel: Kernel<NormParams> = {
     }
   },
   wgsl(q) {
-    const h = header(normFields(q), [['partials', 'array<f32>'], ['tbl', 'array<vec4<u32>>'], ...(q.withLoss ? [['loss', 'array<f32>'] as const] : [])], [['state', 'array<f32>']]);
+    const h = header(normFields(q), [['partials', 'array<f32>'], ['tbl', 'array<vec4<u32>>'], ...(q.withLoss ? [['loss', 'array<f32>'] as const] : [])],
+      [['state', 'array<f32>'], ...(q.growth > 0 ? [['lscale', 'array<f32>'] as const] : [])]);
+    const scaled = q.growth > 0;
     // Bit tests, not comparisons: WGSL does not promise NaN and infinity semantics.
     const code = `${h.code}
 fn bad_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u; }
@@ -159,10 +178,25 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     workgroupBarrier();
   }
   if (lid == 0u) {
-    let norm = sqrt(sh[0]);
+    let S = ${scaled ? 'lscale[0]' : '1.0'};
+    let norm = sqrt(sh[0]) / S;
     state[${STATE.norm}] = norm;
-    state[${STATE.scale}] = select(1.0, min(1.0, P.maxNorm / (norm + 1e-6)), P.maxNorm > 0.0);
+    state[${STATE.scale}] = select(1.0, min(1.0, P.maxNorm / (norm + 1e-6)), P.maxNorm > 0.0) / S;
     let lossBad = ${q.withLoss ? 'bad_(loss[0])' : 'false'};
+    state[${STATE.skip}] = 0.0;${scaled ? `
+    if (!lossBad) {
+      // An overflow of the scaled gradients: skip this step and halve the scale; else count a good step.
+      if (bad_(norm)) {
+        state[${STATE.skip}] = 1.0;
+        state[${STATE.skips}] = state[${STATE.skips}] + 1.0;
+        state[${STATE.good}] = 0.0;
+        lscale[0] = S * 0.5;
+      } else {
+        state[${STATE.good}] = state[${STATE.good}] + 1.0;
+        if (state[${STATE.good}] >= P.growth) { state[${STATE.good}] = 0.0; lscale[0] = S * 2.0; }
+      }
+      return;
+    }` : ''}
     if (state[${STATE.badStep}] < 0.0 && (lossBad || bad_(norm))) {
       state[${STATE.badStep}] = P.step;
       state[${STATE.badTensor}] = select(f32(tbl[min(fb[0], P.count - 1u)].z), -1.0, lossBad || fb[0] == 0xffffffffu);
@@ -193,7 +227,7 @@ export const adamKernel: Kernel<AdamParams> = {
   uniformOnly: uniformOnly(['chunk0', 'lr', 'beta1', 'beta2', 'eps', 'wd', 'c1', 'c2'], adamFields),
   // g [span], table, live [tensors], hyper [2·tensors], state [STATE_LEN] → p, m, v [span]
   cpu(q, [g, table, live, hyper, state], [p, m, v]) {
-    if (state[STATE.badStep] >= 0) return;
+    if (state[STATE.badStep] >= 0 || state[STATE.skip] !== 0) return;
     const scale = state[STATE.scale];
     for (let c = 0; c < q.chunks; c++) {
       const e = 4 * (q.chunk0 + c), t = table[e + 2];
@@ -215,7 +249,7 @@ export const adamKernel: Kernel<AdamParams> = {
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = ${FLAT_WG};
-  if (c >= P.chunks || state[${STATE.badStep}] >= 0.0) { return; }
+  if (c >= P.chunks || state[${STATE.badStep}] >= 0.0 || state[${STATE.skip}] != 0.0) { return; }
   let t = tbl[P.chunk0 + c];
   if (live[t.z] == 0u) { return; }
   let scale = state[${STATE.scale}];
@@ -257,12 +291,15 @@ export function groupViews(device: Device, b: AdamBuffers, layout: AdamLayout, l
 }
 
 /** Steps 1–3 over every group: norm, clip scale and finite check into state, then the update. */
-export function adamStepAll(b: AdamBuffers, views: DeviceArray[][], layout: AdamLayout, q: AdamStep, clip: { maxNorm: number; step: number; loss: DeviceArray | null }, label: string): void {
+export function adamStepAll(b: AdamBuffers, views: DeviceArray[][], layout: AdamLayout, q: AdamStep,
+  clip: { maxNorm: number; step: number; loss: DeviceArray | null; lossScale: { scale: DeviceArray; growth: number } | null }, label: string): void {
   layout.groups.forEach((gr, k) => {
     launchInto(sumSquaresKernel, { chunks: gr.chunks, chunk0: gr.chunk0 }, [views[k][3], b.table, b.live], [b.partials], `${label} sumSquares`);
   });
   const count = layout.chunkTable.length / 4;
-  launchInto(normKernel, { count, maxNorm: clip.maxNorm, step: clip.step, withLoss: clip.loss !== null }, clip.loss ? [b.partials, b.table, clip.loss] : [b.partials, b.table], [b.state], `${label} norm`);
+  const ls = clip.lossScale;
+  launchInto(normKernel, { count, maxNorm: clip.maxNorm, step: clip.step, withLoss: clip.loss !== null, growth: ls?.growth ?? 0 },
+    clip.loss ? [b.partials, b.table, clip.loss] : [b.partials, b.table], ls ? [b.state, ls.scale] : [b.state], `${label} norm`);
   layout.groups.forEach((gr, k) => {
     const [p, m, v, g] = views[k];
     launchInto(adamKernel, { ...q, chunks: gr.chunks, chunk0: gr.chunk0 }, [g, b.table, b.live, b.hyper, b.state], [p, m, v], `${label} update`);

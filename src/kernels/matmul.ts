@@ -9,7 +9,7 @@
 
 import { type DeviceArray, FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, freeTemp, grid1d, header, launch } from '../device/device.js';
 import { type Shape, ShapeError, fmt, numel } from '../device/shape.js';
-import { WGSL_ERF, geluRef } from './elementwise.js';
+import { WGSL_ERF, geluRef, roundF16 } from './elementwise.js';
 import { reduce } from './reduce.js';
 
 export interface MatmulParams {
@@ -19,6 +19,8 @@ export interface MatmulParams {
   strideA: number; strideB: number;
   /** The kernel config; the op fills it from `selectMatmul` (tests force one). */
   config?: MatmulConfig;
+  /** Round both operands to f16 and accumulate in f32 (mixed precision; 'tile' and 'sgm' kernels). */
+  f16?: boolean;
   /**
    * Store epilogue (no split-K): 'bias' adds a third input bias [N] to every row; 'biasGelu' also applies
    * exact (erf) GELU; 'biasGeluPre' also writes the pre-activation acc + bias to a second output Pre
@@ -87,6 +89,7 @@ export function epilogueRef(p: MatmulParams, bias: ArrayLike<number>, c: { [i: n
 
 export function matmulRef(p: MatmulParams, a: ArrayLike<number>, b: ArrayLike<number>, c: { [i: number]: number }): void {
   const { m, n, k } = p;
+  if (p.f16) { a = Float64Array.from(a, roundF16); b = Float64Array.from(b, roundF16); }
   const splits = p.config?.splits ?? 1, kc = splitChunk(k, splits);
   // With splits, the output is the partials scratch [splits, batch, M, N] (summed by splitSumKernel).
   for (let s = 0; s < splits; s++) {
@@ -428,6 +431,8 @@ export function matmulTileWgsl(p: MatmulParams, c: MatmulConfig) {
   const bVec = p.transB ? p.k % 4 === 0 && p.strideB % 4 === 0 : p.n % 4 === 0 && p.strideB % 4 === 0;
   const vecC = p.n % 4 === 0;
   const h = matmulHeader(p, splits, aVec, bVec, vecC);
+  // f16: the workgroup buffers hold operands rounded to f16; the FMAs run in f32.
+  const f16 = !!p.f16, wty = f16 ? 'vec4<f16>' : 'vec4f', cast = (x: string) => (f16 ? `vec4<f16>(${x})` : x), cast1 = (x: string) => (f16 ? `f16(${x})` : x);
   const I = [...Array(tm / 4).keys()], J = [...Array(tn / 4).keys()], KK = [0, 1, 2, 3];
   /**
    * One operand's bk-slice: `load(k)` fills registers from global memory for the slice at k, `store(off)`
@@ -456,9 +461,9 @@ export function matmulTileWgsl(p: MatmulParams, c: MatmulConfig) {
       };
       load.push({ guard, make: ld4 });
       const st = (at: string, kq: string, comp: string) => `${buf}[${at} + (((${kq}) * ${outer}u + ${o}) >> 2u)]${comp}`;
-      const s = (at: string) => (vec && along === 'o' ? `${st(at, kk, '')} = ${reg}${r};`
-        : vec ? KK.map((t) => `${st(at, `${kk} + ${t}u`, `[${o} & 3u]`)} = ${reg}${r}[${t}];`).join(' ')
-          : `${st(at, kk, `[${o} & 3u]`)} = ${reg}${r}.x;`);
+      const s = (at: string) => (vec && along === 'o' ? `${st(at, kk, '')} = ${cast(`${reg}${r}`)};`
+        : vec ? KK.map((t) => `${st(at, `${kk} + ${t}u`, `[${o} & 3u]`)} = ${cast1(`${reg}${r}[${t}]`)};`).join(' ')
+          : `${st(at, kk, `[${o} & 3u]`)} = ${cast1(`${reg}${r}.x`)};`);
       store.push({ guard, make: s });
     }
     const emit = (list: Part[], x: string, assign: boolean) => list.map((q, r) => {
@@ -475,8 +480,8 @@ export function matmulTileWgsl(p: MatmulParams, c: MatmulConfig) {
   const lb = slice('B', 'Bs', bn, p.transB ? 'k' : 'o', bVec, 'col0', 'P.n', 'P.n');
   const aSlab = (bk * bm) / 4, bSlab = (bk * bn) / 4;
   const body: string[] = [];
-  for (const i of I) body.push(`let a${i} = As[ca + ((kk * ${bm}u + ty * 4u + ${i * 4 * wgy}u) >> 2u)];`);
-  for (const j of J) body.push(`let b${j} = Bs[cb + ((kk * ${bn}u + tx * 4u + ${j * 4 * wgx}u) >> 2u)];`);
+  for (const i of I) body.push(`let a${i} = vec4f(As[ca + ((kk * ${bm}u + ty * 4u + ${i * 4 * wgy}u) >> 2u)]);`);
+  for (const j of J) body.push(`let b${j} = vec4f(Bs[cb + ((kk * ${bn}u + tx * 4u + ${j * 4 * wgx}u) >> 2u)]);`);
   for (const i of I) for (const r of KK) for (const j of J) body.push(`acc${i}_${r}_${j} = fma(vec4f(a${i}[${r}]), b${j}, acc${i}_${r}_${j});`);
   const st: string[] = [];
   const colOf = (j: number) => `col0 + tx * 4u + ${j * 4 * wgx}u`;
@@ -494,10 +499,10 @@ export function matmulTileWgsl(p: MatmulParams, c: MatmulConfig) {
     if (!fit) st.push('  }');
     st.push('}');
   }
-  const code = `${h.code}
-// matmul tile ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aVec ? 'v4' : 's'} b:${bVec ? 'v4' : 's'}${fit ? ' fit' : ''}
-var<workgroup> As: array<vec4f, ${2 * aSlab}>;
-var<workgroup> Bs: array<vec4f, ${2 * bSlab}>;
+  const code = `${f16 ? 'enable f16;\n' : ''}${h.code}
+// matmul tile ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} a:${aVec ? 'v4' : 's'} b:${bVec ? 'v4' : 's'}${fit ? ' fit' : ''}${f16 ? ' f16 operands' : ''}
+var<workgroup> As: array<${wty}, ${2 * aSlab}>;
+var<workgroup> Bs: array<${wty}, ${2 * bSlab}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -618,9 +623,9 @@ const workgroups = (p: MatmulParams, c: MatmulConfig) =>
  */
 export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const t = caps && tuned.get(caps)?.get(shapeClass(p));
-  if (t) return t;
+  if (t && (!p.f16 || t.kind === 'tile')) return t;
   const software = caps?.software ?? false;
-  if (!software) return selectGpuMatmul(p, caps);
+  if (!software || p.f16) return selectGpuMatmul(p, caps);
   // Workgroups that keep the device busy: 2–4 per CPU thread on lavapipe, 2 per SM on a big GPU.
   const want = software ? 8 : 264;
   const sg = software && configSupported(K.regSg, caps);
@@ -661,8 +666,9 @@ const MAX_SPLITS = 128, MIN_SPLIT_K = 128, MAX_PARTIALS = 64 * 2 ** 20;
  */
 function selectGpuMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const ok = (c: MatmulConfig) => configSupported(c, caps);
-  const order = [K.tile128, K.tile64, K.tiledSmall].filter(ok);
-  if (order.length === 0) return K.tiledSmall;
+  // f16 operands: only the 'tile' kernels round them (the big tile is for hardware adapters).
+  const order = (p.f16 ? (caps?.software ? [K.tile64] : [K.tile128, K.tile64]) : [K.tile128, K.tile64, K.tiledSmall]).filter(ok);
+  if (order.length === 0) return p.f16 ? K.tile64 : K.tiledSmall;
   let c = order.find((x) => workgroups(p, x) >= GPU_WAVE) ?? order[Math.min(1, order.length - 1)];
   const wgs = workgroups(p, c);
   if (wgs < GPU_WAVE && p.k >= 2 * MIN_SPLIT_K) {
@@ -684,6 +690,7 @@ export const matmulKernel: Kernel<MatmulParams> = {
   wgsl(p, caps) {
     const c = p.config ?? selectMatmul(p, caps);
     if (c.tex && c.kind !== 'reg') throw new Error(`matmul: tex is a 'reg' option (${configName(c)})`);
+    if (p.f16 && c.kind !== 'tile') throw new Error(`matmul: f16 operands need a 'tile' config (${configName(c)})`);
     return c.kind === 'reg' ? matmulRegWgsl(p, c) : c.kind === 'tile' ? matmulTileWgsl(p, c) : matmulTiledWgsl(p, c);
   },
 };
@@ -751,6 +758,8 @@ export interface MatmulOptions {
   config?: MatmulConfig;
   /** Store epilogue: + bias [N] on every row, then exact GELU with `gelu`; `keepPre` also returns the pre-activation. */
   bias?: DeviceArray; gelu?: boolean; keepPre?: boolean;
+  /** f16 operands, f32 accumulation, on devices with shader-f16 (and the CPU reference); ignored elsewhere. */
+  f16?: boolean;
 }
 
 /**
@@ -760,8 +769,9 @@ export interface MatmulOptions {
  * → { y: [...batch, M, N], pre: the pre-activation with `keepPre` (GELU's backward reads it) }.
  */
 export function matmul(a: DeviceArray, b: DeviceArray, o: MatmulOptions, label: string): { y: DeviceArray; pre: DeviceArray | null } {
-  const { p, shape, what } = planMatmul(a.shape, b.shape, o.transA ?? false, o.transB ?? false);
-  const d = a.device;
+  const plan = planMatmul(a.shape, b.shape, o.transA ?? false, o.transB ?? false);
+  const { shape, what } = plan, d = a.device;
+  const p: MatmulParams = o.f16 && (!d.caps || d.caps.f16) ? { ...plan.p, f16: true } : plan.p;
   const config = o.config ?? (d.caps ? selectMatmul(p, d.caps) : undefined);
   const splits = config?.splits ?? 1;
   if (p.batch * splits > 65535) throw new ShapeError(`matmul: batch ${p.batch} × ${splits} splits over 65535 in ${what}`);

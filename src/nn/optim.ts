@@ -38,6 +38,13 @@ export interface AdamWOptions {
    * `_get_layer_lrs`: lr · decay^(depth of the layer from the top)); default 1 for all.
    */
   lrMultiplier?: (name: string) => number;
+  /**
+   * Dynamic loss scaling for f16 mixed precision: backward is seeded with `lossScale` (start `init`,
+   * default 2¹⁵), the gradients are unscaled inside the norm pass, a step whose scaled gradients
+   * overflow is skipped and halves the scale, and `growthInterval` good steps in a row (default 1000)
+   * double it. All on the device, with no readback.
+   */
+  lossScaling?: { init?: number; growthInterval?: number };
 }
 
 /** ELECTRA's exclusion rule (`_do_use_weight_decay` with ["LayerNorm", "layer_norm", "bias"]). */
@@ -81,6 +88,9 @@ export class AdamW {
   private views: DeviceArray[][];
   private live: Uint8Array;
   private normValid = false;
+  /** The dynamic loss scale [] on the device (seed of backward), or null without loss scaling. */
+  readonly lossScale: Tensor | null = null;
+  private readonly growth: number = 0;
 
   constructor(namedParams: readonly (readonly [string, Tensor])[], opts: AdamWOptions) {
     if (namedParams.length === 0) throw new Error('AdamW: no parameters');
@@ -134,6 +144,11 @@ export class AdamW {
       return { name, p, m, v, decay: !exclude(name), lrScale: scales[k], offset };
     });
     this.views = groupViews(d, this.buf, L, 'AdamW');
+    if (opts.lossScaling) {
+      const init = checkNum('lossScaling.init', opts.lossScaling.init ?? 2 ** 15, 1);
+      this.growth = checkNum('lossScaling.growthInterval', opts.lossScaling.growthInterval ?? 1000, 1);
+      this.lossScale = keep(tensor([init], [], { device: d }));
+    }
   }
 
   /** Names of the parameters that get weight decay (for logging and tests). */
@@ -172,7 +187,8 @@ export class AdamW {
       lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: this.weightDecay,
       c1: this.biasCorrection ? 1 / (1 - this.beta1 ** t) : 1, c2: this.biasCorrection ? 1 / (1 - this.beta2 ** t) : 1,
     };
-    adamStep(this.buf, this.views, this.layout, q, { maxNorm: this.maxGradNorm, step: t, loss: opts.loss ?? null }, `AdamW(${this.slots.length} params)`);
+    const lossScale = this.lossScale ? { scale: this.lossScale, growth: this.growth } : null;
+    adamStep(this.buf, this.views, this.layout, q, { maxNorm: this.maxGradNorm, step: t, loss: opts.loss ?? null, lossScale }, `AdamW(${this.slots.length} params)`);
     this.slots.forEach((s, k) => { if (live[k]) copyOut(this.buf.p, s.offset, s.p, `AdamW param ${s.name}`); });
     this.normValid = live.some(Boolean);
     this.device.submit?.();
@@ -200,6 +216,12 @@ export class AdamW {
       ? 'already at the first step, before any update: the model config, the initial weights or the data are at fault, not the learning rate'
       : 'after earlier finite steps: usually a learning rate too high for this model, or bad data in that batch';
     return { ok: false, step, what: loss ? 'loss' : 'gradient', param, message: `${what} was not finite at step ${step} (${cause}); no parameter moved from then on` };
+  }
+
+  /** With loss scaling: the current scale and the steps skipped so far (their gradients overflowed); a readback. */
+  async scaling(): Promise<{ scale: number; skipped: number }> {
+    if (!this.lossScale) throw new Error('AdamW.scaling: this optimizer has no loss scaling (option lossScaling)');
+    return { scale: await this.lossScale.item(), skipped: (await this.buf.state.data())[STATE.skips] };
   }
 
   /** Drops every parameter's gradient (the next backward starts a fresh accumulation). */
@@ -234,6 +256,7 @@ export class AdamW {
     const whole = new Set<unknown>(Object.values(this.buf));
     for (const row of this.views) for (const a of row) if (!whole.has(a)) this.device.free(a.storage);
     for (const t of Object.values(this.buf)) t.dispose();
+    this.lossScale?.dispose();
   }
 }
 function checkNum(what: string, x: number, min: number): number {

@@ -27,7 +27,7 @@ import { scatterUpdateIds as scatterUpdateLaunch } from '../kernels/scatter_upda
 import * as AD from '../kernels/adam.js';
 import type { DropoutCtx, OpCtx, OpName } from './primitives.js';
 import type { Rng } from './random.js';
-import { Tensor, getDevice, isGradEnabled, keep, record, retain, wrap } from './tensor.js';
+import { Tensor, getDevice, getPrecision, isGradEnabled, keep, record, retain, wrap } from './tensor.js';
 
 export { UNARY_OPS };
 export type { DropoutCtx };
@@ -301,7 +301,8 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   needF32('matmul', a, b);
   const transA = opts.transA ?? false, transB = opts.transB ?? false;
   const { what } = MM.planMatmul(a.shape, b.shape, transA, transB);
-  const y = launched(MM.matmul(a, b, { transA, transB, config: opts.config }, `matmul ${what}`).y);
+  const f16 = getPrecision() === 'f16';
+  const y = launched(MM.matmul(a, b, { transA, transB, config: opts.config, f16 }, `matmul ${what}${f16 ? ' f16' : ''}`).y);
   return track('matmul', y, [a, b], { transA, transB }, [a, b]);
 }
 
@@ -369,7 +370,8 @@ export function copyOut(src: Tensor, srcOffset: number, dst: Tensor, lbl: string
 }
 
 /** One AdamW step over the optimizer's buffers (src/kernels/adam.ts: sum of squares, norm and finite check, update). */
-export function adamStep(b: AD.AdamBuffers, views: DeviceArray[][], layout: AD.AdamLayout, q: AD.AdamStep, clip: { maxNorm: number; step: number; loss: Tensor | null }, lbl: string): void {
+export function adamStep(b: AD.AdamBuffers, views: DeviceArray[][], layout: AD.AdamLayout, q: AD.AdamStep,
+  clip: { maxNorm: number; step: number; loss: Tensor | null; lossScale: { scale: Tensor; growth: number } | null }, lbl: string): void {
   AD.adamStepAll(b, views, layout, q, { ...clip, loss: clip.loss?.check(lbl) ?? null }, lbl);
 }
 

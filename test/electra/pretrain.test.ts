@@ -121,6 +121,20 @@ s('a run that goes non-finite stops at once, names the step and the gradient, an
   }
 });
 
+s('--precision f16 (f16 matmul operands, dynamic loss scaling) tracks the f32 run of the same seed within a few percent', () => {
+  const a = join(work, 'a'), h = join(work, 'half');
+  execFileSync('node', [...common(h), '--precision', 'f16'], { stdio: 'pipe' });
+  const la = losses(a), lh = losses(h);
+  assert.is(lh.length, la.length);
+  const tail = (xs: number[][]) => xs.slice(-6).reduce((s, r) => s + r[1], 0) / 6;
+  const rel = Math.abs(tail(lh) - tail(la)) / tail(la);
+  assert.ok(rel < 0.03, `last losses f16 ${tail(lh).toFixed(4)} vs f32 ${tail(la).toFixed(4)} (${(100 * rel).toFixed(2)}%)`);
+  assert.ok(lh.some((r, i) => r[1] !== la[i][1]), 'f16 rounding changed the losses (it ran in f16)');
+  const rec = JSON.parse(readFileSync(join(h, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!) as { lossScale: number; skippedSteps: number };
+  assert.ok(rec.lossScale >= 1 && rec.skippedSteps >= 0, `metrics carry the loss scale and skips (${JSON.stringify(rec)})`);
+  assert.equal(JSON.parse(readFileSync(join(h, 'run-config.json'), 'utf8')).precision, 'f16');
+});
+
 s('--init continues from a run directory (Hugging Face layout): it starts where that run ended', async () => {
   const a = join(work, 'a'), d = join(work, 'd');
   const args = common(d).filter((x, i, all) => !(x === '--set' || all[i - 1] === '--set'));
