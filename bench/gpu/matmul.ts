@@ -1,11 +1,11 @@
 // Our f32 matmul at large square sizes: products recorded back to back with one sync per batch of reps
 // (no readback in the timed region, as bench/peers/torch_matmul.py times PyTorch), the median of three
 // batches; correctness spot-checked against a float64 dot on 64 entries. One JSON line per size.
-//   node build/bench/gpu/matmul.js [sizes…]   (default 1024 2048 4096)
+//   node build/bench/gpu/matmul.js [--f16] [sizes…]   (default 1024 2048 4096; --f16: f16 operands, f32 accumulation)
 
 import { closeNodeDevice, nodeDevice } from '../../src/node/device.js';
 import { matmul } from '../../src/tensor/ops.js';
-import { tensor } from '../../src/tensor/tensor.js';
+import { setPrecision, tensor } from '../../src/tensor/tensor.js';
 
 function rnd(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -14,8 +14,10 @@ function rnd(n: number, seed: number): Float32Array {
   return o;
 }
 
+const f16 = process.argv.includes('--f16');
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
-const dev = await nodeDevice();
+const dev = await nodeDevice({ precision: f16 ? 'f16' : 'f32' });
+setPrecision(f16 ? 'f16' : 'f32');
 console.error(`device: ${dev.name} caps ${JSON.stringify(dev.caps)}`);
 for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
   const A = rnd(n * n, 1), B = rnd(n * n, 2);
@@ -41,7 +43,7 @@ for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
     times.push((performance.now() - t0) / reps);
   }
   const ms = times.sort((x, y) => x - y)[1];
-  console.log(JSON.stringify({ engine: 'ours-webgpu', size: n, ms, gflops: (2 * n ** 3) / ms / 1e6, relErr: err / ref }));
+  console.log(JSON.stringify({ engine: f16 ? 'ours-webgpu-f16' : 'ours-webgpu', size: n, ms, gflops: (2 * n ** 3) / ms / 1e6, relErr: err / ref, tensorCores: f16 && !!dev.caps.subgroupMatrix?.length }));
   a.dispose(); b.dispose();
 }
 await closeNodeDevice();

@@ -3,7 +3,8 @@
 // (the loss of the last step read back), ms per step and tokens/s; optionally a per-kernel GPU profile
 // of one more step. Prints one JSON line and writes it with --json.
 //   node build/bench/gpu/step.js [--preset small] [--batch 128] [--vocab 8192] [--steps 20] [--warmup 3]
-//                                [--profile] [--json OUT] [--device webgpu|census]
+//                                [--precision f32|f16] [--profile] [--json OUT] [--device webgpu|census]
+// --precision f16: f16 matmul operands (tensor cores where the adapter has them) and dynamic loss scaling.
 // With --device census nothing runs: it prints the launch census of one step (kernels, workgroups, bytes).
 
 import { writeFileSync } from 'node:fs';
@@ -18,25 +19,28 @@ import { AdamW } from '../../src/nn/optim.js';
 import { closeNodeDevice, nodeDevice } from '../../src/node/device.js';
 import { Rng } from '../../src/tensor/random.js';
 import type { WebGPUDevice } from '../../src/device/webgpu.js';
+import { setPrecision } from '../../src/tensor/tensor.js';
 
 const { values: v } = parseArgs({
   options: {
     preset: { type: 'string', default: 'small' }, batch: { type: 'string', default: '128' }, vocab: { type: 'string', default: '8192' },
     steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' }, profile: { type: 'boolean', default: false },
-    json: { type: 'string' }, device: { type: 'string', default: 'webgpu' },
+    json: { type: 'string' }, device: { type: 'string', default: 'webgpu' }, precision: { type: 'string', default: 'f32' },
   },
 });
 const B = Number(v.batch), T = 128, V = Number(v.vocab), steps = Number(v.steps), warmup = Number(v.warmup);
 const census = v.device === 'census';
-const device: Device = census ? new CensusDevice(H200_CAPS) : await nodeDevice();
+const precision = v.precision === 'f16' ? 'f16' : 'f32';
+const device: Device = census ? new CensusDevice(precision === 'f16' ? { ...H200_CAPS, f16: true, subgroupMatrix: [{ M: 16, N: 16, K: 16 }] } : H200_CAPS) : await nodeDevice({ precision });
+setPrecision(precision);
 const cfg = { ...presetConfig(v.preset!), vocabSize: V };
 const pair = createElectraPair(cfg, 'electra', 0, device);
-const opt = new AdamW(namedParameters(pairModules(pair)), { lr: 5e-4, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1 });
+const opt = new AdamW(namedParameters(pairModules(pair)), { lr: 5e-4, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1, lossScaling: precision === 'f16' ? {} : undefined });
 const host = new HostRng(3);
 const ids = new Int32Array(B * T);
 for (let i = 0; i < B * T; i++) ids[i] = i % T === 0 ? 101 : i % T === T - 1 ? 102 : 200 + Math.floor(host.uniform() * (V - 200));
 const batch = { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
-const so = { maskProb: 0.15, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special: { pad: 0, cls: 101, sep: 102, mask: 103 } };
+const so = { maskProb: 0.15, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special: { pad: 0, cls: 101, sep: 102, mask: 103 }, lossScale: opt.lossScale };
 const rng = new Rng(5);
 let i = 0;
 /** One step (forward, backward, AdamW); its outputs are kept only when asked (to read the loss). */
@@ -74,8 +78,9 @@ const loss = await lossOf(last);
 const ms = (performance.now() - t0) / steps;
 const health = await opt.health();
 const res: Record<string, unknown> = {
-  engine: 'electra-webgpu', device: device.name, preset: v.preset, batch: B, seq: T, vocab: V, steps, ms, tokensPerSec: (B * T) / ms * 1000,
-  params: countParameters(pairModules(pair)), loss, finite: health.ok,
+  engine: 'electra-webgpu', device: device.name, precision, tensorCores: !!device.caps?.subgroupMatrix?.length && precision === 'f16',
+  preset: v.preset, batch: B, seq: T, vocab: V, steps, ms, tokensPerSec: (B * T) / ms * 1000,
+  params: countParameters(pairModules(pair)), loss, finite: health.ok, ...(opt.lossScale ? { scaling: await opt.scaling() } : {}),
 };
 if (v.profile) {
   const gd = device as WebGPUDevice;

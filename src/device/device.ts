@@ -36,6 +36,11 @@ export interface GpuCaps {
   software?: boolean;
   /** Smallest subgroup size the adapter may use (adapter.info.subgroupMinSize; 0 when unknown). */
   subgroupMinSize?: number;
+  /**
+   * Subgroup-matrix shapes (tensor cores through Dawn's chromium-experimental-subgroup-matrix) with f16
+   * operands and f32 results, as the adapter lists them: left M×K times right K×N.
+   */
+  subgroupMatrix?: readonly { M: number; N: number; K: number }[];
   /** Largest storage-buffer binding in bytes (maxStorageBufferBindingSize); unknown = no limit known. */
   maxStorageBinding?: number;
   /** Texture limits (maxTextureDimension2D, maxTextureArrayLayers) for kernels that use a scratch texture. */

@@ -66,6 +66,15 @@ const PROFILE_SLOTS = 2048;
 
 export interface WebGPUOptions { checked?: boolean; label?: string }
 
+/** Dawn's tensor-core feature (exposed with the allow_unsafe_apis toggle); requested whenever the adapter has it. */
+const SGM_FEATURE = 'chromium-experimental-subgroup-matrix' as GPUFeatureName;
+
+/** What the device reads from the adapter's info (subgroupMatrixConfigs: Dawn's extension of it). */
+interface AdapterInfo {
+  description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number;
+  subgroupMatrixConfigs?: Iterable<{ componentType: string; resultComponentType: string; M: number; N: number; K: number }>;
+}
+
 let nextId = 1;
 
 export class WebGPUDevice implements Device {
@@ -103,7 +112,7 @@ export class WebGPUDevice implements Device {
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, programsCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0, texturesCreated: 0 };
 
-  constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number } = {}, opts: WebGPUOptions = {}) {
+  constructor(readonly gpu: GPUDevice, info: AdapterInfo = {}, opts: WebGPUOptions = {}) {
     this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
     const l = gpu.limits;
     this.caps = {
@@ -116,6 +125,9 @@ export class WebGPUDevice implements Device {
       maxTexture2D: l.maxTextureDimension2D,
       maxTextureLayers: l.maxTextureArrayLayers,
       subgroupMinSize: info.subgroupMinSize ?? 0,
+      subgroupMatrix: gpu.features.has(SGM_FEATURE) && gpu.features.has('shader-f16')
+        ? [...(info.subgroupMatrixConfigs ?? [])].filter((c) => c.componentType === 'f16' && c.resultComponentType === 'f32').map((c) => ({ M: c.M, N: c.N, K: c.K }))
+        : undefined,
     };
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     this.checked = opts.checked ?? env?.ELECTRA_WEBGPU_CHECK === '1';
@@ -140,9 +152,9 @@ export class WebGPUDevice implements Device {
     ];
     const requiredLimits: Record<string, number> = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k] as number;
-    const features = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const features = (['shader-f16', 'subgroups', 'timestamp-query', SGM_FEATURE] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: opts.label ?? 'electra-webgpu' });
-    return new WebGPUDevice(device, adapter.info ?? {}, opts);
+    return new WebGPUDevice(device, (adapter.info ?? {}) as AdapterInfo, opts);
   }
 
   // ---- memory ------------------------------------------------------------------------------

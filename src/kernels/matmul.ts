@@ -35,11 +35,13 @@ export type MatmulEpilogue = 'bias' | 'biasGelu' | 'biasGeluPre';
  * kind 'reg': each invocation accumulates a tm×tn block straight from global memory (bench variants 2 and 5);
  * kind 'tiled': bm×bn tiles staged through workgroup memory in bk slices (variants 1 and 3);
  * kind 'tile': the GPU kernel (variant 8): bm×bn tiles in double-buffered workgroup memory, vec4 loads
- * along each operand's contiguous dimension, tm×tn outputs per invocation in vec4 column groups.
+ * along each operand's contiguous dimension, tm×tn outputs per invocation in vec4 column groups;
+ * kind 'sgm': tensor cores (variant 9, f16 operands only): a tm×tn tile (wgx = wgy = 1) staged as f16 in
+ * workgroup memory, subgroup matrices of the adapter's f16 → f32 shape.
  * Workgroup tile = (wgy·tm) × (wgx·tn). splits > 1: split-K (variant 4), output is the partials scratch.
  */
 export interface MatmulConfig {
-  kind: 'reg' | 'tiled' | 'tile';
+  kind: 'reg' | 'tiled' | 'tile' | 'sgm';
   wgx: number; wgy: number;
   tm: number; tn: number;
   /** K slice staged per step ('tiled' only). */
@@ -541,6 +543,81 @@ ${I.flatMap((i) => KK.flatMap((r) => J.map((j) => `  var acc${i}_${r}_${j} = vec
   return { code, grid: [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * splits], uniforms: h.uniforms };
 }
 
+/** Invocations of an 'sgm' workgroup: four subgroups of 32 (NVIDIA's size), more or fewer elsewhere. */
+const SGM_THREADS = 128;
+
+/**
+ * Bench variant 9: tensor cores through Dawn's subgroup matrices (f16 operands, f32 accumulation). The
+ * workgroup owns a tm×tn tile of C; per bk slice its invocations stage A and B as f16 in workgroup memory
+ * (row-major, zero past the edges, any layout and shape), then each subgroup multiplies-accumulates its
+ * run of the tile's M×N result matrices, all in one row of them so one left matrix serves the run
+ * (straight-line code, so every matrix op runs with the whole subgroup). Results go through workgroup
+ * memory so the store to C is bounds-checked and carries the epilogue. The adapter's shape (M, N, K)
+ * must divide tm, tn and bk; the subgroup size comes from the adapter (32 when it does not say).
+ */
+export function matmulSgmWgsl(p: MatmulParams, c: MatmulConfig, caps: GpuCaps) {
+  const shape = caps.subgroupMatrix?.[0];
+  if (!shape) throw new Error('matmul sgm: this adapter lists no f16 → f32 subgroup-matrix shape');
+  if (!p.f16) throw new Error('matmul sgm: f16 operands only');
+  const { M: SM, N: SN, K: SK } = shape, bm = c.tm, bn = c.tn, bk = c.bk;
+  if (bm % SM || bn % SN || bk % SK) throw new Error(`matmul sgm: tile ${bm}×${bn}×${bk} is not a multiple of the matrix shape ${SM}×${SN}×${SK}`);
+  const subgroups = SGM_THREADS / (caps.subgroupMinSize || 32);
+  const rowTiles = bn / SN, tiles = (bm / SM) * rowTiles, per = tiles / subgroups;
+  if (!Number.isInteger(per) || rowTiles % per !== 0) throw new Error(`matmul sgm: ${tiles} result matrices do not split into rows over ${subgroups} subgroups`);
+  const h = matmulHeader(p, c.splits, false, false, false);
+  const aIdx = p.transA ? 'ao + kk * P.m + mm' : 'ao + mm * P.k + kk';
+  const bIdx = p.transB ? 'bo + nn * P.k + kk' : 'bo + kk * P.n + nn';
+  const Q = [...Array(per).keys()];
+  const code = `enable f16;
+enable subgroups;
+enable chromium_experimental_subgroup_matrix;
+${h.code}
+// matmul sgm ${configName(c)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} matrices ${SM}×${SN}×${SK}, ${subgroups} subgroups × ${per}
+var<workgroup> As: array<f16, ${bm * bk}>;
+var<workgroup> Bs: array<f16, ${bk * bn}>;
+var<workgroup> Cs: array<f32, ${bm * bn}>;
+
+@compute @workgroup_size(${SGM_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sid: u32) {
+${BATCH_PREAMBLE}
+  let co = z * P.m * P.n;
+  let row0 = wid.y * ${bm}u;
+  let col0 = wid.x * ${bn}u;
+  // This subgroup's result matrices: ${per} neighbours in row ti of the tile's ${bm / SM}×${rowTiles} grid.
+  let t0 = sid * ${per}u;
+  let ti = t0 / ${rowTiles}u;
+  let tj = t0 % ${rowTiles}u;
+${Q.map((q) => `  var acc${q}: subgroup_matrix_result<f32, ${SN}, ${SM}>;`).join('\n')}
+  for (var k0 = kBeg; k0 < kEnd; k0 += ${bk}u) {
+    for (var e = lid; e < ${bm * bk}u; e += ${SGM_THREADS}u) {
+      let i = e / ${bk}u; let kq = e % ${bk}u;
+      let mm = min(row0 + i, P.m - 1u); let kk = min(k0 + kq, P.k - 1u);
+      As[e] = f16(select(0.0, A[${aIdx}], row0 + i < P.m && k0 + kq < kEnd));
+    }
+    for (var e = lid; e < ${bk * bn}u; e += ${SGM_THREADS}u) {
+      let kq = e / ${bn}u; let j = e % ${bn}u;
+      let nn = min(col0 + j, P.n - 1u); let kk = min(k0 + kq, P.k - 1u);
+      Bs[e] = f16(select(0.0, B[${bIdx}], col0 + j < P.n && k0 + kq < kEnd));
+    }
+    workgroupBarrier();
+    for (var ks = 0u; ks < ${bk}u; ks += ${SK}u) {
+      let l = subgroupMatrixLoad<subgroup_matrix_left<f16, ${SK}, ${SM}>>(&As, ti * ${SM * bk}u + ks, false, ${bk}u);
+${Q.map((q) => `      let r${q} = subgroupMatrixLoad<subgroup_matrix_right<f16, ${SN}, ${SK}>>(&Bs, ks * ${bn}u + (tj + ${q}u) * ${SN}u, false, ${bn}u);
+      acc${q} = subgroupMatrixMultiplyAccumulate(l, r${q}, acc${q});`).join('\n')}
+    }
+    workgroupBarrier();
+  }
+${Q.map((q) => `  subgroupMatrixStore(&Cs, ti * ${SM * bn}u + (tj + ${q}u) * ${SN}u, acc${q}, false, ${bn}u);`).join('\n')}
+  workgroupBarrier();
+  for (var e = lid; e < ${bm * bn}u; e += ${SGM_THREADS}u) {
+    let r = row0 + e / ${bn}u; let cc = col0 + e % ${bn}u;
+    if (r < P.m && cc < P.n) { ${storeWithEpilogue(p, 'co + r * P.n + cc', 'Cs[e]', 'Bias[cc]', false)} }
+  }
+}
+`;
+  return { code, grid: [Math.ceil(p.n / bn), Math.ceil(p.m / bm), p.batch * c.splits], uniforms: h.uniforms };
+}
+
 // ---- variant selection ---------------------------------------------------------------------------
 
 /** Shape class used by the heuristics and the autotune cache. */
@@ -586,12 +663,15 @@ export const K = {
   tile128: cfg('tile', 16, 16, 8, 8, 8),
   /** Variant 8, 64×64 tile, 4×4 per invocation (256), bk 16: shapes with fewer tiles, and split-K. */
   tile64: cfg('tile', 16, 16, 4, 4, 16),
+  /** Variant 9, tensor cores: 64×64 tile, bk 32, f16 operands, on adapters with f16 → f32 subgroup matrices. */
+  sgm64: cfg('sgm', 1, 1, 64, 64, 32),
 };
-export const matmulCandidates: readonly MatmulConfig[] = Object.values(K);
+/** The f32 configs (the tensor-core one rounds its operands to f16: tested with f16 operands). */
+export const matmulCandidates: readonly MatmulConfig[] = Object.values(K).filter((c) => c.kind !== 'sgm');
 
 /** Workgroup memory of a config in bytes (double-buffered slices for 'tile'). */
 export const workgroupBytes = (c: MatmulConfig): number =>
-  c.kind === 'reg' ? 0 : (c.kind === 'tile' ? 2 : 1) * 4 * c.bk * (c.wgy * c.tm + c.wgx * c.tn);
+  c.kind === 'reg' ? 0 : c.kind === 'sgm' ? 2 * c.bk * (c.tm + c.tn) + 4 * c.tm * c.tn : (c.kind === 'tile' ? 2 : 1) * 4 * c.bk * (c.wgy * c.tm + c.wgx * c.tn);
 
 /**
  * Whether an adapter can run a config: its invocations and workgroup memory within the limits, and
@@ -599,7 +679,10 @@ export const workgroupBytes = (c: MatmulConfig): number =>
  */
 export const configSupported = (c: MatmulConfig, caps?: GpuCaps): boolean =>
   (!c.sg || (!!caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 8)) && (!c.tex || !!caps?.maxTexture2D) &&
-  (!caps || (c.wgx * c.wgy <= caps.maxWorkgroupSize && workgroupBytes(c) <= caps.maxWorkgroupStorage));
+  (c.kind !== 'sgm' || (!!caps?.subgroupMatrix?.length && sgmFits(c, caps.subgroupMatrix[0]))) &&
+  (!caps || ((c.kind === 'sgm' ? SGM_THREADS : c.wgx * c.wgy) <= caps.maxWorkgroupSize && workgroupBytes(c) <= caps.maxWorkgroupStorage));
+
+const sgmFits = (c: MatmulConfig, s: { M: number; N: number; K: number }) => c.tm % s.M === 0 && c.tn % s.N === 0 && c.bk % s.K === 0;
 
 /** Whether B fits the scratch texture of a `tex` config: ⌈N/4⌉ × K texels, a layer per batch matrix of B. */
 export const texFits = (p: MatmulParams, caps?: GpuCaps): boolean =>
@@ -623,7 +706,7 @@ const workgroups = (p: MatmulParams, c: MatmulConfig) =>
  */
 export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const t = caps && tuned.get(caps)?.get(shapeClass(p));
-  if (t && (!p.f16 || t.kind === 'tile')) return t;
+  if (t && (!p.f16 || t.kind === 'tile' || t.kind === 'sgm')) return t;
   const software = caps?.software ?? false;
   if (!software || p.f16) return selectGpuMatmul(p, caps);
   // Workgroups that keep the device busy: 2–4 per CPU thread on lavapipe, 2 per SM on a big GPU.
@@ -666,8 +749,8 @@ const MAX_SPLITS = 128, MIN_SPLIT_K = 128, MAX_PARTIALS = 64 * 2 ** 20;
  */
 function selectGpuMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   const ok = (c: MatmulConfig) => configSupported(c, caps);
-  // f16 operands: only the 'tile' kernels round them (the big tile is for hardware adapters).
-  const order = (p.f16 ? (caps?.software ? [K.tile64] : [K.tile128, K.tile64]) : [K.tile128, K.tile64, K.tiledSmall]).filter(ok);
+  // f16 operands: tensor cores where the adapter has them, else the 'tile' kernels (the big one for hardware adapters).
+  const order = (p.f16 ? (caps?.software ? [K.tile64] : [K.sgm64, K.tile128, K.tile64]) : [K.tile128, K.tile64, K.tiledSmall]).filter(ok);
   if (order.length === 0) return p.f16 ? K.tile64 : K.tiledSmall;
   let c = order.find((x) => workgroups(p, x) >= GPU_WAVE) ?? order[Math.min(1, order.length - 1)];
   const wgs = workgroups(p, c);
@@ -690,7 +773,8 @@ export const matmulKernel: Kernel<MatmulParams> = {
   wgsl(p, caps) {
     const c = p.config ?? selectMatmul(p, caps);
     if (c.tex && c.kind !== 'reg') throw new Error(`matmul: tex is a 'reg' option (${configName(c)})`);
-    if (p.f16 && c.kind !== 'tile') throw new Error(`matmul: f16 operands need a 'tile' config (${configName(c)})`);
+    if (p.f16 && c.kind !== 'tile' && c.kind !== 'sgm') throw new Error(`matmul: f16 operands need a 'tile' or 'sgm' config (${configName(c)})`);
+    if (c.kind === 'sgm') return matmulSgmWgsl(p, c, caps);
     return c.kind === 'reg' ? matmulRegWgsl(p, c) : c.kind === 'tile' ? matmulTileWgsl(p, c) : matmulTiledWgsl(p, c);
   },
 };

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, cpu, gpu, rand } from '../helpers.js';
 import { roundF16 } from '../../src/kernels/elementwise.js';
-import { type MatmulConfig, K, configName, configSupported, matmulRef } from '../../src/kernels/matmul.js';
+import { type MatmulConfig, K, configName, configSupported, matmulKernel, matmulRef, selectMatmul } from '../../src/kernels/matmul.js';
 import type { Device } from '../../src/device/device.js';
 import { linear } from '../../src/tensor/nnops.js';
 import { matmul } from '../../src/tensor/ops.js';
@@ -64,6 +64,23 @@ s('WebGPU tile kernels with f16 operands: every layout, awkward and fit shapes, 
     }
   }
   await check(dev, { batch: 1, m: 300, n: 260, k: 96, transA: true, transB: false }, undefined); // the selector's pick
+});
+
+s('tensor cores (subgroup matrices, where the adapter has them): f16 operands on every layout, edges, batch, split-K, epilogue', async () => {
+  // The generator must produce a module for NVIDIA's 16×16×16 shape even where it cannot run.
+  const caps = { maxWorkgroupSize: 1024, maxWorkgroupStorage: 49152, subgroups: true, f16: true, subgroupMinSize: 32, subgroupMatrix: [{ M: 16, N: 16, K: 16 }] };
+  const p = { batch: 1, m: 100, n: 70, k: 50, transA: true, transB: false, strideA: 0, strideB: 0, f16: true, config: K.sgm64 };
+  assert.ok(configSupported(K.sgm64, caps) && !configSupported(K.sgm64, { ...caps, subgroupMatrix: undefined }));
+  const code = matmulKernel.wgsl(p, caps).code;
+  for (const w of ['enable chromium_experimental_subgroup_matrix;', 'subgroupMatrixMultiplyAccumulate', 'subgroup_matrix_left<f16, 16, 16>']) assert.ok(code.includes(w), w);
+  assert.is(selectMatmul({ ...p, config: undefined, m: 4096, n: 4096, k: 4096, transA: false }, caps).kind, 'sgm');
+  const dev = await gpu();
+  if (!dev || !configSupported(K.sgm64, dev.caps)) { console.log('  (no f16 subgroup matrices on this adapter: the tensor-core kernel runs on the GPU machine)'); return; }
+  for (const [transA, transB] of layouts) {
+    await check(dev, { batch: 1, m: 64, n: 64, k: 32, transA, transB }, K.sgm64);
+    await check(dev, { batch: 2, m: 77, n: 130, k: 45, transA, transB }, K.sgm64);
+  }
+  await check(dev, { batch: 1, m: 96, n: 64, k: 1024, transA: true, transB: false }, { ...K.sgm64, splits: 4 });
 });
 
 s('f16 overflow: an operand past 65504 makes the product infinite (as tensor cores would)', async () => {
