@@ -279,7 +279,7 @@ export class WebGPUDevice implements Device {
     if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
     const uo = kernel.uniformOnly;
     // Kernels pick variants from caps (tests switch paths by editing them), so caps are part of the key.
-    const pkey = kernel.name + JSON.stringify(this.caps) + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
+    const pkey = kernel.name + this.capsKey() + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
     let cached = this.programs.get(pkey);
     if (!cached) {
       if (this.programs.size > 4096) this.programs.clear();
@@ -306,6 +306,18 @@ export class WebGPUDevice implements Device {
     passes.forEach((q, i) => this.dispatch(kernel.name, q, entries[i], all, label));
     if (this.checked) this.flush();
     else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
+  }
+
+  private capsSeen: GpuCaps | null = null;
+  private capsStr = '';
+  /** The caps as part of program keys, restringified only when a field changed (tests switch variants by editing caps). */
+  private capsKey(): string {
+    const c = this.caps, s = this.capsSeen;
+    if (!s || (Object.keys(c) as (keyof GpuCaps)[]).some((k) => c[k] !== s[k])) {
+      this.capsSeen = { ...c };
+      this.capsStr = JSON.stringify(c);
+    }
+    return this.capsStr;
   }
 
   /** Records one program's dispatch: uniforms into the arena, a cached bind group, the pass. */
