@@ -25,6 +25,7 @@ import { loadHFDirectory, readJsonFile, writeFileAtomic } from '../node/files.js
 import { Progress, fmtNum } from '../node/progress.js';
 import type { Device } from '../device/device.js';
 import { Rng } from '../tensor/random.js';
+import { type Precision, setPrecision } from '../tensor/tensor.js';
 import type { BatchReader } from '../text/stream.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { openBatchReader } from '../text/node/shards.js';
@@ -58,6 +59,8 @@ export interface RunConfig {
   evalEvery: number;
   evalBatches: number;
   saveEvery: number;
+  /** Matmul precision: 'f16' operands with f32 accumulation and dynamic loss scaling, or 'f32'. */
+  precision: Precision;
 }
 
 export const help = `usage: electra pretrain [options]
@@ -85,6 +88,9 @@ Re-running the same command on an existing OUT resumes it.
   --log-every N       (default 20)   --eval-every N (default 100)   --eval-batches N (default 4)
   --save-every N      checkpoint interval (default 200; also at the end and on Ctrl-C)
   --device D          webgpu | cpu | auto (default auto)
+  --precision P       f32 | f16 (default f32). f16: matmul operands in f16 with f32 accumulation (tensor
+                      cores where the adapter has them), f32 weights and AdamW, dynamic loss scaling;
+                      an adapter without shader-f16 says so and runs f32
   --init DIR          start from pre-trained weights: DIR holds discriminator/ and generator/ (a run
                       directory, or two Hugging Face directories such as google/electra-small-*); the
                       model config comes from them, and --data must be tokenized with their vocab.txt
@@ -101,9 +107,10 @@ export async function run(argv: string[]): Promise<number> {
       objective: { type: 'string' }, set: { type: 'string', multiple: true }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-batches': { type: 'string' },
       'save-every': { type: 'string' }, device: { type: 'string', default: 'auto' }, fresh: { type: 'boolean' },
-      init: { type: 'string' },
+      init: { type: 'string' }, precision: { type: 'string', default: 'f32' },
     },
   });
+  if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error(`--precision must be f32 or f16, got '${values.precision}'`);
   const num = (k: keyof typeof values, dflt: number, int = true): number => {
     const raw = values[k];
     if (raw === undefined) return dflt;
@@ -136,13 +143,18 @@ export async function run(argv: string[]): Promise<number> {
     lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
     maxGradNorm: 1, maskProb: preset === 'large' ? 0.25 : 0.15, discWeight: 50, genWeight: 1, temperature: 1, seed: num('seed', 0),
     logEvery: Math.max(1, num('log-every', 20)), evalEvery: num('eval-every', 100), evalBatches: num('eval-batches', 4),
-    saveEvery: num('save-every', 200),
+    saveEvery: num('save-every', 200), precision: values.precision,
   };
   const out = values.out ?? join('runs', preset);
   mkdirSync(out, { recursive: true });
   if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
 
-  const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu' });
+  const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu', precision: rc.precision });
+  if (rc.precision === 'f16' && device.caps && !device.caps.f16) {
+    console.log(`precision: ${device.name} has no shader-f16; running in f32`);
+    rc.precision = 'f32';
+  }
+  setPrecision(rc.precision);
 
   // ---- data ----------------------------------------------------------------------------------
   const { tok, files } = await loadData(rc, out);
@@ -159,8 +171,8 @@ export async function run(argv: string[]): Promise<number> {
   const cfgPath = join(out, 'run-config.json');
   const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
   if (stateDir && existsSync(cfgPath)) {
-    // Fields added since the run was saved (padTokenId) take their defaults, so an old run still resumes.
-    const same = (a: RunConfig) => JSON.stringify({ ...a, model: completeElectraConfig(a.model ?? {}), steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
+    // Fields added since the run was saved (padTokenId, precision) take their defaults, so an old run still resumes.
+    const same = (a: RunConfig) => JSON.stringify({ ...a, model: completeElectraConfig(a.model ?? {}), steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32' });
     if (same(readJsonFile(cfgPath) as RunConfig) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
@@ -174,7 +186,7 @@ export async function run(argv: string[]): Promise<number> {
   const params = namedParameters(modules);
   const opt = new AdamW(params, {
     lr: rc.lr, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias,
-    maxGradNorm: rc.maxGradNorm, biasCorrection: false,
+    maxGradNorm: rc.maxGradNorm, biasCorrection: false, lossScaling: rc.precision === 'f16' ? {} : undefined,
   });
   let rng = new Rng(rc.seed + 1);
   let start = 0, position = 0;
@@ -196,13 +208,14 @@ export async function run(argv: string[]): Promise<number> {
   const special = { pad: tok.padId, cls: tok.clsId, sep: tok.sepId, mask: tok.maskId };
   const stepOpts: StepOptions = {
     maskProb: rc.maskProb, discWeight: rc.discWeight, genWeight: rc.genWeight, temperature: rc.temperature,
-    objective, special, gradScale: 1 / rc.gradAccum,
+    objective, special, gradScale: 1 / rc.gradAccum, lossScale: opt.lossScale,
   };
 
   let stop = false;
   const onInt = () => { if (stop) process.exit(130); stop = true; console.log('\ninterrupt: finishing this step, saving, exiting (Ctrl-C again to abort)'); };
   process.on('SIGINT', onInt);
 
+  let lastSaved = start;
   const save = async (step: number) => {
     await saveState(out, step, modules, opt, rng, reader.state.position);
     await exportPair(pair, tok.tokens, out);
@@ -215,25 +228,29 @@ export async function run(argv: string[]): Promise<number> {
   for (let step = start + 1; step <= rc.steps && !stop; step++) {
     const lr = linearWarmupLinearDecay(step - 1, { peak: rc.lr, warmupSteps: rc.warmupSteps, totalSteps: rc.steps });
     const log = step % rc.logEvery === 0 || step === rc.steps;
-    let kept: Awaited<ReturnType<typeof electraStep>> | null = null;
+    let last: Awaited<ReturnType<typeof electraStep>> | null = null;
     for (let micro = 0; micro < rc.gradAccum; micro++) {
       const b = await reader.next();
-      const r = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, stepOpts, maskRngFor(rc.seed, step, micro), rng, device, true);
-      if (log && micro === rc.gradAccum - 1) kept = r; else disposeStep(r);
+      if (last) disposeStep(last);
+      last = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, stepOpts, maskRngFor(rc.seed, step, micro), rng, device, true);
     }
-    opt.step(lr);
+    // The optimizer checks the loss and the gradient norm on the device every step (health() reads it).
+    opt.step(lr, { loss: last!.loss });
     opt.zeroGrad();
     tokens += tokensPerStep;
+    const kept = log ? last : null;
+    if (!log) disposeStep(last!);
     if (kept) {
       const m = await stepMetrics(kept);
       disposeStep(kept);
+      await checkHealth(opt, lastSaved);
       const gradNorm = await opt.lastGradNorm();
+      const scaling = opt.lossScale ? await opt.scaling() : null;
       const secs = (Date.now() - t0) / 1000;
-      const rec = { step, split: 'train', ...m, lr, gradNorm, tokensPerSec: tokens / secs, time: new Date().toISOString() };
+      const rec = { step, split: 'train', ...m, lr, gradNorm, ...(scaling ? { lossScale: scaling.scale, skippedSteps: scaling.skipped } : {}), tokensPerSec: tokens / secs, time: new Date().toISOString() };
       appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
       t0 = Date.now(); tokens = 0;
       progress.update(step, logFields(m, { lr, gnorm: gradNorm, 'tok/s': rec.tokensPerSec }));
-      if (!Number.isFinite(m.loss)) throw new Error(`loss is ${m.loss} at step ${step}; lower --lr (checkpoint of step ${Math.floor(step / rc.saveEvery) * rc.saveEvery} kept)`);
     }
     if (rc.evalEvery && (step % rc.evalEvery === 0 || step === rc.steps)) {
       const m = await evaluate(pair, evalFiles, tok, rc, stepOpts, device);
@@ -241,13 +258,23 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`eval @${step}: ${Object.entries(logFields(m, {})).map(([k, v]) => `${k} ${v}`).join(' | ')}`);
     }
     if ((rc.saveEvery && step % rc.saveEvery === 0) || step === rc.steps || stop) {
+      await checkHealth(opt, lastSaved);   // never a checkpoint or an export of a non-finite state
       await save(step);
+      lastSaved = step;
       if (stop) { console.log(`saved step ${step} to ${out}; run the same command to resume`); return 130; }
     }
   }
   process.off('SIGINT', onInt);
   console.log(`done: ${out}/discriminator and ${out}/generator (Hugging Face format), metrics in ${out}/metrics.jsonl`);
   return 0;
+}
+
+/** Stops the run when a step had a non-finite loss or gradient, saying what, when, and which checkpoint is kept. */
+async function checkHealth(opt: AdamW, lastSaved: number): Promise<void> {
+  const h = await opt.health();
+  if (h.ok) return;
+  const kept = lastSaved > 0 ? `the checkpoint of step ${lastSaved} is kept` : 'nothing was saved';
+  throw new Error(`pretrain: ${h.message}; stopped without saving (${kept})`);
 }
 
 /** Model config and vocabulary of a --init directory (discriminator/ + generator/). */

@@ -13,9 +13,19 @@ import { type Shape, numel } from './shape.js';
 export interface Storage {
   readonly id: number;
   readonly bytes: number;
-  /** References held: one per live tensor handle or graph node using it. 0 = back in the pool. */
+  /** References held: one per live tensor handle, graph node or slice using it. 0 = back in the pool. */
   refs: number;
 }
+
+/** Element alignment of a slice's offset (256 bytes: WebGPU's largest minStorageBufferOffsetAlignment). */
+export const SLICE_ALIGN = 64;
+/** A slice must start on SLICE_ALIGN and lie inside its root (both devices check the same rule). */
+export function checkSlice(rootElems: number, offset: number, n: number): void {
+  if (offset % SLICE_ALIGN !== 0 || offset < 0 || n < 0 || offset + n > rootElems) {
+    throw new RangeError(`slice: [${offset}, ${offset + n}) of ${rootElems} elements (the offset must be a multiple of ${SLICE_ALIGN})`);
+  }
+}
+
 
 export interface GpuCaps {
   maxWorkgroupSize: number;
@@ -26,6 +36,13 @@ export interface GpuCaps {
   software?: boolean;
   /** Smallest subgroup size the adapter may use (adapter.info.subgroupMinSize; 0 when unknown). */
   subgroupMinSize?: number;
+  /**
+   * Subgroup-matrix shapes (tensor cores through Dawn's chromium-experimental-subgroup-matrix) with f16
+   * operands and f32 results, as the adapter lists them: left M×K times right K×N.
+   */
+  subgroupMatrix?: readonly { M: number; N: number; K: number }[];
+  /** Largest storage-buffer binding in bytes (maxStorageBufferBindingSize); unknown = no limit known. */
+  maxStorageBinding?: number;
   /** Texture limits (maxTextureDimension2D, maxTextureArrayLayers) for kernels that use a scratch texture. */
   maxTexture2D?: number;
   maxTextureLayers?: number;
@@ -94,7 +111,7 @@ export interface MemoryStats {
 }
 
 export interface Device {
-  readonly kind: 'cpu' | 'webgpu';
+  readonly kind: 'cpu' | 'webgpu' | 'census';
   /** Human-readable adapter or CPU description. */
   readonly name: string;
   /** Adapter capabilities (WebGPU only); kernels' variant selectors read them. */
@@ -104,6 +121,14 @@ export interface Device {
   free(s: Storage): void;
   write(s: Storage, data: HostArray, dtype: DType): void;
   read(s: Storage, dtype: DType, n: number): Promise<HostArray>;
+  /**
+   * A storage over `n` elements of `root` from element `offset` (a multiple of SLICE_ALIGN), bound by
+   * kernels like any storage: many tensors in one buffer, which one launch can then cover whole (an
+   * optimizer's parameters). The slice holds a reference on root; freeing it releases that reference.
+   */
+  slice(root: Storage, offset: number, n: number, dtype: DType, label: string): Storage;
+  /** Copies n elements from src[srcOffset…] to dst[dstOffset…] in command order (a copy command, not a kernel). */
+  copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, n: number): void;
   run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void;
   /** Waits for all submitted work and surfaces any asynchronous GPU error. */
   sync(): Promise<void>;

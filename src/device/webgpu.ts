@@ -13,7 +13,7 @@
 //   launch on its own with error scopes, for exact attribution at a speed cost.
 
 import { type DType, type HostArray, hostArray } from './dtype.js';
-import type { Device, GpuCaps, Kernel, MemoryStats, ScratchTexture, Storage, WgslProgram } from './device.js';
+import { type Device, type GpuCaps, type Kernel, type MemoryStats, type ScratchTexture, type Storage, type WgslProgram, checkSlice } from './device.js';
 
 /** A scratch texture and the keys of the cached bind groups that bind it. */
 interface ScratchEntry { id: number; texture: GPUTexture; view: GPUTextureView; bindGroupKeys: string[] }
@@ -30,9 +30,14 @@ const SUBMIT_EVERY = 256;
 
 export class GpuStorage implements Storage {
   refs = 1;
-  /** Submit epoch in which a recorded command last touched this buffer. */
+  /** Submit epoch in which a recorded command last touched this buffer (kept on the root for slices). */
   lastUse = -1;
+  /** For a slice: the storage owning the buffer, and the slice's byte offset in it. */
+  root: GpuStorage | null = null;
+  offset = 0;
   constructor(readonly id: number, readonly buffer: GPUBuffer, public bytes: number, readonly sizeClass: number) {}
+  /** The storage whose epoch guards this buffer. */
+  get owner(): GpuStorage { return this.root ?? this; }
 }
 
 /** Pool size classes: multiples of 256 B up to 4 KiB, then 8 steps per power of two (≤12.5% waste). */
@@ -60,6 +65,15 @@ const textureKey = (t: ScratchTexture): string => `${t.width}x${t.height}x${t.la
 const PROFILE_SLOTS = 2048;
 
 export interface WebGPUOptions { checked?: boolean; label?: string }
+
+/** Dawn's tensor-core feature (exposed with the allow_unsafe_apis toggle); requested whenever the adapter has it. */
+const SGM_FEATURE = 'chromium-experimental-subgroup-matrix' as GPUFeatureName;
+
+/** What the device reads from the adapter's info (subgroupMatrixConfigs: Dawn's extension of it). */
+interface AdapterInfo {
+  description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number;
+  subgroupMatrixConfigs?: Iterable<{ componentType: string; resultComponentType: string; M: number; N: number; K: number }>;
+}
 
 let nextId = 1;
 
@@ -98,7 +112,7 @@ export class WebGPUDevice implements Device {
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, programsCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0, texturesCreated: 0 };
 
-  constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number } = {}, opts: WebGPUOptions = {}) {
+  constructor(readonly gpu: GPUDevice, info: AdapterInfo = {}, opts: WebGPUOptions = {}) {
     this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
     const l = gpu.limits;
     this.caps = {
@@ -107,9 +121,13 @@ export class WebGPUDevice implements Device {
       subgroups: gpu.features.has('subgroups'),
       f16: gpu.features.has('shader-f16'),
       software: /llvmpipe|lavapipe|swiftshader/i.test(this.name),
+      maxStorageBinding: l.maxStorageBufferBindingSize,
       maxTexture2D: l.maxTextureDimension2D,
       maxTextureLayers: l.maxTextureArrayLayers,
       subgroupMinSize: info.subgroupMinSize ?? 0,
+      subgroupMatrix: gpu.features.has(SGM_FEATURE) && gpu.features.has('shader-f16')
+        ? [...(info.subgroupMatrixConfigs ?? [])].filter((c) => c.componentType === 'f16' && c.resultComponentType === 'f32').map((c) => ({ M: c.M, N: c.N, K: c.K }))
+        : undefined,
     };
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     this.checked = opts.checked ?? env?.ELECTRA_WEBGPU_CHECK === '1';
@@ -134,9 +152,9 @@ export class WebGPUDevice implements Device {
     ];
     const requiredLimits: Record<string, number> = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k] as number;
-    const features = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const features = (['shader-f16', 'subgroups', 'timestamp-query', SGM_FEATURE] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: opts.label ?? 'electra-webgpu' });
-    return new WebGPUDevice(device, adapter.info ?? {}, opts);
+    return new WebGPUDevice(device, (adapter.info ?? {}) as AdapterInfo, opts);
   }
 
   // ---- memory ------------------------------------------------------------------------------
@@ -170,6 +188,10 @@ export class WebGPUDevice implements Device {
   free(st: Storage): void {
     const s = st as GpuStorage;
     if (!this.live.delete(s)) return;
+    if (s.root) {
+      if (--s.root.refs <= 0) this.free(s.root);
+      return;
+    }
     let list = this.pool.get(s.sizeClass);
     if (!list) this.pool.set(s.sizeClass, (list = []));
     // Kept sorted by id, descending, so alloc's pop() takes the lowest free id. Which buffer an allocation
@@ -190,9 +212,29 @@ export class WebGPUDevice implements Device {
     this.bytesPooled = 0;
   }
 
+  slice(root: Storage, offset: number, n: number, _dtype: DType, label: string): Storage {
+    const r = root as GpuStorage;
+    checkSlice(r.bytes / 4, offset, n);
+    if (r.root) throw new Error(`${label}: a slice of a slice`);
+    const s = new GpuStorage(nextId++, r.buffer, Math.max(4, n * 4), 0);
+    s.root = r;
+    s.offset = offset * 4;
+    r.refs++;
+    this.live.add(s);
+    return s;
+  }
+
+  copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, n: number): void {
+    if (n === 0) return;
+    const a = src as GpuStorage, b = dst as GpuStorage;
+    this.endPass();
+    this.enc().copyBufferToBuffer(a.buffer, a.offset + 4 * srcOffset, b.buffer, b.offset + 4 * dstOffset, 4 * n);
+    a.owner.lastUse = b.owner.lastUse = this.epoch;
+  }
+
   memory(): MemoryStats {
     let bytes = 0;
-    for (const s of this.live) bytes += s.sizeClass;
+    for (const s of this.live) if (!s.root) bytes += s.sizeClass;
     return { bytesInUse: bytes, bytesPooled: this.bytesPooled, storages: this.live.size };
   }
 
@@ -200,9 +242,9 @@ export class WebGPUDevice implements Device {
     const s = st as GpuStorage;
     const src = data instanceof Float64Array ? Float32Array.from(data) : data;
     const bytes = src.byteLength;
-    if (s.lastUse !== this.epoch) {
+    if (s.owner.lastUse !== this.epoch) {
       // Nothing recorded-but-unsubmitted touches this buffer, so a queue write cannot overtake a reader.
-      this.gpu.queue.writeBuffer(s.buffer, 0, src.buffer, src.byteOffset, Math.ceil(bytes / 4) * 4);
+      this.gpu.queue.writeBuffer(s.buffer, s.offset, src.buffer, src.byteOffset, Math.ceil(bytes / 4) * 4);
       return;
     }
     // A pending command uses this buffer: stage the upload and copy it in command order.
@@ -210,7 +252,7 @@ export class WebGPUDevice implements Device {
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
     staging.unmap();
     this.endPass();
-    this.enc().copyBufferToBuffer(staging, 0, s.buffer, 0, staging.size);
+    this.enc().copyBufferToBuffer(staging, 0, s.buffer, s.offset, staging.size);
     this.stagingToDestroy.push(staging);
   }
 
@@ -220,7 +262,7 @@ export class WebGPUDevice implements Device {
     let rb = this.readbacks.findIndex((b) => b.size >= bytes && b.size <= bytes * 4 + 4096);
     const buf = rb >= 0 ? this.readbacks.splice(rb, 1)[0] : this.gpu.createBuffer({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
-    if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, 0, buf, 0, bytes);
+    if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, s.offset, buf, 0, bytes);
     this.flush();
     await buf.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
     this.throwPending();
@@ -237,7 +279,7 @@ export class WebGPUDevice implements Device {
     if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
     const uo = kernel.uniformOnly;
     // Kernels pick variants from caps (tests switch paths by editing them), so caps are part of the key.
-    const pkey = kernel.name + JSON.stringify(this.caps) + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
+    const pkey = kernel.name + this.capsKey() + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
     let cached = this.programs.get(pkey);
     if (!cached) {
       if (this.programs.size > 4096) this.programs.clear();
@@ -266,6 +308,18 @@ export class WebGPUDevice implements Device {
     else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
   }
 
+  private capsSeen: GpuCaps | null = null;
+  private capsStr = '';
+  /** The caps as part of program keys, restringified only when a field changed (tests switch variants by editing caps). */
+  private capsKey(): string {
+    const c = this.caps, s = this.capsSeen;
+    if (!s || (Object.keys(c) as (keyof GpuCaps)[]).some((k) => c[k] !== s[k])) {
+      this.capsSeen = { ...c };
+      this.capsStr = JSON.stringify(c);
+    }
+    return this.capsStr;
+  }
+
   /** Records one program's dispatch: uniforms into the arena, a cached bind group, the pass. */
   private dispatch(name: string, prog: WgslProgram, entry: PipelineEntry, all: GpuStorage[], label: string): void {
     if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${name}: uniforms over ${UNIFORM_SLOT} bytes`);
@@ -282,7 +336,7 @@ export class WebGPUDevice implements Device {
         layout: entry.layout,
         entries: [
           { binding: 0, resource: { buffer: this.arena, offset: 0, size: UNIFORM_SLOT } },
-          ...all.map((s, i) => ({ binding: i + 1, resource: { buffer: s.buffer } })),
+          ...all.map((s, i) => ({ binding: i + 1, resource: s.root ? { buffer: s.buffer, offset: s.offset, size: s.bytes } : { buffer: s.buffer } })),
           ...(tex ? [{ binding: all.length + 1, resource: tex.view }] : []),
         ],
       });
@@ -290,7 +344,7 @@ export class WebGPUDevice implements Device {
       tex?.bindGroupKeys.push(key);
       this.stats.bindGroupsCreated++;
     }
-    for (const s of all) s.lastUse = this.epoch;
+    for (const s of all) s.owner.lastUse = this.epoch;
     const [x, y = 1, z = 1] = prog.grid;
     if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
     if (this.checked) this.gpu.pushErrorScope('validation');

@@ -37,6 +37,26 @@ export function erf(x: number): number {
 }
 
 export const geluRef = (x: number) => 0.5 * x * (1 + erf(x * SQRT1_2));
+
+const f32buf = new Float32Array(1), u32buf = new Uint32Array(f32buf.buffer);
+/**
+ * x rounded to the nearest f16 (ties to even), as a number: ±Infinity past 65504 (65520 and up rounds
+ * there), subnormals below 2⁻¹⁴. The CPU reference of every f16 operand conversion.
+ */
+export function roundF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  f32buf[0] = x;
+  const u = u32buf[0], sign = u >>> 31 ? -1 : 1, a = Math.abs(f32buf[0]);
+  if (a >= 65520) return sign * Infinity;
+  // Quantum of the f16 binade of a (2⁻²⁴ for subnormals), then round half to even on that grid.
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  let q = 2 ** (e - 10);
+  if (a / q >= 2048) q *= 2;                       // Math.log2 rounded across a binade edge
+  else if (a / q < 1024 && e > -14) q /= 2;
+  const t = a / q, f = Math.floor(t), r = t - f;
+  const n = r > 0.5 || (r === 0.5 && f % 2 === 1) ? f + 1 : f;
+  return sign * n * q;
+}
 const sigmoidRef = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 // WGSL helpers, injected only into modules whose expressions use them.

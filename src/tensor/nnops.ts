@@ -11,7 +11,7 @@ import * as LN from '../kernels/layernorm.js';
 import * as EMB from '../kernels/embedding.js';
 import * as CE from '../kernels/cross_entropy.js';
 import * as MM from '../kernels/matmul.js';
-import { type Tensor, isGradEnabled } from './tensor.js';
+import { type Tensor, getPrecision, isGradEnabled } from './tensor.js';
 import { cast, div, fill, label, launched, maxs, ne, needF32, sameDevice, sum, track } from './ops.js';
 
 function lastDim(op: string, x: Tensor): { rows: number; n: number } {
@@ -170,7 +170,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor, opts: { gelu?: boolean }
   const lbl = `linear${act ? '+gelu' : ''} ${fmt(x.shape)} · ${fmt(w.shape)}ᵀ + ${fmt(b.shape)}`;
   // The pre-activation is written only when a backward will read it.
   const keepPre = act && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad);
-  const r = MM.matmul(x, w, { transB: true, bias: b, gelu: act, keepPre }, lbl);
+  const r = MM.matmul(x, w, { transB: true, bias: b, gelu: act, keepPre, f16: getPrecision() === 'f16' }, lbl);
   const y = launched(r.y), pre = r.pre ? launched(r.pre) : null;
   track('linear', y, [x, w, b], { gelu: act }, pre ? [x, w, pre] : [x, w]);
   pre?.dispose();

@@ -27,7 +27,7 @@ import { scatterUpdateIds as scatterUpdateLaunch } from '../kernels/scatter_upda
 import * as AD from '../kernels/adam.js';
 import type { DropoutCtx, OpCtx, OpName } from './primitives.js';
 import type { Rng } from './random.js';
-import { Tensor, getDevice, isGradEnabled, keep, record, retain, wrap } from './tensor.js';
+import { Tensor, getDevice, getPrecision, isGradEnabled, keep, record, retain, wrap } from './tensor.js';
 
 export { UNARY_OPS };
 export type { DropoutCtx };
@@ -301,7 +301,8 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   needF32('matmul', a, b);
   const transA = opts.transA ?? false, transB = opts.transB ?? false;
   const { what } = MM.planMatmul(a.shape, b.shape, transA, transB);
-  const y = launched(MM.matmul(a, b, { transA, transB, config: opts.config }, `matmul ${what}`).y);
+  const f16 = getPrecision() === 'f16';
+  const y = launched(MM.matmul(a, b, { transA, transB, config: opts.config, f16 }, `matmul ${what}${f16 ? ' f16' : ''}`).y);
   return track('matmul', y, [a, b], { transA, transB }, [a, b]);
 }
 
@@ -349,13 +350,30 @@ export function copyInto(src: Tensor, dst: Tensor, lbl: string): void {
   CP.copyInto(src.check(lbl), dst.check(lbl), lbl);
 }
 
-/** The optimizer's kernels (src/kernels/adam.ts), in place on its state tensors. */
-export const optimizer = {
-  sumSquares: (g: Tensor, partials: Tensor, slot: number, lbl: string): void => AD.sumSquares(g.check(lbl), partials, slot, lbl),
-  clipScale: (partials: Tensor, clip: Tensor, count: number, maxNorm: number, lbl: string): void => AD.clipScale(partials, clip, count, maxNorm, lbl),
-  adamUpdate: (g: Tensor, clip: Tensor | null, p: Tensor, m: Tensor, v: Tensor, q: AD.AdamStep, lbl: string): void =>
-    AD.adamUpdate(g.check(lbl), clip, p.check(lbl), m, v, q, lbl),
-};
+/** A tensor over `shape` elements of `root` from element `offset` (a multiple of SLICE_ALIGN): shares root's buffer. */
+export function sliceOf(root: Tensor, offset: number, shape: Shape, lbl: string): Tensor {
+  root.check(lbl);
+  const s = root.device.slice(root.storage, offset, numel(shape), root.dtype, lbl);
+  return new Tensor(s, shape, root.dtype, root.device);
+}
+
+/** dst[dstOffset…] ← src (all of it), a copy command in command order. */
+export function copyElements(src: Tensor, dst: Tensor, dstOffset: number, lbl: string): void {
+  if (dstOffset + src.size > dst.size) throw new ShapeError(`${lbl}: ${fmt(src.shape)} at ${dstOffset} overruns ${fmt(dst.shape)}`);
+  src.device.copy(src.check(lbl).storage, 0, dst.check(lbl).storage, dstOffset, src.size);
+}
+
+/** dst (all of it) ← src[srcOffset…], a copy command in command order. */
+export function copyOut(src: Tensor, srcOffset: number, dst: Tensor, lbl: string): void {
+  if (srcOffset + dst.size > src.size) throw new ShapeError(`${lbl}: ${fmt(dst.shape)} from ${srcOffset} overruns ${fmt(src.shape)}`);
+  src.device.copy(src.check(lbl).storage, srcOffset, dst.check(lbl).storage, 0, dst.size);
+}
+
+/** One AdamW step over the optimizer's buffers (src/kernels/adam.ts: sum of squares, norm and finite check, update). */
+export function adamStep(b: AD.AdamBuffers, views: DeviceArray[][], layout: AD.AdamLayout, q: AD.AdamStep,
+  clip: { maxNorm: number; step: number; loss: Tensor | null; lossScale: { scale: Tensor; growth: number } | null }, lbl: string): void {
+  AD.adamStepAll(b, views, layout, q, { ...clip, loss: clip.loss?.check(lbl) ?? null }, lbl);
+}
 
 /**
  * The authors' scatter_update of ids (no graph): ids i32 [B, T], updates and positions i32 [B, N] →

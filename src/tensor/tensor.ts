@@ -62,6 +62,26 @@ export function record<K extends OpName>(op: K, out: Tensor, inputs: Tensor[], c
   out.node = { op, inputs, saved: saved.map(alias), ctx } as GradNode;
 }
 
+/**
+ * Matmul precision: 'f16' rounds the operands of every matmul (forward and both backward products, and
+ * attention's) to f16 and accumulates in f32, on devices with shader-f16 (tensor cores through subgroup
+ * matrices where the adapter has them); weights, optimizer state, normalisations, softmax and losses stay
+ * f32. 'f32' (the default) everywhere else. Set around a training step or for a whole run.
+ */
+export type Precision = 'f32' | 'f16';
+let precision: Precision = 'f32';
+export function getPrecision(): Precision { return precision; }
+export function setPrecision(p: Precision): void {
+  if (p !== 'f32' && p !== 'f16') throw new RangeError(`precision must be 'f32' or 'f16', got ${String(p)}`);
+  precision = p;
+}
+/** Runs fn with matmul precision p. */
+export function withPrecision<T>(p: Precision, fn: () => T): T {
+  const prev = precision;
+  setPrecision(p);
+  try { return fn(); } finally { precision = prev; }
+}
+
 type BackwardEngine = (root: Tensor, grad?: Tensor) => void;
 let engine: BackwardEngine | null = null;
 /** Installed by src/autograd/tape.ts, which sits above the op layer it differentiates. */

@@ -67,6 +67,8 @@ s('split-K over every layout and kind, with batch, deterministic', async () => {
     { ...K.regSgSmall, splits: 2, ku: 2 },
     { ...K.regSgTex, splits: 3 },
     { kind: 'tiled', wgx: 8, wgy: 8, tm: 4, tn: 4, bk: 16, splits: 3 },
+    { ...K.tile64, splits: 3 },
+    { ...K.tile128, splits: 5 },
   ];
   for (const cfg of kinds) {
     if (!configSupported(cfg, dev.caps)) continue;
@@ -116,7 +118,7 @@ s('edge shapes: 1×1×1, K=1, M=1 matvec, N=1, batch broadcast on either side', 
   ];
   for (const c of cases) {
     await check(dev, c, undefined);
-    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall, K.regSgTex]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
+    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall, K.regSgTex, K.tile64, K.tile128]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
   }
 });
 

@@ -56,6 +56,8 @@ export interface StepOptions {
   special: SpecialIds;
   /** Multiplies the loss before backward (1 / micro-batches when accumulating gradients). */
   gradScale?: number;
+  /** Seeds backward with this device scalar [] (an optimizer's dynamic loss scale, for f16 mixed precision). */
+  lossScale?: Tensor | null;
 }
 
 export interface HostBatch { B: number; T: number; inputIds: Int32Array; tokenTypeIds: Int32Array; attentionMask: Int32Array }
@@ -130,7 +132,7 @@ export function electraStep(pair: ElectraPair, batch: HostBatch, o_: StepOptions
         loss = o.add(o.muls(discLoss, o_.discWeight), reinforce);                           // no MLM term
       }
     }
-    if (train) (o_.gradScale && o_.gradScale !== 1 ? o.muls(loss, o_.gradScale) : loss).backward();
+    if (train) (o_.gradScale && o_.gradScale !== 1 ? o.muls(loss, o_.gradScale) : loss).backward(o_.lossScale ?? undefined);
     return { loss, mlmLoss, discLoss, mlmPred, mlmTargets: tgt, discLogits, discLabels, realMask: maskF };
   });
   const r = run();
