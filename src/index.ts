@@ -21,7 +21,7 @@ export {
   type ElectraConfig, presets, presetConfig, generatorConfig, applyOverrides, checkElectraConfig, configProblems, defaultElectraConfig, ConfigError,
 } from './electra/model/config.js';
 export { ElectraEmbeddings, ElectraModel, ElectraForPreTraining, ElectraForMaskedLM } from './electra/model/model.js';
-export { createElectraPair, electraStep, pairModules, disposeStep, type StepOptions, type ElectraPair } from './electra/model/pretrain.js';
+export { createElectraPair, electraStep, pairModules, disposeStep, maskRngFor, type StepOptions, type ElectraPair } from './electra/model/pretrain.js';
 export { maskBatch, scatterUpdate } from './electra/model/masking.js';
 export { stepMetrics, auc } from './electra/model/metrics.js';
 export * as infer from './electra/tasks/infer.js';
@@ -39,3 +39,13 @@ export * as evalMetrics from './electra/tasks/eval-metrics.js';
 export { evaluateMlm, exampleBatches, mlmEvalToJSON, type MlmEvalResult, type MlmEvalOptions } from './electra/model/evaluate-mlm.js';
 export * as embeddings from './electra/tasks/embed.js';
 export * as bow from './electra/tasks/bow.js';
+// Model directories from any source, the same loaders and checks as Node's (which add a file-system source):
+// URLs (fetch), File/Blob objects (a dropped folder), bytes in memory; and a directory's files as bytes
+// (for a download: zipStored packs them).
+export { type ModelSource, type ModelLocation, type DroppedFile, type UrlSourceOptions, urlSource, fileSource, folderSources, memorySource } from './electra/formats/source.js';
+export {
+  readModelConfig, readModelFiles, loadDiscriminator, loadGenerator, loadEncoder, loadHeadModel, initHeadModel, loadTokenizer, detectHead, expectedHeadModelShapes,
+  type ModelFiles, type HFWant, type LoadedModel, type LoadedHead, type HeadInfo, type ProblemType, type InitOptions,
+} from './electra/tasks/load.js';
+export { hfDirectoryFiles, pairFiles, headModelFiles, headHFConfig, type DirectoryFiles, type HFDirectoryContents, type HeadSaveInfo } from './electra/tasks/save.js';
+export { zipStored } from './electra/formats/zip.js';

@@ -11,11 +11,10 @@ import { parseArgs } from 'node:util';
 import { noGrad } from '../autograd/tape.js';
 import { type ElectraConfig, applyOverrides, checkElectraConfig, completeElectraConfig, presetConfig } from '../electra/model/config.js';
 import { MetricsTally, type StepMetrics, stepMetrics } from '../electra/model/metrics.js';
-import { type ElectraPair, type Objective, type StepOptions, createElectraPair, disposeStep, electraStep, pairModules } from '../electra/model/pretrain.js';
+import { type ElectraPair, type Objective, type StepOptions, createElectraPair, disposeStep, electraStep, maskRngFor, pairModules } from '../electra/model/pretrain.js';
 import { checkFiniteTensors, fromHFConfig, parseElectraConfig } from '../electra/formats/hf.js';
 import { parseSafetensors, serializeSafetensors, toWritable } from '../electra/formats/safetensors.js';
 import { assignStateDict, readStateDict } from '../electra/formats/state.js';
-import { HostRng } from '../nn/init.js';
 import { namedParameters } from '../nn/module.js';
 import { AdamW, excludeLayerNormAndBias } from '../nn/optim.js';
 import { linearWarmupLinearDecay } from '../nn/schedule.js';
@@ -293,11 +292,6 @@ async function readInit(dir: string): Promise<{ config: ElectraConfig; vocabPath
   const vocabPath = join(dir, 'discriminator', 'vocab.txt');
   if (!existsSync(vocabPath)) throw new Error(`${dir}/discriminator: no vocab.txt`);
   return { config, vocabPath };
-}
-
-/** Host masking is seeded per (step, micro-batch): resuming needs no saved generator state. */
-function maskRngFor(seed: number, step: number, micro: number): HostRng {
-  return new HostRng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step, 0x85ebca6b) ^ Math.imul(micro + 1, 0xc2b2ae35)) >>> 0);
 }
 
 function logFields(m: StepMetrics, extra: Record<string, number>): Record<string, string> {

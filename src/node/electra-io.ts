@@ -1,59 +1,48 @@
 // ELECTRA models ↔ Hugging Face directories (config.json, model.safetensors or pytorch_model.bin,
 // vocab.txt). The discriminator directory loads in transformers as ElectraForPreTraining, the
 // generator's as ElectraForMaskedLM; directories from the Hub (google/electra-*) load here.
+// The loading itself is the browser-safe core's (electra/tasks/load.ts) on a directory source; these add
+// the paths Node callers print. Any ModelSource (urlSource, …) is accepted too.
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { HostRng } from '../nn/init.js';
 import type { Device } from '../device/device.js';
 import type { ElectraConfig } from '../electra/model/config.js';
-import { type ElectraKind, fromHFConfig, toHFConfig } from '../electra/formats/hf.js';
-import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from '../electra/model/model.js';
+import type { ElectraForMaskedLM, ElectraForPreTraining } from '../electra/model/model.js';
 import type { ElectraPair } from '../electra/model/pretrain.js';
-import { assignStateDict, readStateDict } from '../electra/formats/state.js';
-import { loadHFDirectory, saveHFDirectory } from './files.js';
+import type { ModelSource } from '../electra/formats/source.js';
+import * as core from '../electra/tasks/load.js';
+import { pairFiles } from '../electra/tasks/save.js';
+import { directorySource, writeDirectoryFiles } from './files.js';
 
 export { toHFConfig, fromHFConfig } from '../electra/formats/hf.js';
 
 /** Writes `<dir>/discriminator` and `<dir>/generator` (each file atomically). */
 export async function exportPair(pair: ElectraPair, vocab: readonly string[], dir: string): Promise<void> {
-  if (pair.discriminator) {
-    await saveHFDirectory(join(dir, 'discriminator'), {
-      config: toHFConfig(pair.config), kind: 'discriminator', tensors: await readStateDict(pair.discriminator), vocab: [...vocab],
-    });
+  const files = await pairFiles(pair, vocab);
+  for (const kind of ['discriminator', 'generator']) {
+    const mine = new Map([...files].filter(([n]) => n.startsWith(`${kind}/`)).map(([n, d]) => [n.slice(kind.length + 1), d]));
+    if (mine.size) await writeDirectoryFiles(join(dir, kind), mine);
   }
-  await saveHFDirectory(join(dir, 'generator'), {
-    config: toHFConfig(pair.generator.config), kind: 'generator', tensors: await readStateDict(pair.generator), vocab: [...vocab],
-  });
 }
 
-export interface LoadedModel<M> { model: M; config: ElectraConfig; vocabPath: string | null; dir: string }
+export interface LoadedModel<M> extends core.LoadedModel<M> { config: ElectraConfig; vocabPath: string | null; dir: string }
 
-async function load(dir: string, kind: ElectraKind, device: Device) {
-  // Checked whole (names, shapes, finite values) before the model below is allocated.
-  const hf = await loadHFDirectory(dir, { want: kind });
-  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
-  const ic = { rng: new HostRng(0), device, std: config.initializerRange };
-  return { hf, config, ic, embeddings: new ElectraEmbeddings(config, ic) };
+/** A directory path, or any ModelSource, as a source plus the `dir` and `vocabPath` Node callers print. */
+export function sourceOf(dir: string | ModelSource): { src: ModelSource; dir: string; vocabPath: string | null } {
+  if (typeof dir !== 'string') return { src: dir, dir: dir.label, vocabPath: null };
+  const vocab = join(dir, 'vocab.txt');
+  return { src: directorySource(dir), dir, vocabPath: existsSync(vocab) ? vocab : null };
 }
 
 /** Loads a discriminator directory (ours or a Hugging Face one) as ElectraForPreTraining. */
-export async function loadDiscriminator(dir: string, device: Device): Promise<LoadedModel<ElectraForPreTraining>> {
-  const { hf, config, ic, embeddings } = await load(dir, 'discriminator', device);
-  const model = new ElectraForPreTraining(config, embeddings, ic);
-  assignStateDict(model, hf.tensors, hf.weightsPath);
-  return { model, config, vocabPath: vocabIn(dir), dir };
+export async function loadDiscriminator(dir: string | ModelSource, device: Device): Promise<LoadedModel<ElectraForPreTraining>> {
+  const s = sourceOf(dir);
+  return { ...(await core.loadDiscriminator(s.src, device)), vocabPath: s.vocabPath, dir: s.dir };
 }
 
 /** Loads a generator directory (ours or a Hugging Face one) as ElectraForMaskedLM. */
-export async function loadGenerator(dir: string, device: Device): Promise<LoadedModel<ElectraForMaskedLM>> {
-  const { hf, config, ic, embeddings } = await load(dir, 'generator', device);
-  const model = new ElectraForMaskedLM(config, embeddings, ic);
-  assignStateDict(model, hf.tensors, hf.weightsPath);
-  return { model, config, vocabPath: vocabIn(dir), dir };
-}
-
-function vocabIn(dir: string): string | null {
-  const p = join(dir, 'vocab.txt');
-  return existsSync(p) ? p : null;
+export async function loadGenerator(dir: string | ModelSource, device: Device): Promise<LoadedModel<ElectraForMaskedLM>> {
+  const s = sourceOf(dir);
+  return { ...(await core.loadGenerator(s.src, device)), vocabPath: s.vocabPath, dir: s.dir };
 }

@@ -3,23 +3,17 @@
 // (.bin, header + float32 rows + JSON metadata; see src/electra/tasks/embed.ts) or JSONL, told apart by the magic bytes.
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type EmbeddingIndex, INDEX_MAGIC, decodeIndex, encodeIndex, indexFromJSONL, indexToJSONL } from '../electra/tasks/embed.js';
-import { ElectraEmbeddings, ElectraModel } from '../electra/model/model.js';
-import { assignStateDict } from '../electra/formats/state.js';
-import { HostRng } from '../nn/init.js';
+import type { ElectraModel } from '../electra/model/model.js';
+import type { ModelSource } from '../electra/formats/source.js';
+import * as core from '../electra/tasks/load.js';
 import type { Device } from '../device/device.js';
-import { fromHFConfig } from './electra-io.js';
-import { loadHFDirectory, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from './files.js';
+import { sourceOf } from './electra-io.js';
 
-/** The ElectraModel inside an ELECTRA model directory; head weights are skipped. */
-export async function loadEncoder(dir: string, device: Device): Promise<ElectraModel> {
-  const hf = await loadHFDirectory(dir, { want: 'encoder' });
-  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
-  const ic = { rng: new HostRng(0), device, std: config.initializerRange };
-  const electra = new ElectraModel(config, new ElectraEmbeddings(config, ic), ic);
-  assignStateDict({ electra }, hf.tensors, hf.weightsPath);
-  return electra;
+/** The ElectraModel inside an ELECTRA model directory (or any ModelSource); head weights are skipped. */
+export async function loadEncoder(dir: string | ModelSource, device: Device): Promise<ElectraModel> {
+  return (await core.loadEncoder(sourceOf(dir).src, device)).model;
 }
 
 export type IndexFormat = 'bin' | 'jsonl';

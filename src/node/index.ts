@@ -1,7 +1,8 @@
 // electra-webgpu for Node: everything in the core plus Dawn loading and file-system helpers.
 export * from '../index.js';
 export { nodeDevice, bestDevice, closeNodeDevice } from './device.js';
-export { writeFileAtomic, loadHFDirectory, saveHFDirectory } from './files.js';
+// Loaders below take a directory path or any ModelSource; they shadow the core's source-only ones of the same name.
+export { writeFileAtomic, loadHFDirectory, saveHFDirectory, directorySource, writeDirectoryFiles } from './files.js';
 export type { AtomicWriteOptions, HFDirectory, HFDirectoryContents } from './files.js';
 export { exportPair, loadDiscriminator, loadGenerator, toHFConfig, fromHFConfig } from './electra-io.js';
 export * as textNode from '../text/node/index.js';

@@ -2,7 +2,7 @@
 // examples, binary shards and the shuffling batch reader, labelled datasets (CSV/TSV/JSONL, GLUE, SQuAD, Brown POS)
 // and e-mail cleaning. Node-only helpers (files, worker-thread shard
 // building, the bundled corpora) are in ./node/index.ts.
-export { WordPieceTokenizer, DEFAULT_OPTIONS, type TokenizerOptions, type Encoding, type EncodeOptions, type BatchOptions, type PackedBatch } from './wordpiece.js';
+export { WordPieceTokenizer, tokenizerFromFiles, type TokenizerFile, DEFAULT_OPTIONS, type TokenizerOptions, type Encoding, type EncodeOptions, type BatchOptions, type PackedBatch } from './wordpiece.js';
 export { parseVocabTxt, parseTokenizerJson, parseTokenizerConfig, formatVocabTxt, validateTokens, vocabHash, VocabError } from './vocab.js';
 export { trainWordPieceVocab, trainFromWordCounts, WordCounter, SPECIAL_TOKENS, type VocabTrainOptions } from './train-vocab.js';
 export { ExampleBuilder, buildExamples, type Example, type ExampleBuilderOptions } from './examples.js';
@@ -11,6 +11,7 @@ export { BatchReader, epochOrder, type Batch, type BatchReaderOptions, type Read
 export { splitSentences, cleanSotu, cleanMobyDick, cleanBrown, documentsToText, textToDocuments, type Document } from './corpus.js';
 export { buildShardFromText } from './pipeline.js';
 export { Rng } from './random.js';
+export { TextFileError, decodeUtf8, firstInvalidUtf8 } from './utf8.js';
 export { crc32 } from './crc32.js';
 export {
   DatasetError, parseCsv, parseTsv, parseJsonl, parseTable, tableToDataset, formatFromName, sortLabels, glueLayout, parseGlue, GLUE_TASKS,

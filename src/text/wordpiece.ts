@@ -9,7 +9,7 @@
 // else goes through a per-code-point path with a cache, so the common case never touches regex or normalize().
 
 import { ASCII_CLASS, STRIP_OVERRIDE, charClass, C_CJK, C_DROP, C_MARK, C_NORM_SPACE, C_PRE_SPACE, C_PUNCT } from './unicode.js';
-import { type TokenizerOptions, DEFAULT_OPTIONS, validateTokens } from './vocab.js';
+import { type TokenizerOptions, DEFAULT_OPTIONS, parseTokenizerConfig, parseTokenizerJson, parseVocabTxt, validateTokens } from './vocab.js';
 
 // The options live beside the vocabulary files that set them (vocab.ts); re-exported here for users of the tokenizer.
 export { type TokenizerOptions, DEFAULT_OPTIONS } from './vocab.js';
@@ -409,4 +409,26 @@ function truncate(a: Sink, b: Sink | null, budget: number): void {
   }
   a.ids.length = na; a.starts.length = na; a.ends.length = na;
   if (b) { b.ids.length = nb; b.starts.length = nb; b.ends.length = nb; }
+}
+
+/** A tokenizer file's text and the name errors give it (a path, a URL, a dropped file's name). */
+export interface TokenizerFile { text: string; where: string }
+
+/**
+ * The tokenizer of a model directory from its files' texts, whatever read them (Node's files, a browser's fetch or
+ * dropped files): tokenizer.json when given, else vocab.txt; tokenizer_config.json, when given, supplies
+ * do_lower_case and the special tokens; `overrides` win over both.
+ */
+export function tokenizerFromFiles(
+  f: { tokenizerJson?: TokenizerFile | null; vocabTxt?: TokenizerFile | null; tokenizerConfig?: TokenizerFile | null },
+  overrides: Partial<TokenizerOptions> = {},
+): WordPieceTokenizer {
+  const cfg = f.tokenizerConfig ? parseTokenizerConfig(f.tokenizerConfig.text, f.tokenizerConfig.where) : {};
+  if (f.tokenizerJson) {
+    const { tokens, options } = parseTokenizerJson(f.tokenizerJson.text, f.tokenizerJson.where);
+    return new WordPieceTokenizer(tokens, { ...options, ...cfg, ...overrides });
+  }
+  if (!f.vocabTxt) throw new Error('tokenizerFromFiles: give tokenizerJson or vocabTxt');
+  const unk = overrides.unkToken ?? cfg.unkToken ?? '[UNK]';
+  return new WordPieceTokenizer(parseVocabTxt(f.vocabTxt.text, f.vocabTxt.where, unk), { ...cfg, ...overrides });
 }

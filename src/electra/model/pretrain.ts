@@ -60,6 +60,14 @@ export interface StepOptions {
   lossScale?: Tensor | null;
 }
 
+/**
+ * The host masking RNG of one (step, micro-batch): seeded per step, so a resumed run needs no saved masking
+ * state, and every trainer (the CLI, a page) with the same seed masks the same tokens.
+ */
+export function maskRngFor(seed: number, step: number, micro: number): HostRng {
+  return new HostRng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step, 0x85ebca6b) ^ Math.imul(micro + 1, 0xc2b2ae35)) >>> 0);
+}
+
 export interface HostBatch { B: number; T: number; inputIds: Int32Array; tokenTypeIds: Int32Array; attentionMask: Int32Array }
 
 /** Tensors a step leaves for logging (only read at log steps). Dispose with disposeStep. */

@@ -5,45 +5,11 @@
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, basename, resolve } from 'node:path';
-import { parseTokenizerConfig, parseTokenizerJson, parseVocabTxt } from '../vocab.js';
-import { WordPieceTokenizer, type TokenizerOptions } from '../wordpiece.js';
+import { type TokenizerOptions, type WordPieceTokenizer, tokenizerFromFiles } from '../wordpiece.js';
+import { TextFileError, decodeUtf8 } from '../utf8.js';
 
-export class TextFileError extends Error {
-  override name = 'TextFileError';
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes UTF-8 strictly; `where` names the source in errors. */
-export function decodeUtf8(bytes: Uint8Array, where: string, opts: { allowEmpty?: boolean } = {}): string {
-  if (bytes.length === 0 && !opts.allowEmpty) throw new TextFileError(`${where}: file is empty`);
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new TextFileError(`${where}: looks binary (NUL byte at offset ${nul}), expected UTF-8 text`);
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new TextFileError(`${where}: invalid UTF-8 at byte ${firstInvalidUtf8(bytes)}`);
-  }
-}
-
-/** Offset of the first byte that does not start a valid UTF-8 sequence (-1 if all valid). */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length;) {
-    const c = b[i];
-    if (c < 0x80) { i++; continue; }
-    const need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
-    if (need < 0 || i + need >= b.length) return i;
-    let cp = c & (0x3f >> need);
-    for (let k = 1; k <= need; k++) {
-      const d = b[i + k];
-      if ((d & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if (cp < [0, 0x80, 0x800, 0x10000][need] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
-    i += need + 1;
-  }
-  return -1;
-}
+// Strict decoding moved to ../utf8.ts (browser-safe: the browser loaders use it too); re-exported for callers here.
+export { TextFileError, decodeUtf8, firstInvalidUtf8 } from '../utf8.js';
 
 /** Reads a UTF-8 text file, refusing missing, empty, binary and invalid files with a clear error. */
 export function readTextFile(path: string, opts: { allowEmpty?: boolean } = {}): string {
@@ -117,11 +83,10 @@ export function loadTokenizer(path: string, overrides: Partial<TokenizerOptions>
     if (!file) throw new TextFileError(`${path}: directory has neither tokenizer.json nor vocab.txt`);
   }
   const cfgPath = join(dirname(file), 'tokenizer_config.json');
-  const cfg = existsSync(cfgPath) ? parseTokenizerConfig(readTextFile(cfgPath), cfgPath) : {};
-  if (file.endsWith('.json')) {
-    const { tokens, options } = parseTokenizerJson(readTextFile(file), file);
-    return new WordPieceTokenizer(tokens, { ...options, ...cfg, ...overrides });
-  }
-  const unk = overrides.unkToken ?? cfg.unkToken ?? '[UNK]';
-  return new WordPieceTokenizer(parseVocabTxt(readTextFile(file), file, unk), { ...cfg, ...overrides });
+  const read = (where: string) => ({ text: readTextFile(where), where });
+  return tokenizerFromFiles({
+    tokenizerJson: file.endsWith('.json') ? read(file) : null,
+    vocabTxt: file.endsWith('.json') ? null : read(file),
+    tokenizerConfig: existsSync(cfgPath) ? read(cfgPath) : null,
+  }, overrides);
 }
