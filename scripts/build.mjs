@@ -1,5 +1,6 @@
-// Builds with esbuild: every .ts under src/, test/ and bench/ is transpiled one-to-one into build/
-// (Node ESM, imports keep their .js names), and the engine core is bundled for browsers into dist/.
+// Builds with esbuild: every .ts under src/, test/, bench/ and demo/ is transpiled one-to-one into build/
+// (Node ESM, imports keep their .js names), and the engine core is bundled for browsers into dist/, with the
+// demo page's script beside it (dist/demo/main.js) importing that bundle rather than a copy of the engine.
 // Type checking is separate (`npm run typecheck`): esbuild strips types without checking them.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ function walk(dir, out = []) {
   return out;
 }
 
-const roots = ['src', 'test', 'bench'];
+const roots = ['src', 'test', 'bench', 'demo'];
 const entryPoints = roots.filter((r) => existsSync(r)).flatMap((r) => walk(r));
 rmSync('build', { recursive: true, force: true });
 await build({
@@ -25,4 +26,16 @@ await build({
 await build({
   entryPoints: ['src/index.ts'], outfile: 'dist/electra-webgpu.browser.js', bundle: true, format: 'esm',
   platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning',
+});
+// The demo page's script. Its imports of the engine ('../src/index.js', typed against the source) become imports of
+// the shipped bundle, so the page runs dist/electra-webgpu.browser.js exactly as an app would.
+const engineAsBundle = {
+  name: 'engine-as-bundle',
+  setup(b) {
+    b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: '../electra-webgpu.browser.js', external: true }));
+  },
+};
+await build({
+  entryPoints: ['demo/main.ts'], outfile: 'dist/demo/main.js', bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+  sourcemap: true, logLevel: 'warning', plugins: [engineAsBundle],
 });
