@@ -106,6 +106,31 @@ s('a directory, its URLs, its files and memory load the same discriminator, gene
   }
 });
 
+s('Hugging Face\'s own directories (every class, written by transformers) and a pytorch_model.bin load from dropped files as from disk', async () => {
+  const golden = join(process.cwd(), 'test/fixtures/hf-golden');
+  const same = async (a: object, b: object, what: string) => {
+    const want = new Map(namedParameters(b));
+    const got = namedParameters(a);
+    assert.equal(got.map(([n]) => n), [...want.keys()], `${what}: names`);
+    for (const [n, t] of got) assert.equal(Array.from(await t.data()), Array.from(await want.get(n)!.data()), `${what}: ${n}`);
+  };
+  const dir = (name: string) => join(golden, name);
+  await same((await load.loadDiscriminator(fileSource(filesOf(dir('discriminator'))), cpu)).model, (await loadDiscriminatorDir(dir('discriminator'), cpu)).model, 'discriminator');
+  await same((await load.loadGenerator(fileSource(filesOf(dir('generator'))), cpu)).model, (await loadGeneratorDir(dir('generator'), cpu)).model, 'generator');
+  for (const [name, kind] of [['sequence-classification', 'sequence'], ['token-classification', 'token'], ['question-answering', 'qa']] as const) {
+    const h = await load.loadHeadModel(fileSource(filesOf(dir(name))), cpu);
+    assert.is(h.kind, kind, name);
+    await same(h.model, (await loadHeadModelDir(dir(name), cpu)).model, name);
+  }
+  // A pytorch_model.bin (legacy LayerNorm names, position_ids) beside a config, no safetensors: the torch reader runs.
+  const fix = (f: string) => new Uint8Array(readFileSync(join(process.cwd(), 'test/fixtures/checkpoint', f)));
+  const tinyConfig = { vocab_size: 40, embedding_size: 8, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 12 };
+  const bin = memorySource({ 'config.json': JSON.stringify(tinyConfig), 'pytorch_model.bin': fix('tiny-gen-legacy.bin') }, 'bin');
+  const files = await load.readModelFiles(bin);
+  assert.equal([files.format, files.kind, files.weightsPath], ['torch-zip', 'generator', 'bin/pytorch_model.bin']);
+  assert.ok((await load.loadGenerator(bin, cpu)).model);
+});
+
 s('a bad file is refused with the same problem from every source, each naming the file', async () => {
   const bad = join(root, 'bad');
   cpSync(paths.disc, bad, { recursive: true });
