@@ -13,6 +13,8 @@ import type { ElectraPair } from '../electra/model/pretrain.js';
 import type { ModelSource } from '../electra/formats/source.js';
 import * as core from '../electra/tasks/load.js';
 import { pairFiles } from '../electra/tasks/save.js';
+import type { TokenizerOptions, WordPieceTokenizer } from '../text/wordpiece.js';
+import { loadTokenizer as loadTokenizerPath } from '../text/node/files.js';
 import { directorySource, writeDirectoryFiles } from './files.js';
 
 export { toHFConfig, fromHFConfig } from '../electra/formats/hf.js';
@@ -45,4 +47,12 @@ export async function loadDiscriminator(dir: string | ModelSource, device: Devic
 export async function loadGenerator(dir: string | ModelSource, device: Device): Promise<LoadedModel<ElectraForMaskedLM>> {
   const s = sourceOf(dir);
   return { ...(await core.loadGenerator(s.src, device)), vocabPath: s.vocabPath, dir: s.dir };
+}
+
+/**
+ * The tokenizer of a model directory, a vocab.txt or tokenizer.json path (textNode.loadTokenizer), or any ModelSource
+ * (the core's loadTokenizer): the Node entry's counterpart of the browser's, taking a path too.
+ */
+export async function loadTokenizer(dir: string | ModelSource, overrides: Partial<TokenizerOptions> = {}): Promise<WordPieceTokenizer> {
+  return typeof dir === 'string' ? loadTokenizerPath(dir, overrides) : core.loadTokenizer(dir, overrides);
 }

@@ -13,7 +13,7 @@ import { sourceOf } from './electra-io.js';
 
 /** The ElectraModel inside an ELECTRA model directory (or any ModelSource); head weights are skipped. */
 export async function loadEncoder(dir: string | ModelSource, device: Device): Promise<ElectraModel> {
-  return (await core.loadEncoder(sourceOf(dir).src, device)).model;
+  return core.loadEncoder(sourceOf(dir).src, device);
 }
 
 export type IndexFormat = 'bin' | 'jsonl';

@@ -88,7 +88,7 @@ s('a directory, its URLs, its files and memory load the same discriminator, gene
     const d = await load.loadDiscriminator(src, cpu);
     assert.is(d.source, src);
     assert.equal(await detectReplaced(d.model, t, TEXT, cpu), detect, `${kind}: detect`);
-    const enc = (await load.loadEncoder(src, cpu)).model;
+    const enc = await load.loadEncoder(src, cpu);
     const want = new Map(namedParameters({ electra: d.model.electra }));
     for (const [name, p] of namedParameters({ electra: enc })) assert.equal(Array.from(await p.data()), Array.from(await want.get(name)!.data()), `${kind}: encoder ${name}`);
   }
@@ -129,6 +129,23 @@ s('Hugging Face\'s own directories (every class, written by transformers) and a 
   const files = await load.readModelFiles(bin);
   assert.equal([files.format, files.kind, files.weightsPath], ['torch-zip', 'generator', 'bin/pytorch_model.bin']);
   assert.ok((await load.loadGenerator(bin, cpu)).model);
+});
+
+s('the Node entry\'s loaders take a path or any source; the browser entry\'s take sources', async () => {
+  const nodeEntry = await import('../../src/node/index.js');
+  const core = await import('../../src/index.js');
+  const url = urlSource(new URL('/runs/pair/discriminator/', server.url));
+  const a = await nodeEntry.loadDiscriminator(paths.disc, cpu), b = await nodeEntry.loadDiscriminator(url, cpu);
+  assert.equal([a.dir, a.vocabPath], [paths.disc, join(paths.disc, 'vocab.txt')]);
+  assert.equal([b.dir, b.vocabPath], [url.label, null]);
+  const tok = await nodeEntry.loadTokenizer(paths.disc);
+  assert.equal((await nodeEntry.loadTokenizer(url)).tokens, tok.tokens);
+  assert.equal((await core.loadTokenizer(url)).tokens, tok.tokens);
+  assert.is(core.loadDiscriminator, load.loadDiscriminator);
+  assert.is.not(nodeEntry.loadDiscriminator, core.loadDiscriminator);
+  assert.equal(await detectReplaced(b.model, tok, TEXT, cpu), await detectReplaced((await core.loadDiscriminator(url, cpu)).model, tok, TEXT, cpu));
+  assert.ok((await nodeEntry.loadEncoder(url, cpu)).config, 'loadEncoder returns the ElectraModel in both entries');
+  assert.ok((await core.loadEncoder(url, cpu)).config);
 });
 
 s('a bad file is refused with the same problem from every source, each naming the file', async () => {

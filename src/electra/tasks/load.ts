@@ -162,12 +162,15 @@ export async function loadGenerator(src: ModelSource, device: Device): Promise<L
   return { model, config, source: src };
 }
 
-/** The ElectraModel inside any ELECTRA directory (discriminator, generator, fine-tuned head); head weights are skipped. */
-export async function loadEncoder(src: ModelSource, device: Device): Promise<LoadedModel<ElectraModel>> {
+/**
+ * The ElectraModel inside any ELECTRA directory (discriminator, generator, fine-tuned head); head weights are
+ * skipped. Returns the model itself (its `config` is on it), as Node's loadEncoder always has.
+ */
+export async function loadEncoder(src: ModelSource, device: Device): Promise<ElectraModel> {
   const { files, config, ic, embeddings } = await prepare(src, 'encoder', device);
   const electra = new ElectraModel(config, embeddings, ic);
   assignStateDict({ electra }, files.tensors, files.weightsPath);
-  return { model: electra, config, source: src };
+  return electra;
 }
 
 // ----------------------------------------------------------------------------- fine-tuned heads
