@@ -1,5 +1,8 @@
 // electra-webgpu: the engine core, usable unchanged in browsers (no Node imports below this file).
 // Node-only pieces (Dawn loading, files) live in src/node.
+// The reference below is kept in the emitted index.d.ts (preserve), so a TypeScript user gets the WebGPU
+// globals (GPUDevice, …) that the device declarations name, from the @webgpu/types dependency.
+/// <reference types="@webgpu/types" preserve="true" />
 export { Tensor, tensor, zeros, ones, full, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
 export * as ops from './tensor/ops.js';
 export * as nn from './tensor/nnops.js';

@@ -29,7 +29,7 @@ import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { openBatchReader } from '../text/node/shards.js';
 import { preparePretrainingData } from '../text/node/prepare.js';
 import { loadTokenizer } from '../text/node/files.js';
-import { BUNDLED_CORPORA, type BundledCorpusName } from '../text/node/corpus.js';
+import { BUNDLED_CORPORA, type BundledCorpusName, checkBundledCorpus } from '../text/node/corpus.js';
 
 /** Everything that defines a run; saved as run-config.json and checked on resume. */
 export interface RunConfig {
@@ -139,6 +139,8 @@ export async function run(argv: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
 
+  // A missing corpus package is reported before the device starts (shards already built need no corpus).
+  if (corpus && !existsSync(join(out, 'data', 'manifest.json'))) checkBundledCorpus(corpus as BundledCorpusName);
   const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu' });
 
   // ---- data ----------------------------------------------------------------------------------
