@@ -25,14 +25,14 @@ export { createElectraPair, electraStep, pairModules, disposeStep, type StepOpti
 export { maskBatch, scatterUpdate } from './electra/model/masking.js';
 export { stepMetrics, auc } from './electra/model/metrics.js';
 export * as infer from './electra/tasks/infer.js';
-export { renderCurves, parseMetrics } from './electra/model/plot.js';
+export { renderCurves, renderFinetuneCurves, isFinetuneRun, parseMetrics } from './electra/model/plot.js';
 export {
   ElectraForSequenceClassification, ElectraForTokenClassification, ElectraForQuestionAnswering, ElectraClassificationHead, createHeadModel,
   layerwiseLrMultiplier, HEAD_ARCHITECTURE, type HeadKind, type ElectraHeadModel,
 } from './electra/tasks/heads.js';
 export {
   finetune, evaluate as evaluateTask, predictSequence, predictTags, predictAnswers, FINETUNE_DEFAULTS, DEFAULT_METRIC, SELECTABLE_METRICS, HEAD_FOR_TASK,
-  type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
+  FINETUNE_SIZE_DEFAULTS, finetuneSizeDefaults, modelSize, type ModelSize, type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
 } from './electra/tasks/finetune.js';
 export * as finetuneData from './electra/tasks/finetune-data.js';
 export * as evalMetrics from './electra/tasks/eval-metrics.js';
