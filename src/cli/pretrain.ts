@@ -4,6 +4,10 @@
 // Resumes exactly: state/ holds weights, Adam moments, the GPU RNG counter and the data position;
 // host masking is seeded per step, so a run killed at any point continues with the same losses.
 // Ctrl-C finishes the current step, saves and exits.
+// `--minutes N` sizes the run by time: the step time is measured on this device (throwaway steps at lr 0 that
+// leave weights, optimizer and data position untouched), the steps that fit are fixed once and saved, and the
+// schedule decays over them (src/electra/model/budget.ts says why). Re-running an unfinished run finishes that
+// plan; re-running a finished one with --minutes trains that much longer (a new plan from where it ended).
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +22,8 @@ import { HostRng } from '../nn/init.js';
 import { namedParameters } from '../nn/module.js';
 import { AdamW, excludeLayerNormAndBias } from '../nn/optim.js';
 import { linearWarmupLinearDecay } from '../nn/schedule.js';
+import { AUTO_EVALS, AUTO_SAVES, autoInterval, planSteps } from '../electra/model/budget.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { bestDevice } from '../node/device.js';
 import { exportPair, fromHFConfig } from '../node/electra-io.js';
 import { loadHFDirectory, writeFileAtomic } from '../node/files.js';
@@ -43,6 +49,8 @@ export interface RunConfig {
   batchSize: number;
   gradAccum: number;
   steps: number;
+  /** The time budget (minutes) that planned `steps`, or null for a run sized by --steps. Informational. */
+  minutes?: number | null;
   lr: number;
   warmupSteps: number;
   weightDecay: number;
@@ -73,7 +81,11 @@ Re-running the same command on an existing OUT resumes it.
   --data DIR          shards from \`electra build-data\` instead of a bundled corpus
   --vocab-size N      vocabulary trained on the bundled corpus (default 8192)
   --out DIR           run directory (default runs/<preset>)
-  --steps N           optimizer steps (default 600)
+  --minutes N         train for about N minutes (fractions allowed; data preparation not counted): the
+                      step time is measured first and the steps that fit are fixed, so the LR schedule
+                      decays over the run and a resume replays it exactly. Re-running a finished run with
+                      --minutes trains N more minutes. With --steps S, S is the upper bound.
+  --steps N           optimizer steps (default 600, or a resumed run's own)
   --batch N           sequences per micro-batch (default 8)      --grad-accum N   micro-batches per step (default 1)
   --seq-len N         tokens per sequence (default 128)
   --lr X              peak learning rate (default 5e-4 small/tiny, 2e-4 base/large)
@@ -81,8 +93,10 @@ Re-running the same command on an existing OUT resumes it.
   --objective O       electra | mlm (BERT baseline) | adversarial (opt-in; worse in the paper) (default electra)
   --set KEY=VALUE     model config override, repeatable (e.g. --set numHiddenLayers=4)
   --seed N            (default 0)
-  --log-every N       (default 20)   --eval-every N (default 100)   --eval-batches N (default 4)
-  --save-every N      checkpoint interval (default 200; also at the end and on Ctrl-C)
+  --log-every N       (default 20)   --eval-every N (default 100; with --minutes, about ${AUTO_EVALS} per run, at least 100)
+  --eval-batches N    (default 4)
+  --save-every N      checkpoint interval (default 200; with --minutes, about ${AUTO_SAVES} per run, at least 200;
+                      also at the end and on Ctrl-C)
   --device D          webgpu | cpu | auto (default auto)
   --init DIR          start from pre-trained weights: DIR holds discriminator/ and generator/ (a run
                       directory, or two Hugging Face directories such as google/electra-small-*); the
@@ -100,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
       objective: { type: 'string' }, set: { type: 'string', multiple: true }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-batches': { type: 'string' },
       'save-every': { type: 'string' }, device: { type: 'string', default: 'auto' }, fresh: { type: 'boolean' },
-      init: { type: 'string' },
+      init: { type: 'string' }, minutes: { type: 'string' },
     },
   });
   const num = (k: keyof typeof values, dflt: number, int = true): number => {
@@ -122,7 +136,21 @@ export async function run(argv: string[]): Promise<number> {
   if (values.corpus && values.data) throw new Error('give either --corpus or --data, not both');
   const corpus = values.data ? '' : values.corpus ?? 'all';
   if (corpus && !BUNDLED_CORPORA.includes(corpus as BundledCorpusName)) throw new Error(`--corpus must be one of ${BUNDLED_CORPORA.join(', ')}, got '${corpus}'`);
-  const steps = num('steps', 600);
+  const minutes = values.minutes === undefined ? null : num('minutes', 0, false);
+  if (minutes !== null && !(minutes > 0)) throw new Error(`--minutes must be a positive number, got '${values.minutes}'`);
+  const out = values.out ?? join('runs', preset);
+  mkdirSync(out, { recursive: true });
+  if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
+  // A previous run in OUT: its step, and the config it ran with (its plan and warmup carry over).
+  const cfgPath = join(out, 'run-config.json');
+  const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
+  const saved = stateDir && existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig : null;
+  const savedStep = stateDir ? (JSON.parse(readFileSync(join(stateDir, 'trainer.json'), 'utf8')) as Trainer).step : 0;
+  // Steps: fixed by --steps, or planned from --minutes after the step time is measured (0 until then).
+  // An unfinished time-budgeted run finishes its own plan; a finished one gets a new plan from where it ended.
+  const unfinished = saved !== null && savedStep < saved.steps;
+  const planned = minutes !== null && !unfinished;
+  const steps = minutes === null ? num('steps', saved?.steps ?? 600) : unfinished ? saved!.steps : 0;
   const big = preset === 'base' || preset === 'large';
   const seqLength = num('seq-len', 128);
   const init = values.init ? await readInit(values.init) : null;
@@ -130,14 +158,14 @@ export async function run(argv: string[]): Promise<number> {
   const rc: RunConfig = {
     preset: init ? `init:${values.init}` : preset, model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config'), objective, corpus, data: values.data ?? '',
     vocabSize: num('vocab-size', 8192), seqLength, batchSize: num('batch', 8), gradAccum: Math.max(1, num('grad-accum', 1)), steps,
-    lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
+    minutes: minutes !== null ? (unfinished ? saved!.minutes ?? minutes : minutes) : null,
+    // Warmup belongs to the start of a run: a resumed or extended run keeps the one it began with.
+    lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', saved ? saved.warmupSteps : Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
     maxGradNorm: 1, maskProb: preset === 'large' ? 0.25 : 0.15, discWeight: 50, genWeight: 1, temperature: 1, seed: num('seed', 0),
-    logEvery: Math.max(1, num('log-every', 20)), evalEvery: num('eval-every', 100), evalBatches: num('eval-batches', 4),
-    saveEvery: num('save-every', 200),
+    // Reporting intervals carry over to a resumed run unless given again.
+    logEvery: Math.max(1, num('log-every', saved?.logEvery ?? 20)), evalEvery: num('eval-every', saved?.evalEvery ?? 100),
+    evalBatches: num('eval-batches', saved?.evalBatches ?? 4), saveEvery: num('save-every', saved?.saveEvery ?? 200),
   };
-  const out = values.out ?? join('runs', preset);
-  mkdirSync(out, { recursive: true });
-  if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
 
   // A missing corpus package is reported before the device starts (shards already built need no corpus).
   if (corpus && !existsSync(join(out, 'data', 'manifest.json'))) checkBundledCorpus(corpus as BundledCorpusName);
@@ -154,18 +182,14 @@ export async function run(argv: string[]): Promise<number> {
   if (files.length === 1) console.log('warning: the data has one shard, so evaluation uses training data (build more shards to hold one out)');
 
   // ---- resume or start ---------------------------------------------------------------------
-  const cfgPath = join(out, 'run-config.json');
-  const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
-  if (stateDir && existsSync(cfgPath)) {
-    const saved = readFileSync(cfgPath, 'utf8');
-    const same = (a: RunConfig) => JSON.stringify({ ...a, steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
-    if (same(JSON.parse(saved) as RunConfig) !== same(rc)) {
+  if (saved) {
+    // What may change between sessions: the length (steps, minutes; warmup is carried over) and the reporting.
+    const same = (a: RunConfig) => canonical({ ...a, steps: 0, minutes: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
+    if (same(saved) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
   }
-  await writeFileAtomic(cfgPath, JSON.stringify(rc, null, 2) + '\n');
   console.log(`run: ${out}  device: ${device.name}`);
-  console.log(`config: ${JSON.stringify(rc)}`);
 
   const pair = createElectraPair(rc.model, objective, rc.seed, device);
   const modules = pairModules(pair);
@@ -190,12 +214,33 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`resumed from ${stateDir} at step ${start}`);
   }
   console.log(`parameters: ${params.reduce((n, [, t]) => n + t.size, 0).toLocaleString('en-US')} (${params.length} tensors)`);
-  const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed, position });
   const special = { pad: tok.padId, cls: tok.clsId, sep: tok.sepId, mask: tok.maskId };
   const stepOpts: StepOptions = {
     maskProb: rc.maskProb, discWeight: rc.discWeight, genWeight: rc.genWeight, temperature: rc.temperature,
     objective, special, gradScale: 1 / rc.gradAccum,
   };
+
+  // ---- the time budget: measure, then fix the step count ---------------------------------------
+  const budgetStart = Date.now();
+  if (planned) {
+    const evalAuto = values['eval-every'] === undefined;
+    const t = await measureStepTime(pair, params, trainFiles, evalFiles, tok, rc, stepOpts, device, evalAuto || rc.evalEvery > 0);
+    const budgetSec = minutes! * 60 - (Date.now() - budgetStart) / 1000;
+    const more = planSteps({ budgetSec, stepSec: t.stepSec, evalSec: t.evalSec, evalEvery: evalAuto ? 'auto' : rc.evalEvery });
+    rc.steps = Math.min(start + more, values.steps === undefined ? Infinity : num('steps', 0));
+    if (rc.steps <= start) throw new Error(`--steps ${rc.steps} leaves nothing to train: ${out} is already at step ${start}`);
+    if (!saved && values.warmup === undefined) rc.warmupSteps = Math.ceil(rc.steps / 10);
+    if (evalAuto) rc.evalEvery = autoInterval(rc.steps - start, AUTO_EVALS, 100);
+    if (values['save-every'] === undefined) rc.saveEvery = autoInterval(rc.steps - start, AUTO_SAVES, 200);
+    console.log(`time budget: ${minutes} min; measured ${fmtSec(t.stepSec)} per step${t.evalSec ? `, ${fmtSec(t.evalSec)} per evaluation` : ''} ` +
+      `(${fmtSec((Date.now() - budgetStart) / 1000)} to measure): ${start ? `steps ${start + 1}–${rc.steps}` : `${rc.steps} steps`}, ` +
+      `warmup ${rc.warmupSteps}, eval every ${rc.evalEvery}, checkpoint every ${rc.saveEvery}`);
+  } else if (minutes !== null) {
+    console.log(`finishing the planned ${rc.steps} steps (${rc.minutes ?? minutes} min budget) from step ${start}; re-run once it is done to train ${minutes} min more`);
+  }
+  await writeFileAtomic(cfgPath, JSON.stringify(rc, null, 2) + '\n');
+  console.log(`config: ${JSON.stringify(rc)}`);
+  const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed, position });
 
   let stop = false;
   const onInt = () => { if (stop) process.exit(130); stop = true; console.log('\ninterrupt: finishing this step, saving, exiting (Ctrl-C again to abort)'); };
@@ -244,8 +289,66 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   process.off('SIGINT', onInt);
+  if (minutes !== null) console.log(`trained steps ${start + 1}–${rc.steps} in ${fmtSec((Date.now() - budgetStart) / 1000)} (budget ${minutes} min)`);
   console.log(`done: ${out}/discriminator and ${out}/generator (Hugging Face format), metrics in ${out}/metrics.jsonl`);
   return 0;
+}
+
+/**
+ * Seconds per training step and per held-out evaluation on this device, from throwaway steps: a reader and RNG
+ * streams of their own, and an optimizer of its own stepping at lr 0 (p − 0·update = p, bit for bit), so weights,
+ * the real optimizer's moments, the data position and the dropout/sampling streams are exactly as before. The
+ * first step (pipeline compilation) is not timed; then chunks of 1, 2, 4, … steps, each ended by a device sync,
+ * until a chunk takes a second or holds 64 steps; the last chunk's mean is the step time (the largest chunk lets
+ * a GPU overlap steps as the real loop does).
+ */
+async function measureStepTime(pair: ElectraPair, params: [string, Tensor][], trainFiles: string[], evalFiles: string[], tok: WordPieceTokenizer, rc: RunConfig,
+  so: StepOptions, device: Device, withEval: boolean): Promise<{ stepSec: number; evalSec: number }> {
+  const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed + 0x5eed });
+  const rng = new Rng(rc.seed + 0x7135);
+  const opt = new AdamW(params, { lr: 0, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: rc.maxGradNorm, biasCorrection: false });
+  let k = 0;
+  const steps = async (n: number) => {
+    for (let i = 0; i < n; i++, k++) {
+      for (let micro = 0; micro < rc.gradAccum; micro++) {
+        const b = await reader.next();
+        disposeStep(electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, so, maskRngFor(rc.seed + 0x7173, k, micro), rng, device, true));
+      }
+      opt.step(0);
+      opt.zeroGrad();
+    }
+    await device.sync();
+  };
+  let stepSec = 0;
+  try {
+    await steps(1);
+    for (let n = 1; ; n *= 2) {
+      const t0 = performance.now();
+      await steps(n);
+      const dt = (performance.now() - t0) / 1000;
+      stepSec = dt / n;
+      if (dt >= 1 || n >= 64) break;
+    }
+  } finally { opt.dispose(); }
+  let evalSec = 0;
+  if (withEval && rc.evalBatches > 0) {
+    await evaluate(pair, evalFiles, tok, rc, so, device); // compiles the eval programs
+    const t0 = performance.now();
+    await evaluate(pair, evalFiles, tok, rc, so, device);
+    evalSec = (performance.now() - t0) / 1000;
+  }
+  return { stepSec, evalSec };
+}
+
+/** JSON with object keys sorted at every level: equal configs compare equal whatever order a file wrote them in. */
+function canonical(v: unknown): string {
+  const sort = (x: unknown): unknown => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])])) : x);
+  return JSON.stringify(sort(v));
+}
+
+function fmtSec(s: number): string {
+  return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : s >= 1 ? `${s.toFixed(1)} s` : `${(s * 1000).toFixed(s >= 0.01 ? 0 : 1)} ms`;
 }
 
 /** Model config and vocabulary of a --init directory (discriminator/ + generator/). */

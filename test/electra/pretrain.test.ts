@@ -1,6 +1,7 @@
 // ELECTRA pre-training: one step agrees between WebGPU and the CPU reference; the `electra pretrain`
 // CLI resumes a run killed with SIGKILL and continues with exactly the losses of an uninterrupted
-// run; a Ctrl-C (SIGINT) saves and exits cleanly.
+// run; a Ctrl-C (SIGINT) saves and exits cleanly; a --minutes run fixes its plan, equals the --steps run of
+// that plan, resumes it, and re-running it when finished trains longer.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -101,6 +102,32 @@ s('kill -9 at an arbitrary point, then resume: the losses equal an uninterrupted
   execFileSync('node', common(b), { stdio: 'pipe' });
   assert.equal(losses(b), losses(a));
   assert.ok(existsSync(join(b, 'discriminator', 'model.safetensors')) && existsSync(join(b, 'generator', 'config.json')));
+});
+
+s('--minutes: the planned steps equal a --steps run of that plan; Ctrl-C resumes the plan; a finished run re-run trains longer', async () => {
+  const noSteps = (out: string) => common(out).filter((x, i, all) => !(x === '--steps' || all[i - 1] === '--steps'));
+  const m = join(work, 'minutes'), ref = join(work, 'minutes-ref');
+  const cfg = () => JSON.parse(readFileSync(join(m, 'run-config.json'), 'utf8')) as { steps: number; warmupSteps: number; minutes: number };
+  // Interrupted once it has checkpointed (Ctrl-C: finish the step, save, exit 130), then the same command again.
+  const child = spawn('node', [...noSteps(m), '--minutes', '0.1'], { stdio: 'ignore' });
+  await waitFor(() => step(m) >= 3, child);
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('exit', r));
+  const plan = cfg();
+  assert.ok(code === 130 && step(m) < plan.steps, `interrupted at step ${step(m)} of ${plan.steps} (exit ${code})`);
+  assert.is(plan.minutes, 0.1);
+  execFileSync('node', [...noSteps(m), '--minutes', '0.1'], { stdio: 'pipe' });
+  assert.equal(cfg(), plan, 'resuming finishes the saved plan, it does not plan again');
+  assert.is(step(m), plan.steps);
+  // The measurement (throwaway steps at lr 0, their own data and RNG streams) left no trace in training.
+  execFileSync('node', [...noSteps(ref), '--steps', String(plan.steps), '--warmup', String(plan.warmupSteps)], { stdio: 'pipe' });
+  assert.equal(losses(m), losses(ref));
+  // Finished: the same command plans more steps from where it ended, keeping its warmup and its past.
+  execFileSync('node', [...noSteps(m), '--minutes', '0.1'], { stdio: 'pipe' });
+  const more = cfg();
+  assert.ok(more.steps > plan.steps && step(m) === more.steps, `${plan.steps} → ${more.steps}`);
+  assert.is(more.warmupSteps, plan.warmupSteps);
+  assert.equal(losses(m).slice(0, plan.steps), losses(ref));
 });
 
 s('--init continues from a run directory (Hugging Face layout): it starts where that run ended', async () => {
