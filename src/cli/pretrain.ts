@@ -225,7 +225,8 @@ export async function run(argv: string[]): Promise<number> {
   if (planned) {
     const evalAuto = values['eval-every'] === undefined;
     const t = await measureStepTime(pair, params, trainFiles, evalFiles, tok, rc, stepOpts, device, evalAuto || rc.evalEvery > 0);
-    const budgetSec = minutes! * 60 - (Date.now() - budgetStart) / 1000;
+    // The measurement itself counts against the budget; a budget it used up still trains one step.
+    const budgetSec = Math.max(0, minutes! * 60 - (Date.now() - budgetStart) / 1000);
     const more = planSteps({ budgetSec, stepSec: t.stepSec, evalSec: t.evalSec, evalEvery: evalAuto ? 'auto' : rc.evalEvery });
     rc.steps = Math.min(start + more, values.steps === undefined ? Infinity : num('steps', 0));
     if (rc.steps <= start) throw new Error(`--steps ${rc.steps} leaves nothing to train: ${out} is already at step ${start}`);

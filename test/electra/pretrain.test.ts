@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { continueCommand } from '../../src/cli/infer-common.js';
 import { presetConfig } from '../../src/electra/model/config.js';
 import { createElectraPair, disposeStep, electraStep } from '../../src/electra/model/pretrain.js';
 import { HostRng } from '../../src/nn/init.js';
@@ -128,6 +129,16 @@ s('--minutes: the planned steps equal a --steps run of that plan; Ctrl-C resumes
   assert.ok(more.steps > plan.steps && step(m) === more.steps, `${plan.steps} → ${more.steps}`);
   assert.is(more.warmupSteps, plan.warmupSteps);
   assert.equal(losses(m).slice(0, plan.steps), losses(ref));
+});
+
+s('the "not learned yet" notice names a command that continues the run as it was configured', async () => {
+  const b = join(work, 'b');
+  const cmd = continueCommand(b);
+  assert.ok(cmd && cmd.startsWith('electra pretrain ') && cmd.endsWith(' --minutes 30'), String(cmd));
+  assert.ok(cmd.includes('--set numHiddenLayers=1') && cmd.includes('--lr 0.001') && cmd.includes(`--data ${data}`), cmd);
+  const args = cmd.replace(/ --minutes 30$/, ' --minutes 0.05').split(' ').slice(1);
+  execFileSync('node', [cli, ...args, '--device', 'cpu'], { stdio: 'pipe' }); // the configuration check passes
+  assert.ok(step(b) > 24, `continued past step 24 to ${step(b)}`);
 });
 
 s('--init continues from a run directory (Hugging Face layout): it starts where that run ended', async () => {
