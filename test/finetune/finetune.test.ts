@@ -137,7 +137,7 @@ s('defaults keyed on model size: paper Table 7 for Small/Base/Large, the measure
   const peakOf = async (opts: Record<string, unknown>) => {
     const m = model('sequence', 2, 3);
     const lrs: number[] = [];
-    await finetune(m, tok, data, { ...fast, epochs: 1, ...opts }, device, { onStep: (x) => { lrs.push(x.lr); } });
+    await finetune(m, tok, data, { ...opts, epochs: 1 }, device, { onStep: (x) => { lrs.push(x.lr); } });
     disposeModule(m);
     return Math.max(...lrs);
   };
