@@ -224,7 +224,7 @@ export async function run(argv: string[]): Promise<number> {
   const budgetStart = Date.now();
   if (planned) {
     const evalAuto = values['eval-every'] === undefined;
-    const t = await measureStepTime(pair, params, trainFiles, evalFiles, tok, rc, stepOpts, device, evalAuto || rc.evalEvery > 0);
+    const t = await measureStepTime(pair, params, trainFiles, evalFiles, tok, rc, stepOpts, device, evalAuto || rc.evalEvery > 0, minutes! * 6);
     // The measurement itself counts against the budget; a budget it used up still trains one step.
     const budgetSec = Math.max(0, minutes! * 60 - (Date.now() - budgetStart) / 1000);
     const more = planSteps({ budgetSec, stepSec: t.stepSec, evalSec: t.evalSec, evalEvery: evalAuto ? 'auto' : rc.evalEvery });
@@ -300,11 +300,13 @@ export async function run(argv: string[]): Promise<number> {
  * streams of their own, and an optimizer of its own stepping at lr 0 (p − 0·update = p, bit for bit), so weights,
  * the real optimizer's moments, the data position and the dropout/sampling streams are exactly as before. The
  * first step (pipeline compilation) is not timed; then chunks of 1, 2, 4, … steps, each ended by a device sync,
- * until a chunk takes a second or holds 64 steps; the last chunk's mean is the step time (the largest chunk lets
- * a GPU overlap steps as the real loop does).
+ * until a chunk holds at least 8 steps and takes 2 s, or holds 64; the last chunk's mean is the step time. Large
+ * chunks matter: the loop syncs only to log, so the device overlaps steps, and the first few steps still grow
+ * buffer pools (on lavapipe, chunks of 2 measured 586 ms a step where the loop then ran at 390). Measuring stops
+ * early once it has taken `maxSec` (the CLI gives a tenth of the budget), so a slow model keeps most of its budget.
  */
 async function measureStepTime(pair: ElectraPair, params: [string, Tensor][], trainFiles: string[], evalFiles: string[], tok: WordPieceTokenizer, rc: RunConfig,
-  so: StepOptions, device: Device, withEval: boolean): Promise<{ stepSec: number; evalSec: number }> {
+  so: StepOptions, device: Device, withEval: boolean, maxSec: number): Promise<{ stepSec: number; evalSec: number }> {
   const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed + 0x5eed });
   const rng = new Rng(rc.seed + 0x7135);
   const opt = new AdamW(params, { lr: 0, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: rc.maxGradNorm, biasCorrection: false });
@@ -321,6 +323,7 @@ async function measureStepTime(pair: ElectraPair, params: [string, Tensor][], tr
     await device.sync();
   };
   let stepSec = 0;
+  const start = performance.now();
   try {
     await steps(1);
     for (let n = 1; ; n *= 2) {
@@ -328,7 +331,7 @@ async function measureStepTime(pair: ElectraPair, params: [string, Tensor][], tr
       await steps(n);
       const dt = (performance.now() - t0) / 1000;
       stepSec = dt / n;
-      if (dt >= 1 || n >= 64) break;
+      if ((dt >= 2 && n >= 8) || n >= 64 || (performance.now() - start) / 1000 >= maxSec) break;
     }
   } finally { opt.dispose(); }
   let evalSec = 0;

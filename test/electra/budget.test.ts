@@ -10,8 +10,12 @@ test('planSteps: steps and evaluations fill the budget, never over it; bounds', 
   const n = planSteps({ budgetSec: 60, stepSec: 0.1, evalSec: 1, evalEvery: 100 });
   assert.is(n, 536);
   assert.ok(n * 0.1 + (Math.floor(n / 100) + 1) * 1 <= 60);
-  // Automatic interval: AUTO_EVALS evaluations plus the final one are paid for up front.
-  assert.is(planSteps({ budgetSec: 60, stepSec: 0.1, evalSec: 1, evalEvery: 'auto' }), Math.floor((60 - (AUTO_EVALS + 1)) / 0.1));
+  // Automatic interval, long run: AUTO_EVALS evaluations plus the final one are paid for up front.
+  assert.is(planSteps({ budgetSec: 600, stepSec: 0.01, evalSec: 1, evalEvery: 'auto' }), Math.floor((600 - (AUTO_EVALS + 1)) / 0.01));
+  // Short run: the interval cannot go below 100 steps, so fewer evaluations are paid for (every 100 steps + the end).
+  const short = planSteps({ budgetSec: 60, stepSec: 0.1, evalSec: 1, evalEvery: 'auto' });
+  assert.is(short, Math.floor(59 / 0.11));
+  assert.ok(short * 0.1 + (Math.floor(short / autoInterval(short, AUTO_EVALS, 100)) + 1) * 1 <= 60);
   // An explicit --steps caps it; a budget smaller than one step still trains one.
   assert.is(planSteps({ budgetSec: 60, stepSec: 0.1, evalSec: 0, evalEvery: 0, maxSteps: 250 }), 250);
   assert.is(planSteps({ budgetSec: 0.01, stepSec: 0.1, evalSec: 5, evalEvery: 'auto' }), 1);

@@ -17,8 +17,10 @@ export interface StepPlanInput {
   stepSec: number;
   /** Measured seconds per held-out evaluation (0 when evaluation is off). */
   evalSec: number;
-  /** Steps between evaluations; 'auto' = about AUTO_EVALS over the run, 0 = none. */
+  /** Steps between evaluations; 'auto' = about AUTO_EVALS over the run but at least minEvalEvery apart, 0 = none. */
   evalEvery: number | 'auto';
+  /** With evalEvery 'auto': the smallest interval (default 100). */
+  minEvalEvery?: number;
   /** An upper bound (an explicit --steps); default none. */
   maxSteps?: number;
 }
@@ -31,8 +33,10 @@ export function planSteps(o: StepPlanInput): number {
   if (!(o.stepSec > 0)) throw new RangeError(`planSteps: stepSec must be > 0, got ${o.stepSec}`);
   let steps: number;
   if (o.evalEvery === 'auto') {
-    // AUTO_EVALS evaluations at most, plus the one at the end.
-    steps = (o.budgetSec - (AUTO_EVALS + 1) * o.evalSec) / o.stepSec;
+    // The interval is max(minEvalEvery, steps / AUTO_EVALS), so there are at most min(AUTO_EVALS, steps /
+    // minEvalEvery) evaluations plus the one at the end. Each bound alone gives a step count that fits; take the larger.
+    const min = o.minEvalEvery ?? 100;
+    steps = Math.max((o.budgetSec - (AUTO_EVALS + 1) * o.evalSec) / o.stepSec, (o.budgetSec - o.evalSec) / (o.stepSec + o.evalSec / min));
   } else {
     const perStep = o.stepSec + (o.evalEvery > 0 ? o.evalSec / o.evalEvery : 0);
     steps = (o.budgetSec - (o.evalEvery > 0 ? o.evalSec : 0)) / perStep; // the final evaluation
