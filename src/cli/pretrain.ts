@@ -81,15 +81,18 @@ Re-running the same command on an existing OUT resumes it.
   --data DIR          shards from \`electra build-data\` instead of a bundled corpus
   --vocab-size N      vocabulary trained on the bundled corpus (default 8192)
   --out DIR           run directory (default runs/<preset>)
-  --minutes N         train for about N minutes (fractions allowed; data preparation not counted): the
-                      step time is measured first and the steps that fit are fixed, so the LR schedule
-                      decays over the run and a resume replays it exactly. Re-running a finished run with
-                      --minutes trains N more minutes. With --steps S, S is the upper bound.
+  --minutes N         train for about N minutes (fractions allowed; data preparation not counted). The
+                      LR schedule needs its total before the first step, so the run times a few throwaway
+                      steps (lr 0: they change nothing), fixes the steps that fit in what is left, saves
+                      that count, and decays over it: a resume replays the same schedule exactly, and a
+                      faster device gets more steps rather than a schedule stretched over wall time.
+                      Re-running a finished run with --minutes trains N more minutes (a new plan from its
+                      last step). With --steps S, S caps the total.
   --steps N           optimizer steps (default 600, or a resumed run's own)
   --batch N           sequences per micro-batch (default 8)      --grad-accum N   micro-batches per step (default 1)
   --seq-len N         tokens per sequence (default 128)
   --lr X              peak learning rate (default 5e-4 small/tiny, 2e-4 base/large)
-  --warmup N          warmup steps (default 10% of --steps)
+  --warmup N          warmup steps (default 10% of the steps; a resumed or extended run keeps its own)
   --objective O       electra | mlm (BERT baseline) | adversarial (opt-in; worse in the paper) (default electra)
   --set KEY=VALUE     model config override, repeatable (e.g. --set numHiddenLayers=4)
   --seed N            (default 0)
