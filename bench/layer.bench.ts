@@ -56,29 +56,37 @@ export const layerWorkload = (layers: number): StepWorkload => ({
   },
 });
 
-export const electraSmallWorkload: StepWorkload = {
-  name: 'electra-small-step',
-  tokens: 8 * 128,
-  setup(device) {
-    const B = 8, T = 128;
-    const pair = createElectraPair(presetConfig('small'), 'electra', 0, device);
-    const opt = new AdamW(namedParameters(pairModules(pair)), { lr: 5e-4, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1 });
-    const host = new HostRng(3);
-    const ids = new Int32Array(B * T);
-    for (let i = 0; i < B * T; i++) ids[i] = i % T === 0 ? 101 : i % T === T - 1 ? 102 : 1000 + Math.floor(host.uniform() * 29000);
-    const batch = { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
-    const so = { maskProb: 0.15, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special: { pad: 0, cls: 101, sep: 102, mask: 103 } };
-    const rng = new Rng(5);
-    let i = 0;
-    return {
-      run: async () => {
-        const r = electraStep(pair, batch, so, new HostRng(i++), rng, device, true);
-        opt.step(); opt.zeroGrad();
-        const v = await r.loss.item();
-        disposeStep(r);
-        if (!Number.isFinite(v)) throw new Error(`electra step: loss ${v}`);
-      },
-      dispose: () => { opt.dispose(); disposeModule(pairModules(pair)); },
-    };
-  },
-};
+/** A full ELECTRA pre-training step (generator + discriminator, loss readback) of a preset at batch B × 128. */
+export function electraStepWorkload(o: { name: string; preset?: string; batch?: number; vocab?: number }): StepWorkload {
+  const B = o.batch ?? 8, T = 128, V = o.vocab ?? 30522;
+  return {
+    name: o.name,
+    tokens: B * T,
+    setup(device) {
+      const pair = createElectraPair({ ...presetConfig(o.preset ?? 'small'), vocabSize: V }, 'electra', 0, device);
+      const opt = new AdamW(namedParameters(pairModules(pair)), { lr: 5e-4, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1 });
+      const host = new HostRng(3);
+      const ids = new Int32Array(B * T);
+      for (let i = 0; i < B * T; i++) ids[i] = i % T === 0 ? 101 : i % T === T - 1 ? 102 : 200 + Math.floor(host.uniform() * (V - 200));
+      const batch = { B, T, inputIds: ids, tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
+      const so = { maskProb: 0.15, discWeight: 50, genWeight: 1, temperature: 1, objective: 'electra' as const, special: { pad: 0, cls: 101, sep: 102, mask: 103 } };
+      const rng = new Rng(5);
+      let i = 0;
+      return {
+        run: async () => {
+          const r = electraStep(pair, batch, so, new HostRng(i++), rng, device, true);
+          opt.step(5e-4, { loss: r.loss }); opt.zeroGrad();
+          const v = await r.loss.item();
+          disposeStep(r);
+          if (!Number.isFinite(v)) throw new Error(`electra step: loss ${v}`);
+        },
+        dispose: () => { opt.dispose(); disposeModule(pairModules(pair)); },
+      };
+    },
+  };
+}
+
+/** The paper's ELECTRA-Small (vocabulary 30522) at batch 8: the lavapipe-sized step. */
+export const electraSmallWorkload = electraStepWorkload({ name: 'electra-small-step' });
+/** GPU-sized: batch 128 × 128 tokens, vocabularies 8192 (the bundled corpus's) and 30522 (BERT's). */
+export const electraSmallB128 = [8192, 30522].map((vocab) => electraStepWorkload({ name: `electra-small-b128-v${vocab}`, batch: 128, vocab }));

@@ -49,7 +49,17 @@
 //   N/128 dispatches and ~10 s to compile: not kept. A through a texture too: no gain on NN, and TN/NT
 //   now run within noise of NN, so not kept either.
 // - With tex, tiles 16/24 rows × 64/128/256 columns are within noise; 32 rows and 16 columns per lane
-//   are slower (more spills).
+//   are slower (more spills). The small tile with tex (8×32) was no faster than without: not selected.
+// - regSg (24×128, cl) against the earlier 16×8 strided tile: lavapipe CPU time per 1024² product −16%
+//   (NN) and −18% (NT), TN within noise; 32×8 per lane compiles twice as slowly for no clear gain.
+//
+// Lab notes, session 4 (matmul(a, b, { config }) per candidate, median of 11 reps, lavapipe CPU time):
+// - The 16×64 tile (regSgMid: 8 lanes × 8 contiguous columns) against the picks it replaced: attention
+//   [32×128×128]·[·×64] TN 15.7 vs 20.6 ms, NN 16.4 vs 18.0, NT 128×128×64 16.7 vs 17.6; generator
+//   1024×64×256 NT 12.9 vs 16.0. With few workgroups ([1024×256]ᵀ·[1024×64]: 16) the small tile is faster
+//   (11.3 vs 14.6 ms), hence the selector's MID_WORKGROUPS.
+// - A tile twice as wide as N idles half its lanes: attention's ·V with N = 64, [32,128,128]·[32,128,64],
+//   22 ms on the small tile vs 30 on the big one.
 
 import { type MatmulConfig, type MatmulParams, K, configName, matmulRef, selectMatmul } from '../src/kernels/matmul.js';
 import { matmul } from '../src/tensor/ops.js';
@@ -76,7 +86,7 @@ export const variants: { id: number; cfgs: MatmulConfig[] }[] = [
   { id: 3, cfgs: [c('tiled', 8, 8, 8, 8, 16), c('tiled', 8, 8, 8, 8, 8), c('tiled', 16, 8, 4, 8, 16)] },
   { id: 4, cfgs: [c('reg', 16, 1, 8, 8, 16, 2), c('reg', 16, 1, 8, 8, 16, 4), c('reg', 8, 1, 4, 4, 16, 4), c('tiled', 8, 8, 8, 8, 16, 4)] },
   { id: 5, cfgs: [c('reg', 8, 1, 4, 4), c('reg', 16, 1, 4, 4), c('tiled', 8, 8, 4, 4, 16)] },
-  { id: 7, cfgs: [K.regSg, K.regSgTex, K.regSgSmall, K.regSgSmallTex] },
+  { id: 7, cfgs: [K.regSg, K.regSgTex, K.regSgSmall, { ...K.regSgSmall, tex: true }] },
   { id: 6, cfgs: [sgc(16, 16, 8), sgc(16, 32, 8), sgc(8, 16, 8), sgc(8, 32, 4), sgc(8, 8, 4), { ...sgc(16, 16, 8), ku: 2 }, { ...sgc(16, 16, 8), cl: true }, { ...sgc(16, 24, 8), cl: true }, sgc(16, 24, 8)] },
 ];
 

@@ -1,17 +1,19 @@
 // `node build/bench/profile.js [--filter electra-small-step] [--warmup 1] [--by kernel|label|both]`: runs one
+// (electra-small-b128-v8192 is the GPU-sized step; bench/gpu/step.js --profile times it as the PyTorch peer does)
 // step workload of bench/layer.bench.ts with WebGPU timestamp profiling on and prints GPU ms per kernel
 // (and per kernel + op label). Every dispatch then gets its own compute pass, so totals carry per-pass
 // overhead and exceed the unprofiled wall clock; use it to rank hot kernels, not as the benchmark.
 // Also prints the programs/pipelines the profiled step created (0 after warm-up = no cache churn).
 
 import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
-import { electraSmallWorkload, layerWorkload } from './layer.bench.js';
+import { electraSmallB128, electraSmallWorkload, layerWorkload } from './layer.bench.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
 const filter = opt('--filter', 'electra-small-step'), warmup = Number(opt('--warmup', '1')), by = opt('--by', 'both');
-const w = [layerWorkload(1), layerWorkload(12), electraSmallWorkload].find((x) => x.name === filter);
-if (!w) throw new Error(`profile: no step workload named ${filter} (layer-x1-step, layer-x12-step, electra-small-step)`);
+const all = [layerWorkload(1), layerWorkload(12), electraSmallWorkload, ...electraSmallB128];
+const w = all.find((x) => x.name === filter);
+if (!w) throw new Error(`profile: no step workload named ${filter} (${all.map((x) => x.name).join(', ')})`);
 const dev = await nodeDevice();
 const { run, dispose } = w.setup(dev);
 for (let i = 0; i < warmup; i++) await run();

@@ -1,4 +1,6 @@
 // The benchmark suite: `npm run bench -- [--json FILE] [--filter S] [--reps N] [--passes N] [--device webgpu|cpu] [--peers]`.
+// GPU-sized workloads (matmul 2048/4096, the ELECTRA-Small step at batch 128) run on hardware adapters only,
+// unless --filter names one exactly.
 // Prints a table; --json writes [{ name, device, ms, gflops?, gbps?, tokensPerSec?, spread? }]. Each
 // entry is timed as dispatch → read back (matmul) or device sync (bandwidth ops), median of --reps after
 // warm-up, repeated --passes times (median reported, spread = max/min of pass medians: lavapipe is noisy).
@@ -12,12 +14,14 @@ import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
 import { type Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import * as ops from '../src/tensor/ops.js';
 import * as nn from '../src/tensor/nnops.js';
-import { electraSmallWorkload, layerWorkload } from './layer.bench.js';
+import { electraSmallB128, electraSmallWorkload, layerWorkload } from './layer.bench.js';
 import { type BenchArgs, type BenchRecord, median, parseArgs, printTable, timeIt } from './util.js';
 import type { MatmulWorkload } from './peers.js';
 
 interface Workload {
   name: string;
+  /** Sized for a real GPU: skipped on software adapters and the CPU unless --filter names it exactly. */
+  gpuScale?: boolean;
   flops?: number;
   /** Bytes moved by one run (read + written), for GB/s. */
   bytes?: number;
@@ -36,8 +40,9 @@ function rnd(n: number, seed: number): Float32Array {
 // ---- matmul: square sizes and the ELECTRA-small GEMMs (B·T = 1024 tokens, hidden 256, FFN 1024) ----
 
 export const matmulWorkloads: MatmulWorkload[] = [
-  ...[256, 512, 1024].map((s) => ({ name: `matmul-${s}`, m: s, n: s, k: s, transA: false, transB: false })),
+  ...[256, 512, 1024, 2048, 4096].map((s) => ({ name: `matmul-${s}`, m: s, n: s, k: s, transA: false, transB: false })),
 ];
+const GPU_SCALE = new Set(['matmul-2048', 'matmul-4096', ...electraSmallB128.map((w) => w.name)]);
 // [M×K]·[K×N] forward (NN); dA = dC·Bᵀ (NT: M×N · (K×N)ᵀ); dB = Aᵀ·dC (TN: (M×K)ᵀ · M×N, K = M = B·T).
 for (const [m, k, n] of [[1024, 256, 1024], [1024, 1024, 256], [1024, 256, 256]]) {
   matmulWorkloads.push({ name: `gemm-fwd-${m}x${k}x${n}`, m, n, k, transA: false, transB: false });
@@ -84,7 +89,8 @@ export const workloads: Workload[] = [
   layerWorkload(1),
   layerWorkload(12),
   electraSmallWorkload,
-];
+  ...electraSmallB128,
+].map((w) => (GPU_SCALE.has(w.name) ? { ...w, gpuScale: true } : w));
 
 /**
  * A fused row op timed forward + backward (grad of sum(y · w), w fixed), synced. bytes: forward reads x
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
   const peers = a.peers ? await loadPeers() : [];
   for (const w of workloads) {
     if (!w.name.includes(a.filter)) continue;
+    if (w.gpuScale && (a.device === 'cpu' || dev.caps?.software) && a.filter !== w.name) continue;
     if (a.device === 'cpu' && ((w.flops ?? 0) > 2 * 512 ** 3 || w.tokens)) continue; // the CPU reference is too slow
     const runners: { peer: Peer; runner: Runner }[] = [];
     for (const peer of peers) {

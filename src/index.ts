@@ -3,7 +3,8 @@
 // The reference below is kept in the emitted index.d.ts (preserve), so a TypeScript user gets the WebGPU
 // globals (GPUDevice, …) that the device declarations name, from the @webgpu/types dependency.
 /// <reference types="@webgpu/types" preserve="true" />
-export { Tensor, tensor, zeros, ones, full, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
+export { Tensor, tensor, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
+export { zeros, ones, full } from './tensor/ops.js';
 export * as ops from './tensor/ops.js';
 export * as nn from './tensor/nnops.js';
 export { CpuDevice } from './device/cpu.js';

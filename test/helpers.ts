@@ -6,6 +6,7 @@ import type { Device } from '../src/device/device.js';
 import type { HostArray } from '../src/device/dtype.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import { nodeDevice } from '../src/node/device.js';
+import '../src/autograd/tape.js'; // installs Tensor.backward() for tests that import the tensor floor directly
 
 let gpuPromise: Promise<Device | null> | null = null;
 

@@ -1,12 +1,16 @@
 // Every primitive: WebGPU kernel vs the CPU reference (random data, awkward shapes), and every
-// backward rule vs central finite differences in float64 on the CPU. One table row per op.
+// backward rule vs central finite differences in float64 on the CPU. The table has one row per
+// primitive, typed over OpName (a primitive without a row does not compile); the fused primitives,
+// whose kernels have suites of their own, name the test file that covers them.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Device } from '../src/device/device.js';
 import * as o from '../src/tensor/ops.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
-import { accumulateKernel } from '../src/autograd/accumulate.js';
+import { accumulateKernel } from '../src/kernels/elementwise.js';
 import { launchInto } from '../src/tensor/ops.js';
+import type { OpName } from '../src/tensor/primitives.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { assertClose, checkGrad, cpu, gpu, rand } from './helpers.js';
 
 interface Case {
@@ -34,72 +38,111 @@ const binary = (name: string, f: (a: Tensor, b: Tensor) => Tensor, range?: [numb
   { name: `${name} outer [3, 1, 2] + [4, 1]`, shapes: [[3, 1, 2], [4, 1]], f, range, noGrad },
 ];
 
-const cases: Case[] = [
-  ...unary('neg', o.neg),
-  ...unary('exp', o.exp),
-  ...unary('log', o.log, [0.2, 3]),
-  ...unary('sqrt', o.sqrt, [0.2, 3]),
-  ...unary('rsqrt', o.rsqrt, [0.2, 3]),
-  ...unary('tanh', o.tanh, [-3, 3]),
-  ...unary('erf', o.erf, [-3, 3]),
-  ...unary('gelu', o.gelu, [-4, 4]),
-  ...unary('relu', o.relu, [-1, 1]),
-  ...unary('sigmoid', o.sigmoid, [-6, 6]),
-  ...unary('abs', o.abs),
-  ...unary('square', o.square),
-  ...unary('adds', (x) => o.adds(x, 0.75)),
-  ...unary('muls', (x) => o.muls(x, -1.5)),
-  ...unary('pows 3', (x) => o.pows(x, 3)),
-  ...unary('pows 0.5', (x) => o.pows(x, 0.5), [0.2, 2]),
-  ...unary('rsubs', (x) => o.rsubs(x, 2)),
-  ...unary('maxs', (x) => o.maxs(x, 0.1)),
-  ...binary('add', o.add),
-  ...binary('sub', o.sub),
-  ...binary('mul', o.mul),
-  ...binary('div', o.div, [0.5, 2]),
-  ...binary('pow', o.pow, [0.5, 2]),
-  ...binary('maximum', o.maximum),
-  ...binary('minimum', o.minimum),
-  ...binary('bceLogits', (x, y) => o.bceLogits(x, o.sigmoid(y)), [-3, 3]),
+/** A primitive's rows here, or the suite that tests its kernel and gradient (its file must call the op). */
+type Row = Case[] | { testedIn: string; call: string };
+
+const byPrimitive: { [K in OpName]: Row } = {
+  neg: unary('neg', o.neg),
+  exp: unary('exp', o.exp),
+  log: unary('log', o.log, [0.2, 3]),
+  sqrt: unary('sqrt', o.sqrt, [0.2, 3]),
+  rsqrt: unary('rsqrt', o.rsqrt, [0.2, 3]),
+  tanh: unary('tanh', o.tanh, [-3, 3]),
+  erf: unary('erf', o.erf, [-3, 3]),
+  gelu: [...unary('gelu', o.gelu, [-4, 4]), { name: 'vec4: gelu [4, 12]', shapes: [[4, 12]], f: (x) => o.gelu(x), range: [-4, 4] }],
+  relu: unary('relu', o.relu, [-1, 1]),
+  sigmoid: unary('sigmoid', o.sigmoid, [-6, 6]),
+  abs: unary('abs', o.abs),
+  square: unary('square', o.square),
+  adds: unary('adds', (x) => o.adds(x, 0.75)),
+  muls: unary('muls', (x) => o.muls(x, -1.5)),
+  pows: [...unary('pows 3', (x) => o.pows(x, 3)), ...unary('pows 0.5', (x) => o.pows(x, 0.5), [0.2, 2])],
+  rsubs: unary('rsubs', (x) => o.rsubs(x, 2)),
+  maxs: unary('maxs', (x) => o.maxs(x, 0.1)),
+  add: [
+    ...binary('add', o.add),
+    { name: 'vec4: add bias [3, 8] + [8]', shapes: [[3, 8], [8]], f: o.add },
+    { name: 'vec4: add [2, 2, 4] + [1, 4] suffix broadcast', shapes: [[2, 2, 4], [1, 4]], f: o.add },
+  ],
+  sub: binary('sub', o.sub),
+  mul: [...binary('mul', o.mul), { name: 'vec4: mul same [6, 8]', shapes: [[6, 8], [6, 8]], f: o.mul }],
+  div: [...binary('div', o.div, [0.5, 2]), { name: 'vec4: div scalar [2, 8] / []', shapes: [[2, 8], []], f: o.div, range: [0.5, 2] }],
+  pow: binary('pow', o.pow, [0.5, 2]),
+  maximum: binary('maximum', o.maximum),
+  minimum: binary('minimum', o.minimum),
+  bceLogits: binary('bceLogits', (x, y) => o.bceLogits(x, o.sigmoid(y)), [-3, 3]),
+  where: [
+    { name: 'where', shapes: [[4, 5], [4, 5], [5]], f: (c, a, b) => o.where(o.gt(c, a), a, b) },
+    { name: 'vec4: where [4, 8]', shapes: [[4, 8], [4, 8], [8]], f: (c, a, b) => o.where(o.gt(c, a), a, b) },
+  ],
+  sum: [
+    { name: 'sum all', shapes: [[6, 7]], f: (x) => o.sum(x) },
+    { name: 'sum axis 0', shapes: [[6, 7]], f: (x) => o.sum(x, 0) },
+    { name: 'sum axes [0, 2] keep', shapes: [[3, 4, 5]], f: (x) => o.sum(x, [0, 2], true) },
+    { name: 'sum long row', shapes: [[3, 1000]], f: (x) => o.sum(x, -1) },
+    { name: 'mean axis 1', shapes: [[4, 9, 2]], f: (x) => o.mean(x, 1) },
+  ],
+  max: [
+    { name: 'max axis 1', shapes: [[5, 11]], f: (x) => o.max(x, 1) },
+    { name: 'max long row keep', shapes: [[2, 300]], f: (x) => o.max(x, 1, true) },
+  ],
+  reshape: [{ name: 'reshape', shapes: [[4, 6]], f: (x) => o.reshape(x, [2, -1, 3]).mul(o.reshape(x, [2, 4, 3])) }],
+  permute: [
+    { name: 'permute', shapes: [[2, 3, 4]], f: (x) => o.permute(x, [2, 0, 1]) },
+    { name: 'permute moving size-1 axes (a view)', shapes: [[2, 3, 1, 4]], f: (x) => o.permute(x, [0, 2, 1, 3]) },
+    { name: 'permute size-1 lead axis + real swap', shapes: [[1, 3, 4]], f: (x) => o.permute(x, [2, 0, 1]) },
+    { name: 'transpose', shapes: [[5, 3]], f: (x) => o.transpose(x) },
+    { name: 'vec4: head split permute [2, 5, 3, 8] → [0, 2, 1, 3]', shapes: [[2, 5, 3, 8]], f: (x) => o.permute(x, [0, 2, 1, 3]) },
+  ],
+  slice: [
+    { name: 'slice', shapes: [[5, 6]], f: (x) => o.slice(x, [1, 2], [4, -1]) },
+    { name: 'vec4: slice [6, 8] rows 1:5, cols 4:8', shapes: [[6, 8]], f: (x) => o.slice(x, [1, 4], [5, 8]) },
+    { name: 'scalar: slice [6, 8] cols 2:6 (offset not a multiple of 4)', shapes: [[6, 8]], f: (x) => o.slice(x, [1, 2], [5, 6]) },
+  ],
+  pad: [{ name: 'pad [2, 3] into [4, 5] at [1, 2]', shapes: [[2, 3]], f: (x) => o.pad(x, [1, 2], [4, 5]) }],
+  expand: [{ name: 'expand', shapes: [[3, 1]], f: (x) => o.expand(x, [2, 3, 4]) }],
+  concat: [
+    { name: 'concat axis 1', shapes: [[2, 3], [2, 5]], f: (a, b) => o.concat([a, b], 1) },
+    { name: 'concat axis 0 x3', shapes: [[1, 4], [2, 4], [3, 4]], f: (a, b, c) => o.concat([a, b, c], 0) },
+    { name: 'vec4: concat axis 1 [2, 4] ++ [2, 8]', shapes: [[2, 4], [2, 8]], f: (a, b) => o.concat([a, b], 1) },
+  ],
+  matmul: [
+    { name: 'matmul NN', shapes: [[5, 7], [7, 3]], f: (a, b) => o.matmul(a, b) },
+    { name: 'matmul NT', shapes: [[5, 7], [3, 7]], f: (a, b) => o.matmul(a, b, { transB: true }) },
+    { name: 'matmul TN', shapes: [[7, 5], [7, 3]], f: (a, b) => o.matmul(a, b, { transA: true }) },
+    { name: 'matmul TT', shapes: [[7, 5], [3, 7]], f: (a, b) => o.matmul(a, b, { transA: true, transB: true }) },
+    { name: 'matmul batched', shapes: [[3, 4, 6], [3, 6, 5]], f: (a, b) => o.matmul(a, b) },
+    { name: 'matmul shared B', shapes: [[2, 3, 4], [4, 5]], f: (a, b) => o.matmul(a, b) },
+    { name: 'matmul shared A, TN', shapes: [[6, 4], [2, 6, 3]], f: (a, b) => o.matmul(a, b, { transA: true }) },
+    { name: 'matmul 1x1', shapes: [[1, 1], [1, 1]], f: (a, b) => o.matmul(a, b) },
+  ],
+  dropout: { testedIn: 'test/random.test.ts', call: 'dropout(' },
+  softmax: { testedIn: 'test/kernels/softmax.test.ts', call: 'softmax(' },
+  logSoftmax: { testedIn: 'test/kernels/softmax.test.ts', call: 'logSoftmax(' },
+  layerNorm: { testedIn: 'test/kernels/layernorm.test.ts', call: 'layerNorm(' },
+  embedding: { testedIn: 'test/kernels/embedding.test.ts', call: 'embeddingOp(' },
+  softmaxCrossEntropy: { testedIn: 'test/kernels/cross_entropy.test.ts', call: 'softmaxCrossEntropy(' },
+  linear: { testedIn: 'test/kernels/matmul-epilogue.test.ts', call: 'linear(' },
+};
+
+/** Rows of ops that are not primitives (compare masks: no gradient). */
+const others: Case[] = [
   ...binary('lt', o.lt, undefined, true),
   ...binary('eq', (a, b) => o.eq(o.maxs(a, 0), o.maxs(b, 0)), undefined, true),
-  { name: 'where', shapes: [[4, 5], [4, 5], [5]], f: (c, a, b) => o.where(o.gt(c, a), a, b) },
-  { name: 'sum all', shapes: [[6, 7]], f: (x) => o.sum(x) },
-  { name: 'sum axis 0', shapes: [[6, 7]], f: (x) => o.sum(x, 0) },
-  { name: 'sum axes [0, 2] keep', shapes: [[3, 4, 5]], f: (x) => o.sum(x, [0, 2], true) },
-  { name: 'sum long row', shapes: [[3, 1000]], f: (x) => o.sum(x, -1) },
-  { name: 'mean axis 1', shapes: [[4, 9, 2]], f: (x) => o.mean(x, 1) },
-  { name: 'max axis 1', shapes: [[5, 11]], f: (x) => o.max(x, 1) },
-  { name: 'max long row keep', shapes: [[2, 300]], f: (x) => o.max(x, 1, true) },
-  { name: 'reshape', shapes: [[4, 6]], f: (x) => o.reshape(x, [2, -1, 3]).mul(o.reshape(x, [2, 4, 3])) },
-  { name: 'permute', shapes: [[2, 3, 4]], f: (x) => o.permute(x, [2, 0, 1]) },
-  { name: 'permute moving size-1 axes (a view)', shapes: [[2, 3, 1, 4]], f: (x) => o.permute(x, [0, 2, 1, 3]) },
-  { name: 'permute size-1 lead axis + real swap', shapes: [[1, 3, 4]], f: (x) => o.permute(x, [2, 0, 1]) },
-  { name: 'transpose', shapes: [[5, 3]], f: (x) => o.transpose(x) },
-  { name: 'slice', shapes: [[5, 6]], f: (x) => o.slice(x, [1, 2], [4, -1]) },
-  { name: 'expand', shapes: [[3, 1]], f: (x) => o.expand(x, [2, 3, 4]) },
-  { name: 'concat axis 1', shapes: [[2, 3], [2, 5]], f: (a, b) => o.concat([a, b], 1) },
-  { name: 'concat axis 0 x3', shapes: [[1, 4], [2, 4], [3, 4]], f: (a, b, c) => o.concat([a, b, c], 0) },
-  // Shapes the flat kernels run as vec4 items (sizes, offsets and outer strides multiples of 4).
-  { name: 'vec4: gelu [4, 12]', shapes: [[4, 12]], f: (x) => o.gelu(x), range: [-4, 4] },
-  { name: 'vec4: mul same [6, 8]', shapes: [[6, 8], [6, 8]], f: o.mul },
-  { name: 'vec4: add bias [3, 8] + [8]', shapes: [[3, 8], [8]], f: o.add },
-  { name: 'vec4: div scalar [2, 8] / []', shapes: [[2, 8], []], f: o.div, range: [0.5, 2] },
-  { name: 'vec4: add [2, 2, 4] + [1, 4] suffix broadcast', shapes: [[2, 2, 4], [1, 4]], f: o.add },
-  { name: 'vec4: where [4, 8]', shapes: [[4, 8], [4, 8], [8]], f: (c, a, b) => o.where(o.gt(c, a), a, b) },
-  { name: 'vec4: head split permute [2, 5, 3, 8] → [0, 2, 1, 3]', shapes: [[2, 5, 3, 8]], f: (x) => o.permute(x, [0, 2, 1, 3]) },
-  { name: 'vec4: slice [6, 8] rows 1:5, cols 4:8', shapes: [[6, 8]], f: (x) => o.slice(x, [1, 4], [5, 8]) },
-  { name: 'vec4: concat axis 1 [2, 4] ++ [2, 8]', shapes: [[2, 4], [2, 8]], f: (a, b) => o.concat([a, b], 1) },
-  { name: 'scalar: slice [6, 8] cols 2:6 (offset not a multiple of 4)', shapes: [[6, 8]], f: (x) => o.slice(x, [1, 2], [5, 6]) },
-  { name: 'matmul NN', shapes: [[5, 7], [7, 3]], f: (a, b) => o.matmul(a, b) },
-  { name: 'matmul NT', shapes: [[5, 7], [3, 7]], f: (a, b) => o.matmul(a, b, { transB: true }) },
-  { name: 'matmul TN', shapes: [[7, 5], [7, 3]], f: (a, b) => o.matmul(a, b, { transA: true }) },
-  { name: 'matmul TT', shapes: [[7, 5], [3, 7]], f: (a, b) => o.matmul(a, b, { transA: true, transB: true }) },
-  { name: 'matmul batched', shapes: [[3, 4, 6], [3, 6, 5]], f: (a, b) => o.matmul(a, b) },
-  { name: 'matmul shared B', shapes: [[2, 3, 4], [4, 5]], f: (a, b) => o.matmul(a, b) },
-  { name: 'matmul shared A, TN', shapes: [[6, 4], [2, 6, 3]], f: (a, b) => o.matmul(a, b, { transA: true }) },
-  { name: 'matmul 1x1', shapes: [[1, 1], [1, 1]], f: (a, b) => o.matmul(a, b) },
 ];
+
+const cases: Case[] = [...Object.values(byPrimitive).flatMap((r) => (Array.isArray(r) ? r : [])), ...others];
+
+const table = suite('ops: the table covers every primitive');
+table('each primitive has rows here or a suite of its own that calls it', () => {
+  for (const [op, row] of Object.entries(byPrimitive)) {
+    if (Array.isArray(row)) { assert.ok(row.length > 0, `${op}: no rows`); continue; }
+    assert.ok(existsSync(row.testedIn), `${op}: ${row.testedIn} does not exist`);
+    assert.ok(readFileSync(row.testedIn, 'utf8').includes(row.call), `${op}: ${row.testedIn} never calls ${row.call}`);
+  }
+  for (const op of o.UNARY_OPS) assert.ok(Array.isArray(byPrimitive[op]), `unary ${op} is tested here`);
+});
+table.run();
 
 const fwd = suite('ops: WebGPU vs CPU reference');
 let dev: Device | null = null;

@@ -6,6 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, cpu, cpu64, gpu, rand } from './helpers.js';
 import { AdamW, type AdamWOptions, excludeLayerNormAndBias } from '../src/nn/optim.js';
+import { adamLayout } from '../src/kernels/adam.js';
+import { withCaps } from './kernels/fused.js';
 import { Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import type { Device } from '../src/device/device.js';
 import type { WebGPUDevice } from '../src/device/webgpu.js';
@@ -22,7 +24,7 @@ const SPECS: Spec[] = [
 const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
 
 /** Independent reference: plain float64 loops straight from the update equations. */
-function referenceAdam(p0: Float64Array[], grads: Float64Array[][], lrs: number[], o: Required<Omit<AdamWOptions, 'excludeFromDecay' | 'lrMultiplier'>>, decay: boolean[]) {
+function referenceAdam(p0: Float64Array[], grads: Float64Array[][], lrs: number[], o: Required<Omit<AdamWOptions, 'excludeFromDecay' | 'lrMultiplier' | 'lossScaling'>>, decay: boolean[]) {
   const p = p0.map((x) => Float64Array.from(x)), m = p0.map((x) => new Float64Array(x.length)), v = p0.map((x) => new Float64Array(x.length));
   const norms: number[] = [];
   grads.forEach((gs, step) => {
@@ -180,23 +182,25 @@ s('WebGPU == CPU over steps with clipping, bias correction and decay (awkward si
   }
 });
 
-s('launches: one Adam dispatch per parameter (+ one per parameter and one for clipping); lr changes compile nothing', async () => {
+s('launches: three dispatches per step whatever the parameter count (sum of squares, norm, update); lr changes compile nothing', async () => {
   if (!dev) return;
   const gd = dev as WebGPUDevice;
-  const specs: Spec[] = [{ name: 'w', shape: [300] }, { name: 'b', shape: [7] }, { name: 'frozen', shape: [5] }];
-  for (const maxGradNorm of [0, 1]) {
-    const ps = makeParams(specs, dev, 3);
-    const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-3, maxGradNorm });
-    setGrads(ps.slice(0, 2), gradsFor(specs.slice(0, 2), 1, 1)[0]); // 'frozen' has no gradient
-    opt.step(1e-3);
-    await dev.sync();
-    const d0 = gd.stats.dispatches, p0 = gd.stats.pipelinesCreated, g0 = gd.stats.programsCreated;
-    for (const lr of [2e-3, 7e-4, 0]) opt.step(lr);
-    await dev.sync();
-    assert.is(gd.stats.dispatches - d0, 3 * (maxGradNorm > 0 ? 2 * 2 + 1 : 2), `dispatches, clip ${maxGradNorm}`);
-    assert.is(gd.stats.pipelinesCreated, p0, 'no new pipelines');
-    assert.is(gd.stats.programsCreated, g0, 'no new programs (lr, step factors and slots are uniform-only)');
-    opt.dispose();
+  for (const count of [3, 40]) {
+    const specs: Spec[] = Array.from({ length: count }, (_, k) => ({ name: k === 0 ? 'frozen' : `w${k}`, shape: [k % 2 ? 300 : 7] }));
+    for (const maxGradNorm of [0, 1]) {
+      const ps = makeParams(specs, dev, 3);
+      const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-3, maxGradNorm });
+      setGrads(ps.slice(1), gradsFor(specs.slice(1), 1, 1)[0]); // 'frozen' has no gradient
+      opt.step(1e-3);
+      await dev.sync();
+      const d0 = gd.stats.dispatches, p0 = gd.stats.pipelinesCreated, g0 = gd.stats.programsCreated;
+      for (const lr of [2e-3, 7e-4, 0]) opt.step(lr);
+      await dev.sync();
+      assert.is(gd.stats.dispatches - d0, 3 * 3, `dispatches, ${count} parameters, clip ${maxGradNorm}`);
+      assert.is(gd.stats.pipelinesCreated, p0, 'no new pipelines');
+      assert.is(gd.stats.programsCreated, g0, 'no new programs (lr, step factors and the step are uniform-only)');
+      opt.dispose();
+    }
   }
 });
 
@@ -273,6 +277,95 @@ s('ownership: state survives tidy scopes; zeroGrad drops gradients; bad options 
   const noClip = new AdamW([['w', p]], { lr: 1 });
   try { await noClip.lastGradNorm(); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /only when maxGradNorm is set/); }
   opt.dispose(); noClip.dispose();
+});
+
+s('finite check: the first non-finite gradient or loss is recorded with its step and tensor, and nothing moves after it (CPU and WebGPU)', async () => {
+  const devs = dev ? [cpu, dev] : [cpu];
+  for (const d of devs) {
+    const specs: Spec[] = [{ name: 'a', shape: [5] }, { name: 'b', shape: [300] }, { name: 'c', shape: [3] }];
+    const ps = makeParams(specs, d, 7);
+    const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-2, maxGradNorm: 1 });
+    const grads = gradsFor(specs, 5, 1);
+    for (let t = 0; t < 2; t++) { setGrads(ps, grads[t]); opt.step(); }
+    assert.equal(await opt.health(), { ok: true }, `${d.kind}: finite steps`);
+    const before = await Promise.all(ps.map((p) => p.data()));
+    grads[2][1][17] = NaN; grads[2][2][0] = Infinity;                      // step 3: b goes first (c comes later in the layout)
+    setGrads(ps, grads[2]); opt.step();
+    for (let t = 3; t < 5; t++) { setGrads(ps, grads[t]); opt.step(); }     // finite again: still nothing moves
+    const h = await opt.health();
+    assert.ok(!h.ok && h.step === 3 && h.what === 'gradient' && h.param === 'b', `${d.kind}: ${JSON.stringify(h)}`);
+    assert.match((h as { message: string }).message, /the gradient of b was not finite at step 3 \(after earlier finite steps: usually a learning rate too high/);
+    const after = await Promise.all(ps.map((p) => p.data()));
+    after.forEach((a, k) => assertClose(a, before[k], { atol: 0, rtol: 0, label: `${d.kind}: ${specs[k].name} frozen at the last finite step` }));
+    opt.dispose();
+    // A non-finite loss at the first step: the config or data, not the learning rate.
+    const q = makeParams(specs, d, 9);
+    const opt2 = new AdamW(specs.map((sp, k) => [sp.name, q[k]] as const), { lr: 1e-2 });
+    setGrads(q, grads[0]);
+    const loss = tensor([NaN], [1], { device: d });
+    opt2.step(1e-2, { loss });
+    const h2 = await opt2.health();
+    assert.ok(!h2.ok && h2.step === 1 && h2.what === 'loss' && h2.param === null, `${d.kind}: ${JSON.stringify(h2)}`);
+    assert.match((h2 as { message: string }).message, /the loss was not finite at step 1 \(already at the first step, before any update: the model config, the initial weights or the data are at fault, not the learning rate\)/);
+    loss.dispose(); opt2.dispose();
+  }
+});
+
+s('layout: tensors padded to 64, chunks never cross a tensor, groups fit the binding limit; AdamW over several groups == one group', async () => {
+  const L = adamLayout([5, 4096 + 3, 64, 1], 4224);
+  assert.equal(L.offsets, [0, 64, 64 + 4160, 64 + 4160 + 64]);
+  assert.is(L.total, 64 + 4160 + 64 + 64);
+  assert.equal(L.groups.map((g) => [g.first, g.end]), [[0, 2], [2, 4]]);
+  for (let c = 0; c < L.chunkTable.length / 4; c++) {
+    const [a, b, t] = L.chunkTable.slice(4 * c, 4 * c + 3);
+    const g = L.groups.find((x) => t >= x.first && t < x.end)!;
+    assert.ok(4 * a >= L.offsets[t] - g.start && 4 * b <= L.offsets[t] - g.start + Math.ceil(L.sizes[t] / 64) * 64, `chunk ${c} inside tensor ${t}`);
+  }
+  assert.throws(() => adamLayout([10000], 4096), /over this adapter's largest binding/);
+  if (!dev) return;
+  const specs: Spec[] = [{ name: 'a', shape: [70, 50] }, { name: 'b', shape: [5000] }, { name: 'c.bias', shape: [33] }];
+  const grads = gradsFor(specs, 3, 1);
+  const run = async (d: Device) => {
+    const ps = makeParams(specs, d, 4);
+    const opt = new AdamW(specs.map((sp, k) => [sp.name, ps[k]] as const), { lr: 1e-2, maxGradNorm: 1, weightDecay: 0.1 });
+    for (const g of grads) { setGrads(ps, g); opt.step(); }
+    const out = await Promise.all(ps.map((p) => p.data()));
+    opt.dispose();
+    return out;
+  };
+  const one = await run(dev);
+  const several = await withCaps(dev, { maxStorageBinding: 4 * 8192 }, () => run(dev!));
+  several.forEach((x, k) => assertClose(x, one[k], { atol: 0, rtol: 0, label: `${specs[k].name}: three groups vs one` }));
+  const ref = await run(cpu);
+  one.forEach((x, k) => assertClose(x, ref[k], { atol: 1e-6, rtol: 1e-5, label: `${specs[k].name}: WebGPU vs CPU` }));
+});
+
+s('loss scaling: unscaled in the norm pass, an overflowing step is skipped and halves the scale, good steps double it (CPU and WebGPU)', async () => {
+  for (const d of dev ? [cpu, dev] : [cpu]) {
+    const specs: Spec[] = [{ name: 'w', shape: [300] }, { name: 'b.bias', shape: [7] }];
+    const grads = gradsFor(specs, 4, 1);
+    const plain = makeParams(specs, d, 5), scaled = makeParams(specs, d, 5);
+    const o1 = new AdamW(specs.map((sp, k) => [sp.name, plain[k]] as const), { lr: 1e-2, maxGradNorm: 1 });
+    const o2 = new AdamW(specs.map((sp, k) => [sp.name, scaled[k]] as const), { lr: 1e-2, maxGradNorm: 1, lossScaling: { init: 1024, growthInterval: 2 } });
+    const S = [1024, 1024, 2048, 2048];                       // doubles after 2 good steps
+    for (let t = 0; t < 4; t++) {
+      setGrads(plain, grads[t]); o1.step();
+      assert.is((await o2.scaling()).scale, S[t], `${d.kind}: scale before step ${t + 1}`);
+      setGrads(scaled, grads[t].map((g) => g.map((x) => x * S[t]))); o2.step();
+      assertClose([await o2.lastGradNorm()], [await o1.lastGradNorm()], { rtol: 1e-5, atol: 0, label: `${d.kind}: unscaled norm, step ${t + 1}` });
+    }
+    for (let k = 0; k < 2; k++) assertClose(await scaled[k].data(), await plain[k].data(), { atol: 1e-6, rtol: 1e-5, label: `${d.kind}: ${specs[k].name} scaled vs plain` });
+    // Overflow: skipped, the scale halves (from 4096, doubled after steps 3 and 4), parameters unchanged, health fine.
+    const before = await Promise.all(scaled.map((p) => p.data()));
+    setGrads(scaled, grads[0].map((g, k) => g.map((x, i) => (k === 0 && i === 3 ? Infinity : x * 4096)))); o2.step();
+    assert.equal(await o2.scaling(), { scale: 2048, skipped: 1 }, `${d.kind}: after the overflow`);
+    for (let k = 0; k < 2; k++) assertClose(await scaled[k].data(), before[k], { atol: 0, rtol: 0, label: `${d.kind}: ${specs[k].name} untouched by the skipped step` });
+    assert.equal(await o2.health(), { ok: true });
+    // A non-finite loss is not an overflow: it stops the run as without scaling.
+    setGrads(scaled, grads[1]); o2.step(1e-2, { loss: tensor([NaN], [1], { device: d }) });
+    assert.ok(!(await o2.health()).ok, `${d.kind}: NaN loss is fatal`);
+    o1.dispose(); o2.dispose();
+  }
 });
 
 s.run();

@@ -2,35 +2,24 @@
 // error. A rule gets the upstream gradient g (shape of the op's output) and the node (inputs, saved
 // tensors, context) and returns one gradient per input (null: none). Rules run under noGrad inside
 // a scope: temporaries they create are freed when they return. Broadcast inputs get sumTo(g).
+// Unary primitives share one rule: their derivative is part of their entry in the elementwise table.
 
-import type { OpCtx, OpName } from '../tensor/ops.js';
+import type { UnaryOp } from '../kernels/elementwise.js';
 import * as o from '../tensor/ops.js';
 import * as nn from '../tensor/nnops.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { GradNode } from './tape.js';
+import type { OpCtx, OpName } from '../tensor/primitives.js';
+import type { GradNode, Tensor } from '../tensor/tensor.js';
 
 type Rule<K extends OpName> = (g: Tensor, n: GradNode<K> & { ctx: OpCtx[K] }) => (Tensor | null)[];
 
 const inv = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
 
+/** dx = g·f'(saved, c), one fused map per unary primitive. */
+const unaryRule = (op: UnaryOp): Rule<UnaryOp> => (g, n) => [o.unaryGrad(op, n.saved[0], g, n.ctx.c)];
+const unaryRules = Object.fromEntries(o.UNARY_OPS.map((op) => [op, unaryRule(op)])) as { [K in UnaryOp]: Rule<K> };
+
 export const backwardRules: { [K in OpName]: Rule<K> } = {
-  neg: (g) => [o.neg(g)],
-  exp: (g, n) => [o.mul(g, n.saved[0])],                                     // d eˣ = eˣ
-  log: (g, n) => [o.div(g, n.saved[0])],                                     // d log x = 1/x
-  sqrt: (g, n) => [o.div(o.muls(g, 0.5), n.saved[0])],                       // d √x = 1/(2√x)
-  rsqrt: (g, n) => [o.mul(g, o.muls(o.pows(n.saved[0], 3), -0.5))],          // d x^-½ = -½ y³
-  tanh: (g, n) => [o.gradMap('tanhGradY', n.saved[0], g)],                   // 1 - y²
-  erf: (g, n) => [o.gradMap('erfGrad', n.saved[0], g)],                      // 2/√π e^{-x²}
-  gelu: (g, n) => [o.gradMap('geluGrad', n.saved[0], g)],                    // Φ(x) + x φ(x)
-  relu: (g, n) => [o.gradMap('reluGrad', n.saved[0], g)],                    // [x > 0]
-  sigmoid: (g, n) => [o.gradMap('sigmoidGradY', n.saved[0], g)],             // y (1 - y)
-  abs: (g, n) => [o.mul(g, o.sign(n.saved[0]))],                             // sign x (0 at 0)
-  square: (g, n) => [o.mul(g, o.muls(n.saved[0], 2))],                       // 2x
-  adds: (g) => [g],
-  muls: (g, n) => [o.muls(g, n.ctx.c)],
-  pows: (g, n) => [o.mul(g, o.muls(o.pows(n.saved[0], n.ctx.c - 1), n.ctx.c))], // c x^{c-1}
-  rsubs: (g) => [o.neg(g)],
-  maxs: (g, n) => [o.mul(g, o.gt(n.saved[0], o.fill([], n.ctx.c, 'f32', g.device)))],
+  ...unaryRules,
 
   add: (g, n) => [o.sumTo(g, n.inputs[0].shape), o.sumTo(g, n.inputs[1].shape)],
   sub: (g, n) => [o.sumTo(g, n.inputs[0].shape), o.sumTo(o.neg(g), n.inputs[1].shape)],
@@ -58,7 +47,7 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
   },
   // d/dx = σ(x) - y; d/dy = -x (targets are usually constants, but the rule is complete)
   bceLogits: (g, n) => [
-    o.sumTo(o.mul(g, o.gradMap('bceLogitsGrad', n.saved[0], n.saved[1])), n.inputs[0].shape),
+    o.sumTo(o.mul(g, o.binary('bceLogitsGrad', n.saved[0], n.saved[1])), n.inputs[0].shape),
     o.sumTo(o.neg(o.mul(g, n.saved[0])), n.inputs[1].shape),
   ],
   where: (g, n) => {
@@ -117,7 +106,7 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
   // dx = dpre·w, dw = dpreᵀ·x, db = column sums of dpre.
   linear: (g, n) => {
     const [x, w, pre] = n.saved;
-    const gp = n.ctx.gelu ? o.gradMap('geluGrad', pre, g) : g;
+    const gp = n.ctx.gelu ? o.unaryGrad('gelu', pre, g, 0) : g;
     return [o.matmul(gp, w), o.matmul(gp, x, { transA: true }), o.sum(gp, 0)];
   },
   logSoftmax: (g, n) => [nn.softmaxBackward(n.saved[0], g, 1, true)],              // dy − eʸ Σ dy

@@ -1,43 +1,17 @@
-// Reverse-mode autograd. Each op output that needs a gradient carries a GradNode: the op name, its
-// inputs, the tensors its rule needs (saved as graph-owned handles) and a typed context.
+// Reverse-mode autograd. Each op output that needs a gradient carries a GradNode (recorded by the op
+// layer through src/tensor/tensor.ts): the op name, its inputs, the tensors its rule needs (saved as
+// graph-owned handles) and a typed context.
 // backward(): topological order from the loss, one rule call per node (rules.ts), gradients summed
 // where branches merge; leaf gradients accumulate into `.grad` (+=, for micro-batch accumulation).
 // Saved tensors are released as soon as their node's rule has run; the graph is freed as it goes.
+// Loading this module installs `Tensor.backward()`.
 
-import type { OpCtx, OpName } from '../tensor/ops.js';
-import { Tensor, keep, retain, tidy } from '../tensor/tensor.js';
+import { type GradNode, Tensor, alias, keep, noGrad, setBackwardEngine, tidy } from '../tensor/tensor.js';
 import { fmt, sameShape } from '../device/shape.js';
+import { accumulate, fill } from '../tensor/ops.js';
 import { backwardRules } from './rules.js';
-import { accumulate } from './accumulate.js';
-import { fill } from '../tensor/ops.js';
 
-export interface GradNode<K extends OpName = OpName> {
-  op: K;
-  inputs: Tensor[];
-  saved: Tensor[];
-  ctx: OpCtx[K];
-}
-
-let gradEnabled = true;
-export function isGradEnabled(): boolean { return gradEnabled; }
-
-/** Runs fn with gradient recording off (inference, optimizer updates, metrics). */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try { return fn(); } finally { gradEnabled = prev; }
-}
-
-/** A second handle on t's storage, outside every scope (graph-saved values survive the user disposing t). */
-function alias(t: Tensor): Tensor {
-  retain(t.storage);
-  return new Tensor(t.storage, t.shape, t.dtype, t.device, false);
-}
-
-export function record<K extends OpName>(op: K, out: Tensor, inputs: Tensor[], ctx: OpCtx[K], saved: Tensor[]): void {
-  out.requiresGrad = true;
-  out.node = { op, inputs, saved: saved.map(alias), ctx } as GradNode;
-}
+export { isGradEnabled, noGrad, type GradNode } from '../tensor/tensor.js';
 
 function freeNode(t: Tensor): void {
   const n = t.node;
@@ -106,10 +80,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
     });
     freeNode(t);
   }
-  // A forward + backward is a unit of recorded work (a micro-batch): let the device submit it and
-  // recycle per-step resources (Device.endStep).
-  root.device.endStep?.();
 }
+setBackwardEngine(backward);
 
 /** Rules run without recording and inside a scope, so their temporaries are freed on return. */
 function noGradTidy(fn: () => (Tensor | null)[]): (Tensor | null)[] {

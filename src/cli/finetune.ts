@@ -56,7 +56,8 @@ recipe (defaults in brackets):
   --weight-decay X [0.01]   --metric NAME (picks the best epoch; default accuracy, mcc for cola,
                    spearman for regression, f1 for squad)   --doc-stride N [128]   --eval-batch N [64]
   --null-threshold X   SQuAD v2: answer "" when the [CLS] score beats the best span by more than X
-  --log-every N [10]   --device webgpu|cpu|auto [auto]`;
+  --log-every N [10]   --device webgpu|cpu|auto [auto]
+  --precision f32|f16 [f32]   f16: matmul operands in f16 with f32 accumulation and dynamic loss scaling`;
 
 export function run(argv: string[]): Promise<number> {
   return guard('finetune', async () => {
@@ -67,7 +68,10 @@ export function run(argv: string[]): Promise<number> {
       batch: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, 'max-len': { type: 'string' },
       'layer-decay': { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, metric: { type: 'string' },
       'doc-stride': { type: 'string' }, 'null-threshold': { type: 'string' }, 'eval-batch': { type: 'string' }, 'log-every': { type: 'string' }, device: { type: 'string' },
+      precision: { type: 'string' },
     });
+    const precision = v.precision ?? 'f32';
+    if (precision !== 'f32' && precision !== 'f16') throw new UsageError(`--precision must be f32 or f16, got '${precision}'`);
     if (!v.out) throw new UsageError('give --out DIR');
     if (!!v.model === !!v.preset) throw new UsageError('give either --model DIR or --preset NAME');
     if (v.scratch && !v.model) throw new UsageError('--scratch goes with --model DIR');
@@ -98,10 +102,11 @@ export function run(argv: string[]): Promise<number> {
       warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
       evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
       nullThreshold: v['null-threshold'] === undefined ? null : nullThreshold(v['null-threshold']),
-      metric: v.metric ?? task.metric ?? DEFAULT_METRIC[data.kind], seed: num('seed', 0, { int: true }),
+      metric: v.metric ?? task.metric ?? DEFAULT_METRIC[data.kind], seed: num('seed', 0, { int: true }), precision,
     };
     const runs = num('runs', 1, { int: true, min: 1 });
-    const device = await deviceOption(v.device);
+    const device = await deviceOption(v.device, precision);
+    if (precision === 'f16' && device.caps && !device.caps.f16) { console.log(`precision: ${device.name} has no shader-f16; running in f32`); opts.precision = 'f32'; }
     const kind = HEAD_FOR_TASK[data.kind];
     const labels = data.kind === 'classification' || data.kind === 'tagging' ? data.labels : data.kind === 'regression' ? ['LABEL_0'] : ['LABEL_0', 'LABEL_1'];
     if ((data.kind === 'classification' || data.kind === 'tagging') && labels.length < 2) throw new Error(`the training data has ${labels.length} label(s) (${labels.join(', ')}); classification needs at least 2`);

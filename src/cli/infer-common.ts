@@ -14,10 +14,10 @@ import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import type { Device } from '../device/device.js';
 import { UsageError } from './text-common.js';
 
-export function deviceOption(v: string | undefined): Promise<Device> {
+export function deviceOption(v: string | undefined, precision: 'f32' | 'f16' = 'f32'): Promise<Device> {
   const d = v ?? 'auto';
   if (d !== 'auto' && d !== 'webgpu' && d !== 'cpu') throw new UsageError(`--device must be webgpu, cpu or auto, got ${JSON.stringify(d)}`);
-  return bestDevice({ device: d });
+  return bestDevice({ device: d, precision });
 }
 
 /** The single TEXT argument (several are joined with spaces, as a shell user would mean). */

@@ -30,6 +30,7 @@ import { loadHFDirectory, writeFileAtomic } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import type { Device } from '../device/device.js';
 import { Rng } from '../tensor/random.js';
+import { type Precision, setPrecision } from '../tensor/tensor.js';
 import type { BatchReader } from '../text/stream.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { openBatchReader } from '../text/node/shards.js';
@@ -65,6 +66,8 @@ export interface RunConfig {
   evalEvery: number;
   evalBatches: number;
   saveEvery: number;
+  /** Matmul precision: 'f16' operands with f32 accumulation and dynamic loss scaling, or 'f32'. */
+  precision: Precision;
 }
 
 export const help = `usage: electra pretrain [options]
@@ -101,6 +104,9 @@ Re-running the same command on an existing OUT resumes it.
   --save-every N      checkpoint interval (default 200; with --minutes, about ${AUTO_SAVES} per run, at least 200;
                       also at the end and on Ctrl-C)
   --device D          webgpu | cpu | auto (default auto)
+  --precision P       f32 | f16 (default f32). f16: matmul operands in f16 with f32 accumulation (tensor
+                      cores where the adapter has them), f32 weights and AdamW, dynamic loss scaling;
+                      an adapter without shader-f16 says so and runs f32
   --init DIR          start from pre-trained weights: DIR holds discriminator/ and generator/ (a run
                       directory, or two Hugging Face directories such as google/electra-small-*); the
                       model config comes from them, and --data must be tokenized with their vocab.txt
@@ -117,9 +123,10 @@ export async function run(argv: string[]): Promise<number> {
       objective: { type: 'string' }, set: { type: 'string', multiple: true }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-batches': { type: 'string' },
       'save-every': { type: 'string' }, device: { type: 'string', default: 'auto' }, fresh: { type: 'boolean' },
-      init: { type: 'string' }, minutes: { type: 'string' },
+      init: { type: 'string' }, minutes: { type: 'string' }, precision: { type: 'string', default: 'f32' },
     },
   });
+  if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error(`--precision must be f32 or f16, got '${values.precision}'`);
   const num = (k: keyof typeof values, dflt: number, int = true): number => {
     const raw = values[k];
     if (raw === undefined) return dflt;
@@ -168,11 +175,17 @@ export async function run(argv: string[]): Promise<number> {
     // Reporting intervals carry over to a resumed run unless given again.
     logEvery: Math.max(1, num('log-every', saved?.logEvery ?? 20)), evalEvery: num('eval-every', saved?.evalEvery ?? 100),
     evalBatches: num('eval-batches', saved?.evalBatches ?? 4), saveEvery: num('save-every', saved?.saveEvery ?? 200),
+    precision: values.precision,
   };
 
   // A missing corpus package is reported before the device starts (shards already built need no corpus).
   if (corpus && !existsSync(join(out, 'data', 'manifest.json'))) checkBundledCorpus(corpus as BundledCorpusName);
-  const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu' });
+  const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu', precision: rc.precision });
+  if (rc.precision === 'f16' && device.caps && !device.caps.f16) {
+    console.log(`precision: ${device.name} has no shader-f16; running in f32`);
+    rc.precision = 'f32';
+  }
+  setPrecision(rc.precision);
 
   // ---- data ----------------------------------------------------------------------------------
   const { tok, files } = await loadData(rc, out);
@@ -187,7 +200,8 @@ export async function run(argv: string[]): Promise<number> {
   // ---- resume or start ---------------------------------------------------------------------
   if (saved) {
     // What may change between sessions: the length (steps, minutes; warmup is carried over) and the reporting.
-    const same = (a: RunConfig) => canonical({ ...a, steps: 0, minutes: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0 });
+    // A config from before --precision ran in f32.
+    const same = (a: RunConfig) => canonical({ ...a, steps: 0, minutes: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32' });
     if (same(saved) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
@@ -199,7 +213,7 @@ export async function run(argv: string[]): Promise<number> {
   const params = namedParameters(modules);
   const opt = new AdamW(params, {
     lr: rc.lr, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias,
-    maxGradNorm: rc.maxGradNorm, biasCorrection: false,
+    maxGradNorm: rc.maxGradNorm, biasCorrection: false, lossScaling: rc.precision === 'f16' ? {} : undefined,
   });
   let rng = new Rng(rc.seed + 1);
   let start = 0, position = 0;
@@ -220,7 +234,7 @@ export async function run(argv: string[]): Promise<number> {
   const special = { pad: tok.padId, cls: tok.clsId, sep: tok.sepId, mask: tok.maskId };
   const stepOpts: StepOptions = {
     maskProb: rc.maskProb, discWeight: rc.discWeight, genWeight: rc.genWeight, temperature: rc.temperature,
-    objective, special, gradScale: 1 / rc.gradAccum,
+    objective, special, gradScale: 1 / rc.gradAccum, lossScale: opt.lossScale,
   };
 
   // ---- the time budget: measure, then fix the step count ---------------------------------------
@@ -250,6 +264,7 @@ export async function run(argv: string[]): Promise<number> {
   const onInt = () => { if (stop) process.exit(130); stop = true; console.log('\ninterrupt: finishing this step, saving, exiting (Ctrl-C again to abort)'); };
   process.on('SIGINT', onInt);
 
+  let lastSaved = start;
   const save = async (step: number) => {
     await saveState(out, step, modules, opt, rng, reader.state.position);
     await exportPair(pair, tok.tokens, out);
@@ -262,25 +277,29 @@ export async function run(argv: string[]): Promise<number> {
   for (let step = start + 1; step <= rc.steps && !stop; step++) {
     const lr = linearWarmupLinearDecay(step - 1, { peak: rc.lr, warmupSteps: rc.warmupSteps, totalSteps: rc.steps });
     const log = step % rc.logEvery === 0 || step === rc.steps;
-    let kept: Awaited<ReturnType<typeof electraStep>> | null = null;
+    let last: Awaited<ReturnType<typeof electraStep>> | null = null;
     for (let micro = 0; micro < rc.gradAccum; micro++) {
       const b = await reader.next();
-      const r = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, stepOpts, maskRngFor(rc.seed, step, micro), rng, device, true);
-      if (log && micro === rc.gradAccum - 1) kept = r; else disposeStep(r);
+      if (last) disposeStep(last);
+      last = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, stepOpts, maskRngFor(rc.seed, step, micro), rng, device, true);
     }
-    opt.step(lr);
+    // The optimizer checks the loss and the gradient norm on the device every step (health() reads it).
+    opt.step(lr, { loss: last!.loss });
     opt.zeroGrad();
     tokens += tokensPerStep;
+    const kept = log ? last : null;
+    if (!log) disposeStep(last!);
     if (kept) {
       const m = await stepMetrics(kept);
       disposeStep(kept);
+      await checkHealth(opt, lastSaved);
       const gradNorm = await opt.lastGradNorm();
+      const scaling = opt.lossScale ? await opt.scaling() : null;
       const secs = (Date.now() - t0) / 1000;
-      const rec = { step, split: 'train', ...m, lr, gradNorm, tokensPerSec: tokens / secs, time: new Date().toISOString() };
+      const rec = { step, split: 'train', ...m, lr, gradNorm, ...(scaling ? { lossScale: scaling.scale, skippedSteps: scaling.skipped } : {}), tokensPerSec: tokens / secs, time: new Date().toISOString() };
       appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
       t0 = Date.now(); tokens = 0;
       progress.update(step, logFields(m, { lr, gnorm: gradNorm, 'tok/s': rec.tokensPerSec }));
-      if (!Number.isFinite(m.loss)) throw new Error(`loss is ${m.loss} at step ${step}; lower --lr (checkpoint of step ${Math.floor(step / rc.saveEvery) * rc.saveEvery} kept)`);
     }
     if (rc.evalEvery && (step % rc.evalEvery === 0 || step === rc.steps)) {
       const m = await evaluate(pair, evalFiles, tok, rc, stepOpts, device);
@@ -288,7 +307,9 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`eval @${step}: ${Object.entries(logFields(m, {})).map(([k, v]) => `${k} ${v}`).join(' | ')}`);
     }
     if ((rc.saveEvery && step % rc.saveEvery === 0) || step === rc.steps || stop) {
+      await checkHealth(opt, lastSaved);   // never a checkpoint or an export of a non-finite state
       await save(step);
+      lastSaved = step;
       if (stop) { console.log(`saved step ${step} to ${out}; run the same command to resume`); return 130; }
     }
   }
@@ -312,15 +333,20 @@ async function measureStepTime(pair: ElectraPair, params: [string, Tensor][], tr
   so: StepOptions, device: Device, withEval: boolean, maxSec: number): Promise<{ stepSec: number; evalSec: number }> {
   const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed + 0x5eed });
   const rng = new Rng(rc.seed + 0x7135);
-  const opt = new AdamW(params, { lr: 0, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: rc.maxGradNorm, biasCorrection: false });
+  // With f16 it scales the loss with its own scale, so the real optimizer's scale and skip count stay as they were.
+  const opt = new AdamW(params, {
+    lr: 0, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: rc.maxGradNorm,
+    biasCorrection: false, lossScaling: rc.precision === 'f16' ? {} : undefined,
+  });
+  const own: StepOptions = { ...so, lossScale: opt.lossScale };
   let k = 0;
   const steps = async (n: number) => {
     for (let i = 0; i < n; i++, k++) {
       for (let micro = 0; micro < rc.gradAccum; micro++) {
         const b = await reader.next();
-        disposeStep(electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, so, maskRngFor(rc.seed + 0x7173, k, micro), rng, device, true));
+        const r = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, own, maskRngFor(rc.seed + 0x7173, k, micro), rng, device, true);
+        if (micro < rc.gradAccum - 1) disposeStep(r); else { opt.step(0, { loss: r.loss }); disposeStep(r); }
       }
-      opt.step(0);
       opt.zeroGrad();
     }
     await device.sync();
@@ -356,6 +382,14 @@ function canonical(v: unknown): string {
 
 function fmtSec(s: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : s >= 1 ? `${s.toFixed(1)} s` : `${(s * 1000).toFixed(s >= 0.01 ? 0 : 1)} ms`;
+}
+
+/** Stops the run when a step had a non-finite loss or gradient, saying what, when, and which checkpoint is kept. */
+async function checkHealth(opt: AdamW, lastSaved: number): Promise<void> {
+  const h = await opt.health();
+  if (h.ok) return;
+  const kept = lastSaved > 0 ? `the checkpoint of step ${lastSaved} is kept` : 'nothing was saved';
+  throw new Error(`pretrain: ${h.message}; stopped without saving (${kept})`);
 }
 
 /** Model config and vocabulary of a --init directory (discriminator/ + generator/). */

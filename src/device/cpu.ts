@@ -3,10 +3,12 @@
 // finite differences are not drowned by float32 rounding.
 
 import { type DType, type HostArray, hostArray } from './dtype.js';
-import type { Device, Kernel, MemoryStats, Storage } from './device.js';
+import { type Device, type Kernel, type MemoryStats, type Storage, checkSlice } from './device.js';
 
 export class CpuStorage implements Storage {
   refs = 1;
+  /** For a slice: the storage whose elements `data` views. */
+  root: CpuStorage | null = null;
   constructor(readonly id: number, readonly data: HostArray) {}
   get bytes(): number { return this.data.byteLength; }
 }
@@ -30,7 +32,25 @@ export class CpuDevice implements Device {
     return s;
   }
 
-  free(s: Storage): void { this.live.delete(s as CpuStorage); }
+  free(s: Storage): void {
+    const c = s as CpuStorage;
+    if (!this.live.delete(c)) return;
+    if (c.root && --c.root.refs <= 0) this.free(c.root);
+  }
+
+  slice(root: Storage, offset: number, n: number): Storage {
+    const r = root as CpuStorage;
+    checkSlice(r.data.length, offset, n);
+    const s = new CpuStorage(nextId++, r.data.subarray(offset, offset + n));
+    s.root = r;
+    r.refs++;
+    this.live.add(s);
+    return s;
+  }
+
+  copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, n: number): void {
+    (dst as CpuStorage).data.set((src as CpuStorage).data.subarray(srcOffset, srcOffset + n), dstOffset);
+  }
 
   write(s: Storage, data: HostArray): void { (s as CpuStorage).data.set(data); }
 
@@ -50,9 +70,10 @@ export class CpuDevice implements Device {
 
   memory(): MemoryStats {
     let bytes = 0;
-    for (const s of this.live) bytes += s.bytes;
+    for (const s of this.live) if (!s.root) bytes += s.bytes;
     return { bytesInUse: bytes, bytesPooled: 0, storages: this.live.size };
   }
 
   destroy(): void { this.live.clear(); }
 }
+

@@ -1,18 +1,31 @@
-// The device interface: two implementations, `cpu` (reference, plain loops) and `webgpu` (Dawn or a
-// browser's navigator.gpu). A kernel family (src/kernels/*) is a `Kernel<P>`: a CPU reference and a
-// WGSL program for the same params P; both devices run it through their single `run` path.
+// The device floor's contract: two implementations, `cpu` (reference, plain loops) and `webgpu` (Dawn or
+// a browser's navigator.gpu). A kernel (src/kernels/*) is a `Kernel<P>`: a CPU reference and a WGSL
+// program for the same params P; both devices run it through their single `run` path, and `launch`
+// below is the one alloc-and-run path every launcher uses. This floor imports nothing above it and
+// knows no kernel by name.
 // Binding convention for every WGSL kernel: @binding(0) uniform params (dynamic offset), then the
 // inputs in order (read-only storage), then the outputs (read_write storage; they may be read too), then
-// (only for a program that declares `texture`) the device's scratch texture.
+// (only for a program that declares `texture`) the device's scratch texture; `header` numbers them all.
 
 import type { DType, HostArray } from './dtype.js';
+import { type Shape, numel } from './shape.js';
 
 export interface Storage {
   readonly id: number;
   readonly bytes: number;
-  /** References held: one per live tensor handle or graph node using it. 0 = back in the pool. */
+  /** References held: one per live tensor handle, graph node or slice using it. 0 = back in the pool. */
   refs: number;
 }
+
+/** Element alignment of a slice's offset (256 bytes: WebGPU's largest minStorageBufferOffsetAlignment). */
+export const SLICE_ALIGN = 64;
+/** A slice must start on SLICE_ALIGN and lie inside its root (both devices check the same rule). */
+export function checkSlice(rootElems: number, offset: number, n: number): void {
+  if (offset % SLICE_ALIGN !== 0 || offset < 0 || n < 0 || offset + n > rootElems) {
+    throw new RangeError(`slice: [${offset}, ${offset + n}) of ${rootElems} elements (the offset must be a multiple of ${SLICE_ALIGN})`);
+  }
+}
+
 
 export interface GpuCaps {
   maxWorkgroupSize: number;
@@ -23,6 +36,13 @@ export interface GpuCaps {
   software?: boolean;
   /** Smallest subgroup size the adapter may use (adapter.info.subgroupMinSize; 0 when unknown). */
   subgroupMinSize?: number;
+  /**
+   * Subgroup-matrix shapes (tensor cores through Dawn's chromium-experimental-subgroup-matrix) with f16
+   * operands and f32 results, as the adapter lists them: left M×K times right K×N.
+   */
+  subgroupMatrix?: readonly { M: number; N: number; K: number }[];
+  /** Largest storage-buffer binding in bytes (maxStorageBufferBindingSize); unknown = no limit known. */
+  maxStorageBinding?: number;
   /** Texture limits (maxTextureDimension2D, maxTextureArrayLayers) for kernels that use a scratch texture. */
   maxTexture2D?: number;
   maxTextureLayers?: number;
@@ -49,13 +69,11 @@ export interface WgslProgram {
   before?: WgslProgram;
 }
 
+/**
+ * A scratch texture (rgba32float, 2-D array) the device lends a program: one per size, shared by every
+ * launch of that size within one submission, made afresh for the next (see webgpu.ts).
+ */
 export interface ScratchTexture { access: 'write' | 'read'; width: number; height: number; layers: number }
-
-/** WGSL declaration of the scratch texture at `binding` (1 + inputs + outputs). */
-export function scratchTextureDecl(name: string, binding: number, access: ScratchTexture['access']): string {
-  const ty = access === 'write' ? 'texture_storage_2d_array<rgba32float, write>' : 'texture_2d_array<f32>';
-  return `@group(0) @binding(${binding}) var ${name}: ${ty};\n`;
-}
 
 export interface Kernel<P> {
   readonly name: string;
@@ -93,7 +111,7 @@ export interface MemoryStats {
 }
 
 export interface Device {
-  readonly kind: 'cpu' | 'webgpu';
+  readonly kind: 'cpu' | 'webgpu' | 'census';
   /** Human-readable adapter or CPU description. */
   readonly name: string;
   /** Adapter capabilities (WebGPU only); kernels' variant selectors read them. */
@@ -103,14 +121,22 @@ export interface Device {
   free(s: Storage): void;
   write(s: Storage, data: HostArray, dtype: DType): void;
   read(s: Storage, dtype: DType, n: number): Promise<HostArray>;
+  /**
+   * A storage over `n` elements of `root` from element `offset` (a multiple of SLICE_ALIGN), bound by
+   * kernels like any storage: many tensors in one buffer, which one launch can then cover whole (an
+   * optimizer's parameters). The slice holds a reference on root; freeing it releases that reference.
+   */
+  slice(root: Storage, offset: number, n: number, dtype: DType, label: string): Storage;
+  /** Copies n elements from src[srcOffset…] to dst[dstOffset…] in command order (a copy command, not a kernel). */
+  copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, n: number): void;
   run<P>(kernel: Kernel<P>, p: P, inputs: Storage[], outputs: Storage[], label: string): void;
   /** Waits for all submitted work and surfaces any asynchronous GPU error. */
   sync(): Promise<void>;
   /**
-   * A unit of training work is recorded (called at the end of every backward pass and optimizer update):
-   * the device may submit it and recycle per-step resources. Optional; no waiting.
+   * Hands what is recorded so far to the GPU without waiting (an optimizer calls it after each update,
+   * so a loop that reads nothing back still submits step by step). Optional: the CPU device runs eagerly.
    */
-  endStep?(): void;
+  submit?(): void;
   memory(): MemoryStats;
   destroy(): void;
 }
@@ -142,10 +168,18 @@ export function bindings(inputs: readonly Binding[], outputs: readonly Binding[]
   return lines.join('\n') + '\n';
 }
 
-/** A program's header: params struct plus bindings. */
-export function header(fields: readonly Field[], inputs: readonly Binding[], outputs: readonly Binding[]) {
+/**
+ * A program's header: params struct plus bindings, and (for a program that uses the device's scratch
+ * texture) the texture named `texture.name` at the binding after the outputs.
+ */
+export function header(fields: readonly Field[], inputs: readonly Binding[], outputs: readonly Binding[], texture?: { name: string; access: ScratchTexture['access'] }) {
   const u = uniformBlock(fields);
-  return { code: u.decl + bindings(inputs, outputs), uniforms: u.data };
+  let code = u.decl + bindings(inputs, outputs);
+  if (texture) {
+    const ty = texture.access === 'write' ? 'texture_storage_2d_array<rgba32float, write>' : 'texture_2d_array<f32>';
+    code += `@group(0) @binding(${1 + inputs.length + outputs.length}) var ${texture.name}: ${ty};\n`;
+  }
+  return { code, uniforms: u.data };
 }
 
 /** Splits a 1-D launch of `n` workgroups into [x, y] within the 65535 per-dimension limit. */
@@ -181,3 +215,35 @@ ${body}
 
 /** The grid of a flatMain launch over `items` items. */
 export const flatGrid = (items: number): [number, number] => grid1d(Math.ceil(items / (FLAT_WG_SIZE * FLAT_ITEMS)));
+
+// ---------------------------------------------------------------------------------------------
+// The one launch path: allocate the outputs, run the kernel, hand back device arrays. Kernel families'
+// launchers (src/kernels/*) call it; the op layer wraps what they return into Tensors.
+
+/** Elements on a device: what a launcher reads and returns (a Tensor is one). */
+export interface DeviceArray {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly device: Device;
+}
+
+export interface ArraySpec { shape: Shape; dtype: DType }
+
+/** Allocates `outs` on `device`, runs `kernel` on `ins` → them. Each output holds one storage reference. */
+export function launch<P>(kernel: Kernel<P>, p: P, ins: readonly DeviceArray[], outs: readonly ArraySpec[], label: string, device: Device = ins[0].device): DeviceArray[] {
+  const storages = outs.map((o) => device.alloc(numel(o.shape), o.dtype, label));
+  device.run(kernel, p, ins.map((a) => a.storage), storages, label);
+  return outs.map((o, i) => ({ storage: storages[i], shape: o.shape, dtype: o.dtype, device }));
+}
+
+/** Runs `kernel` writing into existing arrays (in place: optimizer states, accumulators, sort keys). */
+export function launchInto<P>(kernel: Kernel<P>, p: P, ins: readonly DeviceArray[], outs: readonly DeviceArray[], label: string): void {
+  outs[0].device.run(kernel, p, ins.map((a) => a.storage), outs.map((a) => a.storage), label);
+}
+
+/** Frees a launcher's own temporary (made by `launch`, never handed out): its storage goes back to the pool. */
+export function freeTemp(a: DeviceArray): void {
+  a.storage.refs = 0;
+  a.device.free(a.storage);
+}

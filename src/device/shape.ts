@@ -13,8 +13,15 @@ export function numel(shape: Shape): number {
   return n;
 }
 
+const fmtCache = new WeakMap<Shape, string>();
+/** "[2, 3]": shapes appear in every op label, so frozen tensor shapes keep theirs. */
 export function fmt(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
+  let s = fmtCache.get(shape);
+  if (s === undefined) {
+    s = `[${shape.join(', ')}]`;
+    if (Object.isFrozen(shape)) fmtCache.set(shape, s);
+  }
+  return s;
 }
 
 /** Row-major strides in elements. */

@@ -2,17 +2,18 @@
 // no Node-only code here, so it runs unchanged in browsers.
 // - Buffers come from a size-class pool; tensors return them deterministically (dispose/tidy).
 // - Pipelines are cached by WGSL source, bind-group layouts by signature, bind groups by buffers.
-// - A program may bring a `before` pass and use a device-owned scratch texture (one per size, reused by
-//   every launch of that size, since recorded work runs in order; made afresh after each host sync):
-//   matmul packs B into one on lavapipe.
-// - Dispatches are recorded into one compute pass and submitted only at sync points (read, sync) or
-//   when the uniform arena fills; uniforms of a batch live in one arena bound with dynamic offsets.
+// - A program may bring a `before` pass (dispatched first, same bindings) and use a device-owned scratch
+//   texture: one per size, shared by every launch of that size within one submission (recorded work runs
+//   in order), made afresh for the next submission. Lavapipe's matmul packs B into one.
+// - Dispatches are recorded into one compute pass and submitted at sync points (read, sync), on
+//   `submit()`, every SUBMIT_EVERY dispatches, or when the uniform arena fills (never between the passes
+//   of one launch); uniforms of a submission live in one arena bound with dynamic offsets.
 // - Reads are async only. GPU errors are collected and thrown at the next sync point, naming the
 //   kernel and the op that launched it; ELECTRA_WEBGPU_CHECK=1 (or { checked: true }) submits every
 //   launch on its own with error scopes, for exact attribution at a speed cost.
 
 import { type DType, type HostArray, hostArray } from './dtype.js';
-import type { Device, GpuCaps, Kernel, MemoryStats, ScratchTexture, Storage, WgslProgram } from './device.js';
+import { type Device, type GpuCaps, type Kernel, type MemoryStats, type ScratchTexture, type Storage, type WgslProgram, checkSlice } from './device.js';
 
 /** A scratch texture and the keys of the cached bind groups that bind it. */
 interface ScratchEntry { id: number; texture: GPUTexture; view: GPUTextureView; bindGroupKeys: string[] }
@@ -29,9 +30,14 @@ const SUBMIT_EVERY = 256;
 
 export class GpuStorage implements Storage {
   refs = 1;
-  /** Submit epoch in which a recorded command last touched this buffer. */
+  /** Submit epoch in which a recorded command last touched this buffer (kept on the root for slices). */
   lastUse = -1;
+  /** For a slice: the storage owning the buffer, and the slice's byte offset in it. */
+  root: GpuStorage | null = null;
+  offset = 0;
   constructor(readonly id: number, readonly buffer: GPUBuffer, public bytes: number, readonly sizeClass: number) {}
+  /** The storage whose epoch guards this buffer. */
+  get owner(): GpuStorage { return this.root ?? this; }
 }
 
 /** Pool size classes: multiples of 256 B up to 4 KiB, then 8 steps per power of two (≤12.5% waste). */
@@ -52,10 +58,22 @@ function programKey<P>(p: P, skip: readonly string[]): string {
 
 interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; sig: string }
 
-/** Scratch textures kept (one per size; a kernel's pack pass and its reader share one). */
+/** Scratch texture sizes one submission may use (a kernel's pack pass and its reader share one). */
 const MAX_SCRATCH_TEXTURES = 32;
+const textureKey = (t: ScratchTexture): string => `${t.width}x${t.height}x${t.layers}`;
+/** Timestamp pairs collected per readback while profiling. */
+const PROFILE_SLOTS = 2048;
 
 export interface WebGPUOptions { checked?: boolean; label?: string }
+
+/** Dawn's tensor-core feature (exposed with the allow_unsafe_apis toggle); requested whenever the adapter has it. */
+const SGM_FEATURE = 'chromium-experimental-subgroup-matrix' as GPUFeatureName;
+
+/** What the device reads from the adapter's info (subgroupMatrixConfigs: Dawn's extension of it). */
+interface AdapterInfo {
+  description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number;
+  subgroupMatrixConfigs?: Iterable<{ componentType: string; resultComponentType: string; M: number; N: number; K: number }>;
+}
 
 let nextId = 1;
 
@@ -94,7 +112,7 @@ export class WebGPUDevice implements Device {
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, programsCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, buffersCreated: 0, texturesCreated: 0 };
 
-  constructor(readonly gpu: GPUDevice, info: { description?: string; vendor?: string; architecture?: string; subgroupMinSize?: number } = {}, opts: WebGPUOptions = {}) {
+  constructor(readonly gpu: GPUDevice, info: AdapterInfo = {}, opts: WebGPUOptions = {}) {
     this.name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'webgpu';
     const l = gpu.limits;
     this.caps = {
@@ -103,9 +121,13 @@ export class WebGPUDevice implements Device {
       subgroups: gpu.features.has('subgroups'),
       f16: gpu.features.has('shader-f16'),
       software: /llvmpipe|lavapipe|swiftshader/i.test(this.name),
+      maxStorageBinding: l.maxStorageBufferBindingSize,
       maxTexture2D: l.maxTextureDimension2D,
       maxTextureLayers: l.maxTextureArrayLayers,
       subgroupMinSize: info.subgroupMinSize ?? 0,
+      subgroupMatrix: gpu.features.has(SGM_FEATURE) && gpu.features.has('shader-f16')
+        ? [...(info.subgroupMatrixConfigs ?? [])].filter((c) => c.componentType === 'f16' && c.resultComponentType === 'f32').map((c) => ({ M: c.M, N: c.N, K: c.K }))
+        : undefined,
     };
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     this.checked = opts.checked ?? env?.ELECTRA_WEBGPU_CHECK === '1';
@@ -120,7 +142,7 @@ export class WebGPUDevice implements Device {
   /** Finds an adapter (navigator.gpu unless a GPU object is given) and requests a device with its real limits. */
   static async create(gpuApi?: GPU, opts: WebGPUOptions & { powerPreference?: GPUPowerPreference } = {}): Promise<WebGPUDevice> {
     const api = gpuApi ?? (globalThis.navigator as Navigator | undefined)?.gpu;
-    if (!api) throw new Error('WebGPU is not available: no navigator.gpu (in Node, use createNodeDevice from electra-webgpu/node)');
+    if (!api) throw new Error('WebGPU is not available: no navigator.gpu (in Node, use nodeDevice() or bestDevice() from electra-webgpu/node)');
     const adapter = await api.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) throw new Error('WebGPU: no adapter found');
     const want: (keyof GPUSupportedLimits)[] = [
@@ -130,9 +152,9 @@ export class WebGPUDevice implements Device {
     ];
     const requiredLimits: Record<string, number> = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k] as number;
-    const features = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const features = (['shader-f16', 'subgroups', 'timestamp-query', SGM_FEATURE] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: opts.label ?? 'electra-webgpu' });
-    return new WebGPUDevice(device, adapter.info ?? {}, opts);
+    return new WebGPUDevice(device, (adapter.info ?? {}) as AdapterInfo, opts);
   }
 
   // ---- memory ------------------------------------------------------------------------------
@@ -166,6 +188,10 @@ export class WebGPUDevice implements Device {
   free(st: Storage): void {
     const s = st as GpuStorage;
     if (!this.live.delete(s)) return;
+    if (s.root) {
+      if (--s.root.refs <= 0) this.free(s.root);
+      return;
+    }
     let list = this.pool.get(s.sizeClass);
     if (!list) this.pool.set(s.sizeClass, (list = []));
     // Kept sorted by id, descending, so alloc's pop() takes the lowest free id. Which buffer an allocation
@@ -184,12 +210,31 @@ export class WebGPUDevice implements Device {
     for (const list of this.pool.values()) for (const s of list) s.buffer.destroy();
     this.pool.clear();
     this.bytesPooled = 0;
-    this.retireScratch();
+  }
+
+  slice(root: Storage, offset: number, n: number, _dtype: DType, label: string): Storage {
+    const r = root as GpuStorage;
+    checkSlice(r.bytes / 4, offset, n);
+    if (r.root) throw new Error(`${label}: a slice of a slice`);
+    const s = new GpuStorage(nextId++, r.buffer, Math.max(4, n * 4), 0);
+    s.root = r;
+    s.offset = offset * 4;
+    r.refs++;
+    this.live.add(s);
+    return s;
+  }
+
+  copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, n: number): void {
+    if (n === 0) return;
+    const a = src as GpuStorage, b = dst as GpuStorage;
+    this.endPass();
+    this.enc().copyBufferToBuffer(a.buffer, a.offset + 4 * srcOffset, b.buffer, b.offset + 4 * dstOffset, 4 * n);
+    a.owner.lastUse = b.owner.lastUse = this.epoch;
   }
 
   memory(): MemoryStats {
     let bytes = 0;
-    for (const s of this.live) bytes += s.sizeClass;
+    for (const s of this.live) if (!s.root) bytes += s.sizeClass;
     return { bytesInUse: bytes, bytesPooled: this.bytesPooled, storages: this.live.size };
   }
 
@@ -197,9 +242,9 @@ export class WebGPUDevice implements Device {
     const s = st as GpuStorage;
     const src = data instanceof Float64Array ? Float32Array.from(data) : data;
     const bytes = src.byteLength;
-    if (s.lastUse !== this.epoch) {
+    if (s.owner.lastUse !== this.epoch) {
       // Nothing recorded-but-unsubmitted touches this buffer, so a queue write cannot overtake a reader.
-      this.gpu.queue.writeBuffer(s.buffer, 0, src.buffer, src.byteOffset, Math.ceil(bytes / 4) * 4);
+      this.gpu.queue.writeBuffer(s.buffer, s.offset, src.buffer, src.byteOffset, Math.ceil(bytes / 4) * 4);
       return;
     }
     // A pending command uses this buffer: stage the upload and copy it in command order.
@@ -207,7 +252,7 @@ export class WebGPUDevice implements Device {
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(src.buffer, src.byteOffset, bytes));
     staging.unmap();
     this.endPass();
-    this.enc().copyBufferToBuffer(staging, 0, s.buffer, 0, staging.size);
+    this.enc().copyBufferToBuffer(staging, 0, s.buffer, s.offset, staging.size);
     this.stagingToDestroy.push(staging);
   }
 
@@ -217,8 +262,8 @@ export class WebGPUDevice implements Device {
     let rb = this.readbacks.findIndex((b) => b.size >= bytes && b.size <= bytes * 4 + 4096);
     const buf = rb >= 0 ? this.readbacks.splice(rb, 1)[0] : this.gpu.createBuffer({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
-    if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, 0, buf, 0, bytes);
-    this.dropScratch();
+    if (bytes > 0) this.enc().copyBufferToBuffer(s.buffer, s.offset, buf, 0, bytes);
+    this.flush();
     await buf.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
     this.throwPending();
     const out = hostArray(dtype, n);
@@ -234,7 +279,7 @@ export class WebGPUDevice implements Device {
     if (this.lost) throw new Error(`WebGPU ${this.lost}; while launching ${kernel.name} for ${label}`);
     const uo = kernel.uniformOnly;
     // Kernels pick variants from caps (tests switch paths by editing them), so caps are part of the key.
-    const pkey = kernel.name + JSON.stringify(this.caps) + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
+    const pkey = kernel.name + this.capsKey() + (uo ? programKey(p, uo.keys) : JSON.stringify(p));
     let cached = this.programs.get(pkey);
     if (!cached) {
       if (this.programs.size > 4096) this.programs.clear();
@@ -252,15 +297,33 @@ export class WebGPUDevice implements Device {
     const passes = prog.before ? [prog.before, prog] : [prog];
     const entries = (cached.entries ??= passes.map((q) => this.pipeline(kernel.name, q.code, inputs.length, outputs.length, q.texture?.access, label)));
     const all = [...inputs, ...outputs] as GpuStorage[];
+    // A launch's passes go into one submission: they may share a scratch texture, which the next
+    // submission would replace. So room for all of them is made first.
+    const newTexture = passes.some((q) => q.texture && !this.scratch.has(textureKey(q.texture)));
+    if (this.arenaUsed + passes.length * UNIFORM_SLOT > ARENA_BYTES || this.dispatches + passes.length > MAX_DISPATCHES_PER_SUBMIT ||
+      (newTexture && this.scratch.size >= MAX_SCRATCH_TEXTURES)) this.flush();
+    if (this.profiling && this.profiling.names.length + passes.length > PROFILE_SLOTS) this.collectProfile();
     passes.forEach((q, i) => this.dispatch(kernel.name, q, entries[i], all, label));
+    if (this.checked) this.flush();
+    else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
+  }
+
+  private capsSeen: GpuCaps | null = null;
+  private capsStr = '';
+  /** The caps as part of program keys, restringified only when a field changed (tests switch variants by editing caps). */
+  private capsKey(): string {
+    const c = this.caps, s = this.capsSeen;
+    if (!s || (Object.keys(c) as (keyof GpuCaps)[]).some((k) => c[k] !== s[k])) {
+      this.capsSeen = { ...c };
+      this.capsStr = JSON.stringify(c);
+    }
+    return this.capsStr;
   }
 
   /** Records one program's dispatch: uniforms into the arena, a cached bind group, the pass. */
   private dispatch(name: string, prog: WgslProgram, entry: PipelineEntry, all: GpuStorage[], label: string): void {
     if (prog.uniforms && prog.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${name}: uniforms over ${UNIFORM_SLOT} bytes`);
-    // Before the uniform slot is taken: making a texture may flush, which restarts the arena.
     const tex = prog.texture ? this.scratchTexture(prog.texture, name) : null;
-    if (this.arenaUsed + UNIFORM_SLOT > ARENA_BYTES || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) this.flush();
     const offset = this.arenaUsed;
     if (prog.uniforms) this.arenaHost.set(new Uint8Array(prog.uniforms), offset);
     this.arenaUsed += UNIFORM_SLOT;
@@ -273,7 +336,7 @@ export class WebGPUDevice implements Device {
         layout: entry.layout,
         entries: [
           { binding: 0, resource: { buffer: this.arena, offset: 0, size: UNIFORM_SLOT } },
-          ...all.map((s, i) => ({ binding: i + 1, resource: { buffer: s.buffer } })),
+          ...all.map((s, i) => ({ binding: i + 1, resource: s.root ? { buffer: s.buffer, offset: s.offset, size: s.bytes } : { buffer: s.buffer } })),
           ...(tex ? [{ binding: all.length + 1, resource: tex.view }] : []),
         ],
       });
@@ -281,7 +344,7 @@ export class WebGPUDevice implements Device {
       tex?.bindGroupKeys.push(key);
       this.stats.bindGroupsCreated++;
     }
-    for (const s of all) s.lastUse = this.epoch;
+    for (const s of all) s.owner.lastUse = this.epoch;
     const [x, y = 1, z = 1] = prog.grid;
     if (x > 65535 || y > 65535 || z > 65535) throw new Error(`${name} (${label}): grid [${prog.grid}] over 65535 workgroups per dimension`);
     if (this.checked) this.gpu.pushErrorScope('validation');
@@ -294,26 +357,23 @@ export class WebGPUDevice implements Device {
     this.stats.dispatches++;
     this.recent.push(`${name}: ${label}`);
     if (this.recent.length > 6) this.recent.shift();
-    if (this.checked) {
-      this.flush();
-      void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${name} for ${label}: ${e.message}`); });
-    } else if (this.dispatches >= SUBMIT_EVERY && !this.profiling) this.flush();
+    if (this.checked) void this.gpu.popErrorScope().then((e) => { if (e) this.errors.push(`${name} for ${label}: ${e.message}`); });
   }
 
   /**
-   * The scratch texture of this size (created on first use). Work is recorded in order, so a pack pass
-   * and the pass reading it may share one texture with every other launch of the same size. Past
-   * MAX_SCRATCH_TEXTURES sizes, everything recorded is submitted and the old ones are destroyed.
+   * The scratch texture of this size in this submission (created on first use). Work is recorded in
+   * order, so a pack pass and the pass reading it may share one texture with every other launch of the
+   * same size. Past MAX_SCRATCH_TEXTURES sizes in one submission, the next launch starts a new one.
    */
   private scratchTexture(t: ScratchTexture, name: string): ScratchEntry {
-    const key = `${t.width}x${t.height}x${t.layers}`;
+    const key = textureKey(t);
     let hit = this.scratch.get(key);
     if (hit) return hit;
     const max = this.caps.maxTexture2D ?? 8192, maxLayers = this.caps.maxTextureLayers ?? 256;
     if (t.width > max || t.height > max || t.layers > maxLayers) {
       throw new RangeError(`${name}: scratch texture ${t.width}×${t.height}×${t.layers} is over this adapter's limits (${max}×${max}×${maxLayers})`);
     }
-    if (this.scratch.size >= MAX_SCRATCH_TEXTURES) this.dropScratch();
+    if (this.scratch.size >= MAX_SCRATCH_TEXTURES) throw new Error(`${name}: over ${MAX_SCRATCH_TEXTURES} scratch texture sizes in one submission`);
     const texture = this.gpu.createTexture({
       size: [t.width, t.height, t.layers], format: 'rgba32float', label: `scratch ${key}`,
       usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
@@ -325,19 +385,12 @@ export class WebGPUDevice implements Device {
   }
 
   /**
-   * Destroys the scratch textures (after the submitted work that uses them: WebGPU defers it) and forgets
-   * their bind groups; the next launches create fresh ones. Called at every host sync point and at the
-   * end of each backward pass and optimizer step (endStep), so a training step (or micro-batch) never
-   * reuses the previous one's textures, whether or not its loop reads anything back: on lavapipe
-   * (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small step took 7–9 s with textures kept across steps against
-   * 4–5 s with fresh ones, bit-identical results (a probe alternating both; the cause was not found).
-   * Costs ~11 texture creations and their bind groups per step.
+   * Destroys the scratch textures (WebGPU defers it until the submitted work that uses them is done) and
+   * forgets their bind groups; the next submission creates fresh ones. Called at every submit, so no
+   * texture outlives the submission that filled it: on lavapipe (Mesa 25.0.7, Dawn 0.6.2) an ELECTRA-small
+   * step took 7–9 s with textures kept across steps against 4–5 s with fresh ones, bit-identical results
+   * (a probe alternating both; the cause was not found).
    */
-  private dropScratch(): void {
-    this.flush(); // what is recorded may bind the textures: submit it before destroying them
-    this.retireScratch();
-  }
-
   private retireScratch(): void {
     for (const t of this.scratch.values()) {
       t.texture.destroy();
@@ -388,8 +441,8 @@ export class WebGPUDevice implements Device {
   profile(on: boolean, opts: { byLabel?: boolean } = {}): void | Promise<Map<string, { ms: number; count: number }>> {
     if (on) {
       if (!this.gpu.features.has('timestamp-query')) throw new Error('profile: this adapter lacks timestamp-query');
-      const set = this.gpu.createQuerySet({ type: 'timestamp', count: 4096 });
-      const resolve = this.gpu.createBuffer({ size: 8 * 4096, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const set = this.gpu.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_SLOTS });
+      const resolve = this.gpu.createBuffer({ size: 16 * PROFILE_SLOTS, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
       this.flush();
       this.profiling = { set, resolve, names: [], pending: [], totals: new Map(), byLabel: opts.byLabel ?? false };
       return;
@@ -403,7 +456,7 @@ export class WebGPUDevice implements Device {
 
   private profiledPass(name: string): GPUComputePassEncoder {
     const prof = this.profiling!;
-    if (prof.names.length >= 2048) this.collectProfile();
+    if (prof.names.length >= PROFILE_SLOTS) this.collectProfile();
     const i = prof.names.length;
     prof.names.push(name);
     this.pass = this.enc().beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
@@ -447,10 +500,10 @@ export class WebGPUDevice implements Device {
     if (this.pass) { this.pass.end(); this.pass = null; }
   }
 
-  /** Submits everything recorded so far (no wait). */
+  /** Submits everything recorded so far (no wait); the scratch textures it used retire with it. */
   flush(): void {
     this.endPass();
-    if (!this.encoder) return;
+    if (!this.encoder) { this.retireScratch(); return; }
     if (this.arenaUsed > 0) this.gpu.queue.writeBuffer(this.arena, 0, this.arenaHost.buffer, 0, this.arenaUsed);
     this.gpu.queue.submit([this.encoder.finish()]);
     this.stats.submits++;
@@ -458,6 +511,7 @@ export class WebGPUDevice implements Device {
     this.arenaUsed = 0;
     this.dispatches = 0;
     this.epoch++;
+    this.retireScratch();
     if (this.stagingToDestroy.length) {
       const done = this.stagingToDestroy;
       this.stagingToDestroy = [];
@@ -465,13 +519,12 @@ export class WebGPUDevice implements Device {
     }
   }
 
-  /** Submits the step and retires the scratch textures, for loops that do not sync every step. */
-  endStep(): void {
-    this.dropScratch();
+  submit(): void {
+    this.flush();
   }
 
   async sync(): Promise<void> {
-    this.dropScratch();
+    this.flush();
     await this.gpu.queue.onSubmittedWorkDone();
     this.throwPending();
   }

@@ -1,11 +1,13 @@
 // Strided copies: the one kernel behind the materialised views (permute, slice, expand, concat and
 // the pad that is slice's backward), plus fill. A copy reads `shape` elements from a strided source
 // view and writes them to a strided destination view; untouched destination elements keep their
-// values, which is how concat and pad assemble their outputs piece by piece.
+// values, which is how concat and pad assemble their outputs piece by piece. The launchers (bottom)
+// turn each view into copies; the op layer checks arguments and records gradients.
 
-import { type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../device/device.js';
+import { type DeviceArray, type Field, type Kernel, flatGrid, flatMain, header, launch, launchInto, uniformOnly } from '../device/device.js';
+import type { Device } from '../device/device.js';
 import type { DType } from '../device/dtype.js';
-import { type Shape, numel } from '../device/shape.js';
+import { type Shape, numel, stridesOf } from '../device/shape.js';
 
 export interface View { offset: number; strides: readonly number[] }
 
@@ -87,3 +89,69 @@ export const fillKernel: Kernel<FillParams> = {
     return { code: `${h.code}${flatMain(`P.n / ${w}u`, `    y[i] = ${w === 4 ? `vec4<${ty}>(P.v)` : 'P.v'};`)}`, grid: flatGrid(p.n / w), uniforms: h.uniforms };
   },
 };
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+export function fill(device: Device, shape: Shape, value: number, dtype: DType, label: string): DeviceArray {
+  return launch(fillKernel, { n: numel(shape), value, dtype }, [], [{ shape, dtype }], label, device)[0];
+}
+
+function copyView(x: DeviceArray, out: DeviceArray, shape: Shape, src: View, dst: View, label: string): void {
+  launchInto(copyKernel, { shape, src, dst, dtype: x.dtype }, [x], [out], label);
+}
+
+const alloc = (x: DeviceArray, shape: Shape, label: string): DeviceArray =>
+  ({ storage: x.device.alloc(numel(shape), x.dtype, label), shape, dtype: x.dtype, device: x.device });
+
+/** x [...] with axes permuted (perm: a permutation of x's axes, checked by the caller). */
+export function permute(x: DeviceArray, perm: readonly number[], label: string): DeviceArray {
+  const st = stridesOf(x.shape), shape = perm.map((a) => x.shape[a]);
+  const y = alloc(x, shape, label);
+  copyView(x, y, shape, { offset: 0, strides: perm.map((a) => st[a]) }, { offset: 0, strides: stridesOf(shape) }, label);
+  return y;
+}
+
+/** x[starts[d]:ends[d]] along every dim (in range, checked by the caller). */
+export function slice(x: DeviceArray, starts: readonly number[], ends: readonly number[], label: string): DeviceArray {
+  const shape = starts.map((v, d) => ends[d] - v), st = stridesOf(x.shape);
+  const y = alloc(x, shape, label);
+  copyView(x, y, shape, { offset: starts.reduce((acc, v, d) => acc + v * st[d], 0), strides: st }, { offset: 0, strides: stridesOf(shape) }, label);
+  return y;
+}
+
+/** A zero array of `shape` with x written at `starts` (slice's backward). */
+export function pad(x: DeviceArray, starts: readonly number[], shape: Shape, label: string): DeviceArray {
+  const y = fill(x.device, shape, 0, x.dtype, label), st = stridesOf(shape);
+  copyView(x, y, x.shape, { offset: 0, strides: stridesOf(x.shape) }, { offset: starts.reduce((acc, v, d) => acc + v * st[d], 0), strides: st }, label);
+  return y;
+}
+
+/** x broadcast to `shape` (compatible, checked by the caller), materialised. */
+export function expand(x: DeviceArray, shape: Shape, label: string): DeviceArray {
+  const y = alloc(x, shape, label), st = stridesOf(x.shape);
+  const strides = shape.map((d, i) => {
+    const j = i - (shape.length - x.shape.length);
+    return j < 0 || (x.shape[j] === 1 && d !== 1) ? 0 : st[j];
+  });
+  copyView(x, y, shape, { offset: 0, strides }, { offset: 0, strides: stridesOf(shape) }, label);
+  return y;
+}
+
+/** xs joined along `axis` (equal elsewhere, checked by the caller). */
+export function concat(xs: readonly DeviceArray[], axis: number, label: string): DeviceArray {
+  const shape = [...xs[0].shape];
+  shape[axis] = xs.reduce((acc, t) => acc + t.shape[axis], 0);
+  const y = alloc(xs[0], shape, label), ost = stridesOf(shape);
+  let off = 0;
+  for (const t of xs) {
+    copyView(t, y, t.shape, { offset: 0, strides: stridesOf(t.shape) }, { offset: off * ost[axis], strides: ost }, label);
+    off += t.shape[axis];
+  }
+  return y;
+}
+
+/** dst ← src, element for element (same size), in command order. */
+export function copyInto(src: DeviceArray, dst: DeviceArray, label: string): void {
+  const n = numel(dst.shape);
+  copyView(src, dst, [n], { offset: 0, strides: [1] }, { offset: 0, strides: [1] }, label);
+}

@@ -6,7 +6,7 @@
 // GPU: one workgroup per row striding over V (vec2/vec4 loads when V allows; 30522 = 2·15261 → vec2);
 // software adapters give rows up to 1024 to one invocation each (rows.ts).
 
-import { type Kernel, header } from '../device/device.js';
+import { type DeviceArray, type Kernel, header, launch } from '../device/device.js';
 import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface CrossEntropyParams { rows: number; v: number; ignore: number }
@@ -26,7 +26,7 @@ fn onehot(k: u32, t: i32) -> V { return select(V(0.0), V(1.0), vec${w}<i32>(i32(
 `;
 }
 
-export const crossEntropyForward: Kernel<CrossEntropyParams> = {
+export const crossEntropyForwardKernel: Kernel<CrossEntropyParams> = {
   name: 'cross_entropy',
   // logits [rows·v], targets [rows] → loss [rows], lse [rows]
   cpu(p, [x, t], [loss, lse]) {
@@ -78,7 +78,7 @@ ${scalarAccess(w)}
   },
 };
 
-export const crossEntropyBackward: Kernel<CrossEntropyParams> = {
+export const crossEntropyBackwardKernel: Kernel<CrossEntropyParams> = {
   name: 'cross_entropy_backward',
   // logits [rows·v], targets [rows], lse [rows], g [rows] → dlogits [rows·v]
   cpu(p, [x, t, lse, g], [dx]) {
@@ -104,3 +104,17 @@ export const crossEntropyBackward: Kernel<CrossEntropyParams> = {
     return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+/** logits [N, V], targets i32 [N] → [loss [N], lse [N]] (lse for backward). */
+export function crossEntropy(logits: DeviceArray, targets: DeviceArray, ignore: number, label: string): DeviceArray[] {
+  const [rows, v] = logits.shape;
+  return launch(crossEntropyForwardKernel, { rows, v, ignore }, [logits, targets], [{ shape: [rows], dtype: 'f32' }, { shape: [rows], dtype: 'f32' }], label);
+}
+
+/** dlogits [N, V] = (softmax − onehot(t)) · g_row, 0 on ignored rows; lse from the forward, g [N]. */
+export function crossEntropyBackward(logits: DeviceArray, targets: DeviceArray, lse: DeviceArray, g: DeviceArray, ignore: number, label: string): DeviceArray {
+  const [rows, v] = logits.shape;
+  return launch(crossEntropyBackwardKernel, { rows, v, ignore }, [logits, targets, lse, g], [{ shape: logits.shape, dtype: 'f32' }], label)[0];
+}

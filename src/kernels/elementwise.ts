@@ -1,12 +1,13 @@
-// Elementwise kernels: unary (with an optional scalar), binary and where, with NumPy broadcasting;
-// and cast. One table per op kind holds the CPU formula and the WGSL expression side by side, typed
-// over the op-name union so the compiler rejects an op missing either. Backward rules live in
-// src/autograd/rules.ts; the `*Grad` binary ops here are their fused building blocks.
+// Elementwise kernels: unary (with an optional scalar) and its derivative, binary and where, with NumPy
+// broadcasting; cast; in-place accumulation. One table per op kind holds the CPU formula and the WGSL
+// expression side by side, typed over the op-name union so the compiler rejects an op missing either; a
+// unary op's entry also holds its derivative, which is its whole backward rule (src/autograd/rules.ts).
 // Broadcast indexing is generated per input: contiguous (i), scalar (0), suffix (i % n) or strided.
+// Launchers (bottom) take and return device arrays; the op layer (src/tensor/ops.ts) wraps them.
 
-import { type Binding, type Field, type Kernel, flatGrid, flatMain, header, uniformOnly } from '../device/device.js';
+import { type ArraySpec, type Binding, type DeviceArray, type Field, type Kernel, flatGrid, flatMain, header, launch, launchInto, uniformOnly } from '../device/device.js';
 import type { DType } from '../device/dtype.js';
-import { type Shape, broadcastStrides, numel, sameShape } from '../device/shape.js';
+import { type Shape, broadcastShapes, broadcastStrides, numel, sameShape } from '../device/shape.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -36,6 +37,26 @@ export function erf(x: number): number {
 }
 
 export const geluRef = (x: number) => 0.5 * x * (1 + erf(x * SQRT1_2));
+
+const f32buf = new Float32Array(1), u32buf = new Uint32Array(f32buf.buffer);
+/**
+ * x rounded to the nearest f16 (ties to even), as a number: ±Infinity past 65504 (65520 and up rounds
+ * there), subnormals below 2⁻¹⁴. The CPU reference of every f16 operand conversion.
+ */
+export function roundF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  f32buf[0] = x;
+  const u = u32buf[0], sign = u >>> 31 ? -1 : 1, a = Math.abs(f32buf[0]);
+  if (a >= 65520) return sign * Infinity;
+  // Quantum of the f16 binade of a (2⁻²⁴ for subnormals), then round half to even on that grid.
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  let q = 2 ** (e - 10);
+  if (a / q >= 2048) q *= 2;                       // Math.log2 rounded across a binade edge
+  else if (a / q < 1024 && e > -14) q /= 2;
+  const t = a / q, f = Math.floor(t), r = t - f;
+  const n = r > 0.5 || (r === 0.5 && f % 2 === 1) ? f + 1 : f;
+  return sign * n * q;
+}
 const sigmoidRef = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 // WGSL helpers, injected only into modules whose expressions use them.
@@ -56,31 +77,65 @@ fn sigmoid_(x: f32) -> f32 { let e = exp(-abs(x)); return select(e / (1.0 + e), 
 
 // ---- op tables -----------------------------------------------------------------------------
 
+/** The unary primitives: y = f(x, c), c a per-call scalar (unused by most). */
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'erf' | 'gelu' | 'relu' | 'sigmoid' | 'abs' | 'square'
   | 'adds' | 'muls' | 'pows' | 'rsubs' | 'maxs';
 
-/** Unary op: y = f(x, c), c a scalar (unused by most). */
-export const unaryOps: { [K in UnaryOp]: { cpu: (x: number, c: number) => number; wgsl: string } } = {
-  neg: { cpu: (x) => -x, wgsl: '-x' },
-  exp: { cpu: Math.exp, wgsl: 'exp(x)' },
-  log: { cpu: Math.log, wgsl: 'log(x)' },
-  sqrt: { cpu: Math.sqrt, wgsl: 'sqrt(x)' },
-  rsqrt: { cpu: (x) => 1 / Math.sqrt(x), wgsl: 'inverseSqrt(x)' },
-  tanh: { cpu: Math.tanh, wgsl: 'tanh(x)' },
-  erf: { cpu: erf, wgsl: 'erf_(x)' },
-  gelu: { cpu: geluRef, wgsl: 'gelu_(x)' }, // exact (erf) form, as ELECTRA
-  relu: { cpu: (x) => (x > 0 ? x : 0), wgsl: 'max(x, 0.0)' },
-  sigmoid: { cpu: sigmoidRef, wgsl: 'sigmoid_(x)' },
-  abs: { cpu: Math.abs, wgsl: 'abs(x)' },
-  square: { cpu: (x) => x * x, wgsl: 'x * x' },
-  adds: { cpu: (x, c) => x + c, wgsl: 'x + c' },
-  muls: { cpu: (x, c) => x * c, wgsl: 'x * c' },
+/**
+ * A unary primitive, forward and derivative, on the CPU and in WGSL. `save` is what backward keeps: the
+ * input x or the output y (when the derivative is cheaper from y, e.g. exp, tanh). `grad` is dx from
+ * a (the saved value), g (the upstream gradient) and c: the whole backward rule, so autograd needs no
+ * per-op code for these.
+ */
+export interface UnarySpec {
+  cpu: (x: number, c: number) => number;
+  wgsl: string;
+  save: 'x' | 'y';
+  grad: { cpu: (a: number, g: number, c: number) => number; wgsl: string };
+}
+
+export const unaryOps: { [K in UnaryOp]: UnarySpec } = {
+  neg: { cpu: (x) => -x, wgsl: '-x', save: 'x', grad: { cpu: (_a, g) => -g, wgsl: '-g' } },
+  exp: { cpu: Math.exp, wgsl: 'exp(x)', save: 'y', grad: { cpu: (y, g) => g * y, wgsl: 'g * a' } },                 // eˣ
+  log: { cpu: Math.log, wgsl: 'log(x)', save: 'x', grad: { cpu: (x, g) => g / x, wgsl: 'g / a' } },                 // 1/x
+  sqrt: { cpu: Math.sqrt, wgsl: 'sqrt(x)', save: 'y', grad: { cpu: (y, g) => (g * 0.5) / y, wgsl: 'g * 0.5 / a' } }, // 1/(2√x)
+  rsqrt: {
+    cpu: (x) => 1 / Math.sqrt(x), wgsl: 'inverseSqrt(x)', save: 'y',
+    grad: { cpu: (y, g) => g * (y * y * y * -0.5), wgsl: 'g * (a * a * a * -0.5)' },                                // -½ y³
+  },
+  tanh: { cpu: Math.tanh, wgsl: 'tanh(x)', save: 'y', grad: { cpu: (y, g) => g * (1 - y * y), wgsl: 'g * (1.0 - a * a)' } }, // 1 - y²
+  erf: {
+    cpu: erf, wgsl: 'erf_(x)', save: 'x',
+    grad: { cpu: (x, g) => g * TWO_OVER_SQRT_PI * Math.exp(-x * x), wgsl: `g * ${TWO_OVER_SQRT_PI} * exp(-a * a)` },  // 2/√π e^{-x²}
+  },
+  // exact (erf) form, as ELECTRA; d gelu(x) = Φ(x) + x·φ(x)
+  gelu: {
+    cpu: geluRef, wgsl: 'gelu_(x)', save: 'x',
+    grad: {
+      cpu: (x, g) => g * (0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x)),
+      wgsl: `g * (0.5 * (1.0 + erf_(a * ${SQRT1_2})) + a * ${INV_SQRT_2PI} * exp(-0.5 * a * a))`,
+    },
+  },
+  // relu'(0) = 0, as PyTorch
+  relu: { cpu: (x) => (x > 0 ? x : 0), wgsl: 'max(x, 0.0)', save: 'x', grad: { cpu: (x, g) => (x > 0 ? g : 0), wgsl: 'select(0.0, g, a > 0.0)' } },
+  sigmoid: { cpu: sigmoidRef, wgsl: 'sigmoid_(x)', save: 'y', grad: { cpu: (y, g) => g * y * (1 - y), wgsl: 'g * a * (1.0 - a)' } }, // y(1 - y)
+  abs: { cpu: Math.abs, wgsl: 'abs(x)', save: 'x', grad: { cpu: (x, g) => g * Math.sign(x), wgsl: 'g * sign(a)' } },   // sign x (0 at 0)
+  square: { cpu: (x) => x * x, wgsl: 'x * x', save: 'x', grad: { cpu: (x, g) => g * (x * 2), wgsl: 'g * (a * 2.0)' } }, // 2x
+  adds: { cpu: (x, c) => x + c, wgsl: 'x + c', save: 'x', grad: { cpu: (_a, g) => g, wgsl: 'g' } },
+  muls: { cpu: (x, c) => x * c, wgsl: 'x * c', save: 'x', grad: { cpu: (_a, g, c) => g * c, wgsl: 'g * c' } },
   // pow with a scalar exponent: sign-aware for integer exponents, NaN for negative bases otherwise (as Math.pow)
-  pows: { cpu: (x, c) => Math.pow(x, c), wgsl: 'powi_(x, c)' },
-  rsubs: { cpu: (x, c) => c - x, wgsl: 'c - x' },
-  maxs: { cpu: (x, c) => Math.max(x, c), wgsl: 'max(x, c)' },
+  pows: {
+    cpu: (x, c) => Math.pow(x, c), wgsl: 'powi_(x, c)', save: 'x',
+    grad: { cpu: (x, g, c) => g * (Math.pow(x, c - 1) * c), wgsl: 'g * (powi_(a, c - 1.0) * c)' },                 // c x^{c-1}
+  },
+  rsubs: { cpu: (x, c) => c - x, wgsl: 'c - x', save: 'x', grad: { cpu: (_a, g) => -g, wgsl: '-g' } },
+  // the gradient goes where x > c (none at a tie)
+  maxs: { cpu: (x, c) => Math.max(x, c), wgsl: 'max(x, c)', save: 'x', grad: { cpu: (x, g, c) => g * (x > c ? 1 : 0), wgsl: 'g * select(0.0, 1.0, a > c)' } },
 };
+
+/** Every unary primitive, in the table's order (for rule tables and tests). */
+export const UNARY_OPS = Object.keys(unaryOps) as UnaryOp[];
 
 const WGSL_POW = `
 fn powi_(x: f32, c: f32) -> f32 {
@@ -97,9 +152,7 @@ fn powi_(x: f32, c: f32) -> f32 {
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
-  // fused pieces of backward rules: (a = the forward input or output, b = upstream gradient)
-  | 'geluGrad' | 'reluGrad' | 'sigmoidGradY' | 'tanhGradY' | 'erfGrad'
-  // losses: a = logit, b = target in [0, 1]
+  // losses: a = logit, b = target in [0, 1]; bceLogitsGrad is bceLogits' d/da
   | 'bceLogits' | 'bceLogitsGrad';
 
 export const binaryOps: { [K in BinaryOp]: { cpu: (a: number, b: number) => number; wgsl: string } } = {
@@ -116,19 +169,6 @@ export const binaryOps: { [K in BinaryOp]: { cpu: (a: number, b: number) => numb
   le: { cpu: (a, b) => +(a <= b), wgsl: 'select(0.0, 1.0, a <= b)' },
   gt: { cpu: (a, b) => +(a > b), wgsl: 'select(0.0, 1.0, a > b)' },
   ge: { cpu: (a, b) => +(a >= b), wgsl: 'select(0.0, 1.0, a >= b)' },
-  // d gelu(x) = Φ(x) + x·φ(x)
-  geluGrad: {
-    cpu: (x, g) => g * (0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x)),
-    wgsl: `b * (0.5 * (1.0 + erf_(a * ${SQRT1_2})) + a * ${INV_SQRT_2PI} * exp(-0.5 * a * a))`,
-  },
-  // relu'(0) = 0, as PyTorch
-  reluGrad: { cpu: (x, g) => (x > 0 ? g : 0), wgsl: 'select(0.0, b, a > 0.0)' },
-  // d sigmoid = y(1 - y), written from the saved output y
-  sigmoidGradY: { cpu: (y, g) => g * y * (1 - y), wgsl: 'b * a * (1.0 - a)' },
-  // d tanh = 1 - y²
-  tanhGradY: { cpu: (y, g) => g * (1 - y * y), wgsl: 'b * (1.0 - a * a)' },
-  // d erf = 2/√π · exp(-x²)
-  erfGrad: { cpu: (x, g) => g * TWO_OVER_SQRT_PI * Math.exp(-x * x), wgsl: `b * ${TWO_OVER_SQRT_PI} * exp(-a * a)` },
   // BCE with logits, stable: max(x,0) - x·y + log(1 + e^{-|x|})
   bceLogits: {
     cpu: (x, y) => Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x))),
@@ -202,8 +242,8 @@ function wgslIndex(o: Operand, out: Shape, w: number): string {
 // ---- kernels -------------------------------------------------------------------------------
 
 export interface MapParams {
-  /** 'unary' | 'binary' | 'where' */
-  kind: 'unary' | 'binary' | 'where';
+  /** 'unary': f(x, c); 'unaryGrad': f'(a, g, c) of a unary op (a = its saved x or y); 'binary'; 'where'. */
+  kind: 'unary' | 'unaryGrad' | 'binary' | 'where';
   op: string;
   out: Shape;
   ins: Shape[];
@@ -212,10 +252,15 @@ export interface MapParams {
   dtypes: DType[];
 }
 
+const NAMES: { [K in MapParams['kind']]: string[] } = { unary: ['x'], unaryGrad: ['a', 'g'], binary: ['a', 'b'], where: ['cnd', 'a', 'b'] };
+
 function exprOf(p: MapParams): string {
-  if (p.kind === 'unary') return unaryOps[p.op as UnaryOp].wgsl;
-  if (p.kind === 'binary') return binaryOps[p.op as BinaryOp].wgsl;
-  return 'select(b, a, cnd != 0.0)';
+  switch (p.kind) {
+    case 'unary': return unaryOps[p.op as UnaryOp].wgsl;
+    case 'unaryGrad': return unaryOps[p.op as UnaryOp].grad.wgsl;
+    case 'binary': return binaryOps[p.op as BinaryOp].wgsl;
+    case 'where': return 'select(b, a, cnd != 0.0)';
+  }
 }
 
 /**
@@ -223,7 +268,7 @@ function exprOf(p: MapParams): string {
  * scalar, or as a suffix of 4k elements (a bias); strided broadcasts stay one element per item.
  */
 function mapFields(p: MapParams) {
-  const names = p.kind === 'where' ? ['cnd', 'a', 'b'] : p.kind === 'unary' ? ['x'] : ['a', 'b'];
+  const names = NAMES[p.kind];
   const ops = p.ins.map((s) => operand(s, p.out));
   const n = numel(p.out);
   const w = n % 4 === 0 && ops.every((o) => o.mode === 'full' || o.mode === 'one' || (o.mode === 'mod' && o.n % 4 === 0)) ? 4 : 1;
@@ -237,17 +282,12 @@ export const mapKernel: Kernel<MapParams> = {
   cpu(p, ins, [y]) {
     const n = numel(p.out);
     const ops = p.ins.map((s) => operand(s, p.out));
-    if (p.kind === 'unary') {
-      const f = unaryOps[p.op as UnaryOp].cpu, x = ins[0];
-      for (let i = 0; i < n; i++) y[i] = f(x[cpuIndex(ops[0], i, p.out)], p.c);
-    } else if (p.kind === 'binary') {
-      const f = binaryOps[p.op as BinaryOp].cpu, a = ins[0], b = ins[1];
-      for (let i = 0; i < n; i++) y[i] = f(a[cpuIndex(ops[0], i, p.out)], b[cpuIndex(ops[1], i, p.out)]);
-    } else {
-      const [cnd, a, b] = ins;
-      for (let i = 0; i < n; i++) {
-        y[i] = cnd[cpuIndex(ops[0], i, p.out)] !== 0 ? a[cpuIndex(ops[1], i, p.out)] : b[cpuIndex(ops[2], i, p.out)];
-      }
+    const at = (k: number, i: number) => ins[k][cpuIndex(ops[k], i, p.out)];
+    switch (p.kind) {
+      case 'unary': { const f = unaryOps[p.op as UnaryOp].cpu; for (let i = 0; i < n; i++) y[i] = f(at(0, i), p.c); break; }
+      case 'unaryGrad': { const f = unaryOps[p.op as UnaryOp].grad.cpu; for (let i = 0; i < n; i++) y[i] = f(at(0, i), at(1, i), p.c); break; }
+      case 'binary': { const f = binaryOps[p.op as BinaryOp].cpu; for (let i = 0; i < n; i++) y[i] = f(at(0, i), at(1, i)); break; }
+      case 'where': for (let i = 0; i < n; i++) y[i] = at(0, i) !== 0 ? at(1, i) : at(2, i); break;
     }
   },
   // The scalar c (muls, adds, pows, …: loss scales, 1/n of means) varies per call; it is only a uniform.
@@ -284,3 +324,54 @@ export const castKernel: Kernel<CastParams> = {
     return { code: `${h.code}${flatMain('P.n', `    y[i] = ${ty(p.to)}(x[i]);`)}`, grid: flatGrid(p.n), uniforms: h.uniforms };
   },
 };
+
+/**
+ * In-place y += x (same size): gradients summed where graph branches merge and leaf .grad accumulated
+ * across micro-batches. Its own kernel because WebGPU forbids binding one buffer as both a read-only
+ * input and the output of a dispatch, so the map cannot write in place.
+ */
+export const accumulateKernel: Kernel<{ n: number }> = {
+  name: 'accumulate',
+  cpu(p, [x], [y]) { for (let i = 0; i < p.n; i++) y[i] += x[i]; },
+  wgsl(p) {
+    const w = p.n % 4 === 0 ? 4 : 1;
+    const ty = w === 4 ? 'array<vec4<f32>>' : 'array<f32>';
+    const h = header([['n', 'u32', p.n / w]], [['x', ty]], [['y', ty]]);
+    return { code: `${h.code}${flatMain('P.n', '    y[i] = y[i] + x[i];')}`, grid: flatGrid(p.n / w), uniforms: h.uniforms };
+  },
+};
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+const f32 = (shape: Shape): ArraySpec => ({ shape, dtype: 'f32' });
+
+/** y = f(x, c) for a unary primitive: x [...] → y [...]. */
+export function unary(op: UnaryOp, x: DeviceArray, c: number, label: string): DeviceArray {
+  return launch(mapKernel, { kind: 'unary', op, out: x.shape, ins: [x.shape], c, dtypes: ['f32'] }, [x], [f32(x.shape)], label)[0];
+}
+
+/** dx = g · f'(…) of a unary primitive from its saved value a (x or y, as the table says): all [...]. */
+export function unaryGrad(op: UnaryOp, a: DeviceArray, g: DeviceArray, c: number, label: string): DeviceArray {
+  return launch(mapKernel, { kind: 'unaryGrad', op, out: g.shape, ins: [a.shape, g.shape], c, dtypes: ['f32', 'f32'] }, [a, g], [f32(g.shape)], label)[0];
+}
+
+/** a ⊙ b with broadcasting (compare ops give f32 0/1): → the broadcast shape. */
+export function binary(op: BinaryOp, a: DeviceArray, b: DeviceArray, label: string): DeviceArray {
+  const out = broadcastShapes(op, a.shape, b.shape);
+  return launch(mapKernel, { kind: 'binary', op, out, ins: [a.shape, b.shape], c: 0, dtypes: [a.dtype, b.dtype] }, [a, b], [f32(out)], label)[0];
+}
+
+/** where(cond ≠ 0, a, b), broadcasting all three; cond f32 or i32. */
+export function where(cond: DeviceArray, a: DeviceArray, b: DeviceArray, label: string): DeviceArray {
+  const out = broadcastShapes('where', cond.shape, a.shape, b.shape);
+  return launch(mapKernel, { kind: 'where', op: 'where', out, ins: [cond.shape, a.shape, b.shape], c: 0, dtypes: [cond.dtype, 'f32', 'f32'] }, [cond, a, b], [f32(out)], label)[0];
+}
+
+export function cast(x: DeviceArray, to: DType, label: string): DeviceArray {
+  return launch(castKernel, { n: numel(x.shape), from: x.dtype, to }, [x], [{ shape: x.shape, dtype: to }], label)[0];
+}
+
+/** dst += src in place (same size, f32). */
+export function accumulate(dst: DeviceArray, src: DeviceArray, label: string): void {
+  launchInto(accumulateKernel, { n: numel(dst.shape) }, [src], [dst], label);
+}

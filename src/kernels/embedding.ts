@@ -7,14 +7,15 @@
 // A padding id (PyTorch's padding_idx, HF's pad_token_id) gets no gradient: its keys join the
 // invalid-id bucket, which sorts last and is never summed.
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
+import { type DeviceArray, FLAT_WG, type Kernel, freeTemp, grid1d, header, launch, launchInto } from '../device/device.js';
+import { fill } from './copy.js';
 import { vecWidth } from './rows.js';
 
 export interface EmbeddingParams { n: number; v: number; e: number }
 
 function vecType(w: number): string { return w === 1 ? 'f32' : `vec${w}<f32>`; }
 
-export const embeddingForward: Kernel<EmbeddingParams> = {
+export const embeddingForwardKernel: Kernel<EmbeddingParams> = {
   name: 'embedding',
   // ids [n], table [v·e] → y [n·e]
   cpu(p, [ids, table], [y]) {
@@ -45,7 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 const CHECK_WG = 256;
 
 /** ids [n] → status i32 [2]: the first position whose id is outside [0, v) and that id, or [-1, 0]. */
-export const idCheck: Kernel<{ n: number; v: number }> = {
+export const idCheckKernel: Kernel<{ n: number; v: number }> = {
   name: 'embedding_check_ids',
   cpu(p, [ids], [st]) {
     st[0] = -1; st[1] = 0;
@@ -90,7 +91,7 @@ export const SORT_CHUNK = 512;
 export interface SortKeysParams { n: number; npad: number; v: number; pad: number }
 
 /** ids [n] → keys i32 [npad]: id·n + pos (invalid and padding ids as v·n + pos, after all valid ones), then PAD_KEY. */
-export const embeddingKeys: Kernel<SortKeysParams> = {
+export const embeddingKeysKernel: Kernel<SortKeysParams> = {
   name: 'embedding_keys',
   cpu(p, [ids], [keys]) {
     for (let i = 0; i < p.npad; i++) {
@@ -130,7 +131,7 @@ function bitonicStepRef(a: ArrayLike<number> & { [i: number]: number }, k: numbe
  */
 export interface SortLocalParams { npad: number; chunk: number; full: boolean; k: number }
 
-export const sortLocal: Kernel<SortLocalParams> = {
+export const sortLocalKernel: Kernel<SortLocalParams> = {
   name: 'bitonic_local',
   cpu(p, _ins, [keys]) {
     for (let base = 0; base < p.npad; base += p.chunk) {
@@ -174,7 +175,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 };
 
 /** One global compare-exchange step (k, j) of the bitonic network: one invocation per pair. */
-export const sortGlobalStep: Kernel<{ npad: number; k: number; j: number }> = {
+export const sortGlobalStepKernel: Kernel<{ npad: number; k: number; j: number }> = {
   name: 'bitonic_global',
   cpu(p, _ins, [keys]) { bitonicStepRef(keys, p.k, p.j, 0, p.npad); },
   wgsl(p) {
@@ -198,7 +199,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * keys [npad] sorted, dy [n·e] → dTable [v·e] (zero-filled by the caller): the sorted index that
  * starts a run of one id sums that run's dY rows in position order. One workgroup per sorted index.
  */
-export const embeddingAccumulate: Kernel<EmbeddingParams> = {
+export const embeddingAccumulateKernel: Kernel<EmbeddingParams> = {
   name: 'embedding_backward',
   cpu(p, [keys, dy], [dt]) {
     const id = (s: number) => Math.floor(keys[s] / p.n);
@@ -238,3 +239,38 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return { code, grid: grid1d(p.n), uniforms: h.uniforms };
   },
 };
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+/** ids i32 [...] from table [V, E] → [..., E] (zero rows for ids outside [0, V) on the GPU). */
+export function embedding(ids: DeviceArray, table: DeviceArray, label: string): DeviceArray {
+  const [v, e] = table.shape, n = ids.shape.reduce((a, b) => a * b, 1);
+  return launch(embeddingForwardKernel, { n, v, e }, [ids, table], [{ shape: [...ids.shape, e], dtype: 'f32' }], label)[0];
+}
+
+/** i32 [2]: the first flat position whose id is outside [0, vocab) and that id, or [-1, 0]. */
+export function firstBadId(ids: DeviceArray, vocab: number, label: string): DeviceArray {
+  return launch(idCheckKernel, { n: ids.shape.reduce((a, b) => a * b, 1), v: vocab }, [ids], [{ shape: [2], dtype: 'i32' }], label)[0];
+}
+
+/**
+ * dTable [V, E] from ids [N…] and dy [N…, E]: sort the (id, position) keys (bitonic: chunks in shared memory,
+ * longer strides as global steps), then sum each id's rows in position order. `pad`: the id that gets no
+ * gradient (-1: none). The caller checks that (V + 1)·N fits in i32.
+ */
+export function embeddingBackward(ids: DeviceArray, dy: DeviceArray, vocab: number, pad: number, label: string): DeviceArray {
+  const n = ids.shape.reduce((a, b) => a * b, 1), e = dy.shape[dy.shape.length - 1];
+  const dt = fill(dy.device, [vocab, e], 0, 'f32', label);
+  if (n === 0) return dt;
+  const npad = 2 ** Math.ceil(Math.log2(Math.max(2, n)));
+  const chunk = Math.min(SORT_CHUNK, npad);
+  const [keys] = launch(embeddingKeysKernel, { n, npad, v: vocab, pad }, [ids], [{ shape: [npad], dtype: 'i32' }], label);
+  launchInto(sortLocalKernel, { npad, chunk, full: true, k: 0 }, [], [keys], label);
+  for (let k = 2 * chunk; k <= npad; k *= 2) {
+    for (let j = k / 2; j >= chunk; j /= 2) launchInto(sortGlobalStepKernel, { npad, k, j }, [], [keys], label);
+    launchInto(sortLocalKernel, { npad, chunk, full: false, k }, [], [keys], label);
+  }
+  launchInto(embeddingAccumulateKernel, { n, v: vocab, e }, [keys, dy], [dt], label);
+  freeTemp(keys);
+  return dt;
+}

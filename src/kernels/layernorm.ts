@@ -4,8 +4,9 @@
 // dw = Σ_rows dy·x̂, db = Σ_rows dy (parameter gradients are returned, the caller accumulates them).
 // Backward is two passes: one fused row pass (dx plus per-block dw/db partials), one column sum; on
 // software adapters, where an invocation owns a row, the row pass splits into dx and partials passes.
+// Launchers (bottom) run the forward and the two-pass backward on device arrays.
 
-import { FLAT_WG, type Kernel, type WgslProgram, grid1d, header } from '../device/device.js';
+import { type DeviceArray, FLAT_WG, type Kernel, type WgslProgram, freeTemp, grid1d, header, launch } from '../device/device.js';
 import { rowArgs, rowEnable, rowGrid, rowModule, rowPrologue, rowWorkgroup, sgVars, useSubgroups, vecWgsl, vecWidth, wgSum, wgSum2 } from './rows.js';
 
 export interface LayerNormParams { rows: number; n: number; eps: number }
@@ -24,7 +25,7 @@ export function layerNormBlocks(rows: number): { rb: number; nb: number } {
   return { rb, nb: Math.max(1, Math.ceil(rows / rb)) };
 }
 
-export const layerNormForward: Kernel<LayerNormParams> = {
+export const layerNormForwardKernel: Kernel<LayerNormParams> = {
   name: 'layernorm',
   // x [rows·n], w [n], b [n] → y [rows·n], mean [rows], rstd [rows]
   cpu(p, [x, w, b], [y, mean, rstd]) {
@@ -62,7 +63,7 @@ export const layerNormForward: Kernel<LayerNormParams> = {
   },
 };
 
-export const layerNormBackward: Kernel<LayerNormBackwardParams> = {
+export const layerNormBackwardKernel: Kernel<LayerNormBackwardParams> = {
   name: 'layernorm_backward',
   // x [rows·n], w [n], mean [rows], rstd [rows], dy [rows·n] → dx [rows·n], part [2·nb·n] (dw partials, then db)
   cpu(p, [x, w, mean, rstd, dy], [dx, part]) {
@@ -180,7 +181,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }
 
 /** Second pass of the parameter gradients: part [2·nb·n] → dw [n], db [n], summed over blocks in order. */
-export const layerNormParamReduce: Kernel<{ n: number; nb: number }> = {
+export const layerNormParamReduceKernel: Kernel<{ n: number; nb: number }> = {
   name: 'layernorm_param_reduce',
   cpu(p, [part], [dw, db]) {
     for (let k = 0; k < p.n; k++) {
@@ -206,3 +207,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return { code, grid: grid1d(Math.ceil(p.n / COL_WG)), uniforms: h.uniforms };
   },
 };
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+const f32 = (shape: readonly number[]) => ({ shape, dtype: 'f32' as const });
+
+/** x [..., n], weight [n], bias [n] → [y [..., n], mean [...], rstd [...]] (mean and rstd for backward). */
+export function layerNorm(x: DeviceArray, w: DeviceArray, b: DeviceArray, eps: number, label: string): DeviceArray[] {
+  const n = x.shape[x.shape.length - 1], rows = n === 0 ? 0 : x.shape.reduce((a, c) => a * c, 1) / n;
+  const stats = x.shape.slice(0, -1);
+  return launch(layerNormForwardKernel, { rows, n, eps }, [x, w, b], [f32(x.shape), f32(stats), f32(stats)], label);
+}
+
+/** [dx [..., n], dweight [n], dbias [n]] from x, weight, the saved mean and rstd, and dy: the row pass, then the column sum. */
+export function layerNormBackward(x: DeviceArray, w: DeviceArray, mean: DeviceArray, rstd: DeviceArray, dy: DeviceArray, label: string): DeviceArray[] {
+  const n = x.shape[x.shape.length - 1], rows = n === 0 ? 0 : x.shape.reduce((a, c) => a * c, 1) / n;
+  const { rb, nb } = layerNormBlocks(rows);
+  const [dx, part] = launch(layerNormBackwardKernel, { rows, n, rb, nb }, [x, w, mean, rstd, dy], [f32(x.shape), f32([2, nb, n])], label);
+  const [dw, db] = launch(layerNormParamReduceKernel, { n, nb }, [part], [f32([n]), f32([n])], label);
+  freeTemp(part);
+  return [dx, dw, db];
+}

@@ -4,9 +4,11 @@
 // GPU and results do not depend on how elements are split among threads or workgroups.
 // Kernels: random fill (raw bits, uniform, normal, truncated normal), dropout (mask regenerated, never
 // stored, four elements per draw) and Gumbel-max row sampling.
-// Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices.
+// Words → floats: u = (w >> 8) · 2⁻²⁴, exact in f32 on both devices. Launchers at the bottom; the host
+// side (seeds, stream counters) is src/tensor/random.ts.
 
-import { FLAT_WG, type Field, type Kernel, flatGrid, flatMain, grid1d, header, uniformOnly } from '../device/device.js';
+import { type Device, type DeviceArray, FLAT_WG, type Field, type Kernel, flatGrid, flatMain, grid1d, header, launch, uniformOnly } from '../device/device.js';
+import { type Shape, numel } from '../device/shape.js';
 
 const WG = 256;
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
@@ -255,3 +257,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return { code, grid: grid1d(p.rows), uniforms: h.uniforms };
   },
 };
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+/** Philox key words and the stream of one draw. */
+export interface Draw { k0: number; k1: number; stream: number }
+
+/** A random array of `shape` (bits: i32 [n, 4]; else f32) from counter (i, stream): see RandomParams. */
+export function randomFill(device: Device, kind: RandomKind, shape: Shape, d: Draw, a: number, b: number, label: string): DeviceArray {
+  const n = kind === 'bits' ? shape[0] : numel(shape); // bits: [n, 4], four words per counter
+  return launch(randomKernel, { kind, n, k0: d.k0, k1: d.k1, stream: d.stream, a, b }, [], [{ shape, dtype: kind === 'bits' ? 'i32' : 'f32' }], label, device)[0];
+}
+
+/** x · mask / (1-p) for the mask of draw d at rate p (forward, and backward on the upstream gradient). */
+export function dropout(x: DeviceArray, d: Draw, p: number, label: string): DeviceArray {
+  const q = { n: numel(x.shape), k0: d.k0, k1: d.k1, stream: d.stream, thr: Math.round(p * 2 ** 24), scale: 1 / (1 - p) };
+  return launch(dropoutKernel, q, [x], [{ shape: x.shape, dtype: 'f32' }], label)[0];
+}
+
+/** logits [N, V] → i32 [N]: a sample of softmax(logits / t) per row by Gumbel-max. */
+export function gumbelMax(logits: DeviceArray, d: Draw, t: number, label: string): DeviceArray {
+  const [rows, v] = logits.shape;
+  return launch(gumbelMaxKernel, { rows, v, k0: d.k0, k1: d.k1, stream: d.stream, t }, [logits], [{ shape: [rows], dtype: 'i32' }], label)[0];
+}

@@ -5,7 +5,7 @@
 // "original"). One invocation per token, looping over the sequence's N slots (N ≈ 0.155·T).
 //   ids i32 [B, T], updates i32 [B, N], positions i32 [B, N] → newIds i32 [B, T], labels f32 [B, T]
 
-import { FLAT_WG, type Kernel, grid1d, header } from '../device/device.js';
+import { type DeviceArray, FLAT_WG, type Kernel, grid1d, header, launch } from '../device/device.js';
 
 // ---- CPU reference ------------------------------------------------------------------------------
 
@@ -78,3 +78,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     return { code, grid: grid1d(Math.ceil((p.B * p.T) / WG)), uniforms: h.uniforms };
   },
 };
+
+// ---- launcher ----------------------------------------------------------------------------------
+
+/** ids i32 [B, T], updates and positions i32 [B, N] → [newIds i32 [B, T], replaced-token labels f32 [B, T]]. */
+export function scatterUpdateIds(ids: DeviceArray, updates: DeviceArray, positions: DeviceArray, label: string): DeviceArray[] {
+  const [B, T] = ids.shape, N = updates.shape[updates.shape.length - 1];
+  return launch(scatterUpdateKernel, { B, T, N }, [ids, updates, positions], [{ shape: [B, T], dtype: 'i32' }, { shape: [B, T], dtype: 'f32' }], label);
+}

@@ -3,11 +3,11 @@
 // rows): v = x·scale + (1 − mask)·(−10000) as BERT/ELECTRA, y = exp(v − max v) / Σ exp(v − max v).
 // `log` gives log-softmax (v − max − log Σ). Backward needs only y:
 //   softmax: dx = scale · y ∘ (dy − Σ dy∘y);   log-softmax: dx = dy − exp(y) · Σ dy.
-// GPU: one workgroup per row (one invocation per row on software adapters, see rows.ts); an online
+// Launchers at the bottom. GPU: one workgroup per row (one invocation per row on software adapters, see rows.ts); an online
 // (max, sum) per lane, so x is read twice (stats, write), not three times. The additive mask is shifted
 // by its row max (exact in f32; see the kernel).
 
-import { type Kernel, header } from '../device/device.js';
+import { type DeviceArray, type Kernel, header, launch } from '../device/device.js';
 import { rowGrid, rowModule, rowWorkgroup, useSubgroups, vecWidth, wgMax, wgSum } from './rows.js';
 
 export interface SoftmaxParams { rows: number; n: number; scale: number; log: boolean; masked: boolean; rowsPerBatch: number }
@@ -16,7 +16,7 @@ export interface SoftmaxBackwardParams { rows: number; n: number; scale: number;
 /** The additive mask value of BERT/ELECTRA: padded keys get −10000 before the max-subtract. */
 export const MASK_NEG = -10000;
 
-export const softmaxForward: Kernel<SoftmaxParams> = {
+export const softmaxForwardKernel: Kernel<SoftmaxParams> = {
   name: 'softmax',
   // x [rows·n], mask? [B·n] → y [rows·n]
   cpu(p, [x, mask], [y]) {
@@ -75,7 +75,7 @@ fn load(base: u32, mbase: u32, k: u32) -> V {
   },
 };
 
-export const softmaxBackward: Kernel<SoftmaxBackwardParams> = {
+export const softmaxBackwardKernel: Kernel<SoftmaxBackwardParams> = {
   name: 'softmax_backward',
   // y [rows·n], dy [rows·n] → dx [rows·n]
   cpu(p, [y, dy], [dx]) {
@@ -106,3 +106,26 @@ export const softmaxBackward: Kernel<SoftmaxBackwardParams> = {
     return { code, grid: rowGrid(p.rows, wg), uniforms: h.uniforms };
   },
 };
+
+// ---- launchers ---------------------------------------------------------------------------------
+
+const rowsOf = (x: DeviceArray): { rows: number; n: number } => {
+  const n = x.shape[x.shape.length - 1];
+  return { rows: n === 0 ? 0 : x.shape.reduce((a, b) => a * b, 1) / n, n };
+};
+
+/**
+ * Softmax (or, with `log`, log-softmax) over the last axis of x [..., n]: y = softmax(x·scale + additive
+ * mask). mask: f32 [B, n] (1 keep, 0 padding) for the rows of batch b, the b-th block of rows/B rows.
+ */
+export function softmax(x: DeviceArray, mask: DeviceArray | null, scale: number, log: boolean, label: string): DeviceArray {
+  const { rows, n } = rowsOf(x);
+  const rowsPerBatch = mask ? Math.max(1, rows / mask.shape[0]) : Math.max(1, rows);
+  return launch(softmaxForwardKernel, { rows, n, scale, log, masked: !!mask, rowsPerBatch }, mask ? [x, mask] : [x], [{ shape: x.shape, dtype: 'f32' }], label)[0];
+}
+
+/** dx from the saved output y and dy (all [..., n]): scale·y∘(dy − Σ dy∘y), or dy − eʸ Σ dy with `log`. */
+export function softmaxBackward(y: DeviceArray, dy: DeviceArray, scale: number, log: boolean, label: string): DeviceArray {
+  const { rows, n } = rowsOf(y);
+  return launch(softmaxBackwardKernel, { rows, n, scale, log }, [y, dy], [{ shape: y.shape, dtype: 'f32' }], label)[0];
+}

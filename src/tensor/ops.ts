@@ -1,55 +1,36 @@
-// The primitive ops: shape checks, output allocation, the kernel launch and the autograd record.
-// Adding a primitive touches: (1) `OpCtx` below (its name and saved context), (2) its kernel family
-// in src/kernels (CPU reference + WGSL side by side), (3) its backward rule in src/autograd/rules.ts
-// (tsc fails until the rule exists), (4) one line in test/ops.test.ts. A composite op (mean, softmax
-// as a composition, …) is one function here built from primitives, with no rule of its own.
+// The op layer: argument checks, the kernel family's launcher, the result wrapped as a Tensor, and the
+// autograd record. One generic path (`launched` → `track`); the kernels, their variants and any multi-pass
+// plumbing live in their family file (src/kernels/*), the backward rules in src/autograd/rules.ts.
 // Views are materialised (contiguous outputs) except reshape, which shares storage.
+//
+// Adding a unary primitive (e.g. `exp`) touches four places:
+//   1. src/kernels/elementwise.ts: its name in `UnaryOp`, then
+//   2. its `unaryOps` entry: forward and derivative, CPU and WGSL (tsc fails until it exists; the
+//      derivative is its whole backward rule);
+//   3. here: `export const exp = unaryOp('exp');` (and a Tensor method below if it deserves one);
+//   4. test/ops.test.ts: its row (tsc fails until it exists: the table is typed over every primitive).
+// Another primitive: its context in src/tensor/primitives.ts, its kernel family, a function here, its
+// rule in src/autograd/rules.ts (tsc fails until it exists) and its test row. A composite op (mean,
+// crossEntropy, …) is one function built from primitives, with no rule of its own.
 
-import type { Device, Kernel, Storage } from '../device/device.js';
+import type { ArraySpec, Device, DeviceArray, Kernel } from '../device/device.js';
+import { launch as launchArrays, launchInto as launchIntoArrays } from '../device/device.js';
 import type { DType } from '../device/dtype.js';
-import { type Shape, ShapeError, broadcastAxes, broadcastShapes, checkShape, fmt, normAxis, numel, sameShape, stridesOf } from '../device/shape.js';
-import { Tensor, getDevice, retain } from './tensor.js';
-import { record, isGradEnabled } from '../autograd/tape.js';
-import { type BinaryOp, type UnaryOp, castKernel, mapKernel } from '../kernels/elementwise.js';
-import { type ReduceOp, reduceKernel } from '../kernels/reduce.js';
-import { copyKernel, fillKernel } from '../kernels/copy.js';
-import { type MatmulConfig, matmulKernel, selectMatmul, splitSumKernel } from '../kernels/matmul.js';
-import { dropoutKernel } from '../kernels/random.js';
+import { type Shape, ShapeError, broadcastAxes, broadcastShapes, checkShape, fmt, normAxis, numel, sameShape } from '../device/shape.js';
+import * as EW from '../kernels/elementwise.js';
+import { type BinaryOp, type UnaryOp, UNARY_OPS, unaryOps } from '../kernels/elementwise.js';
+import * as CP from '../kernels/copy.js';
+import * as RD from '../kernels/reduce.js';
+import * as MM from '../kernels/matmul.js';
+import * as RNG from '../kernels/random.js';
+import { scatterUpdateIds as scatterUpdateLaunch } from '../kernels/scatter_update.js';
+import * as AD from '../kernels/adam.js';
+import type { DropoutCtx, OpCtx, OpName } from './primitives.js';
 import type { Rng } from './random.js';
+import { Tensor, getDevice, getPrecision, isGradEnabled, keep, record, retain, wrap } from './tensor.js';
 
-/** Every differentiable primitive and the context its backward rule receives. */
-export interface OpCtx {
-  // unary (ctx: the scalar c)
-  neg: { c: number }; exp: { c: number }; log: { c: number }; sqrt: { c: number }; rsqrt: { c: number };
-  tanh: { c: number }; erf: { c: number }; gelu: { c: number }; relu: { c: number }; sigmoid: { c: number };
-  abs: { c: number }; square: { c: number }; adds: { c: number }; muls: { c: number }; pows: { c: number };
-  rsubs: { c: number }; maxs: { c: number };
-  // binary
-  add: object; sub: object; mul: object; div: object; pow: object; maximum: object; minimum: object;
-  bceLogits: object;
-  where: object;
-  sum: { axes: number[] };
-  max: { axes: number[] };
-  reshape: object;
-  permute: { perm: number[] };
-  slice: { starts: number[]; ends: number[] };
-  pad: { starts: number[]; shape: number[] };
-  expand: object;
-  concat: { axis: number };
-  matmul: { transA: boolean; transB: boolean };
-  dropout: DropoutCtx;
-  // fused (src/tensor/nnops.ts; kernels softmax, layernorm, embedding, cross_entropy)
-  softmax: { scale: number };
-  logSoftmax: object;
-  layerNorm: { eps: number };
-  embedding: { paddingIdx: number };
-  softmaxCrossEntropy: { ignoreIndex: number };
-  linear: { gelu: boolean };
-}
-export type OpName = keyof OpCtx;
-
-type DiffUnary = Extract<UnaryOp, OpName>;
-type DiffBinary = Extract<BinaryOp, OpName>;
+export { UNARY_OPS };
+export type { DropoutCtx };
 
 // ---- plumbing ----------------------------------------------------------------------------------
 
@@ -70,17 +51,21 @@ export function needF32(op: string, ...ts: Tensor[]): void {
   for (const t of ts) if (t.dtype !== 'f32') throw new TypeError(`${op}: expected f32 input, got ${t.dtype} tensor ${fmt(t.shape)}`);
 }
 
-/** Allocates outputs, launches the kernel, wraps the outputs. */
-export function launch<P>(kernel: Kernel<P>, p: P, ins: Tensor[], outs: { shape: Shape; dtype: DType }[], lbl: string, device = ins[0]?.device ?? getDevice()): Tensor[] {
-  const storages = outs.map((o) => device.alloc(numel(o.shape), o.dtype, lbl));
-  device.run(kernel, p, ins.map((t) => t.storage), storages, lbl);
-  return outs.map((o, i) => new Tensor(storages[i], o.shape, o.dtype, device));
+/** A launcher's outputs as Tensors. */
+export function launched(a: DeviceArray): Tensor;
+export function launched(a: DeviceArray[]): Tensor[];
+export function launched(a: DeviceArray | DeviceArray[]): Tensor | Tensor[] {
+  return Array.isArray(a) ? a.map(wrap) : wrap(a);
 }
 
-/** Launches a kernel that writes into existing tensors (in-place: optimizer states, accumulators). */
+/** Allocates outputs, runs a kernel, wraps the outputs (for kernels without a family launcher: tests, experiments). */
+export function launch<P>(kernel: Kernel<P>, p: P, ins: Tensor[], outs: ArraySpec[], lbl: string, device = ins[0]?.device ?? getDevice()): Tensor[] {
+  return launched(launchArrays(kernel, p, ins, outs, lbl, device));
+}
+
+/** Runs a kernel writing into existing tensors (in place). */
 export function launchInto<P>(kernel: Kernel<P>, p: P, ins: Tensor[], outs: Tensor[], lbl: string): void {
-  const device = outs[0].device;
-  device.run(kernel, p, ins.map((t) => t.check(lbl).storage), outs.map((t) => t.check(lbl).storage), lbl);
+  launchIntoArrays(kernel, p, ins.map((t) => t.check(lbl)), outs.map((t) => t.check(lbl)), lbl);
 }
 
 /** Attaches a graph node when grad is on and an input requires grad. */
@@ -91,25 +76,28 @@ export function track<K extends OpName>(op: K, out: Tensor, inputs: Tensor[], ct
 
 // ---- elementwise -------------------------------------------------------------------------------
 
-function unary(op: UnaryOp, x: Tensor, c = 0): Tensor {
-  const d = sameDevice(op, [x]);
-  needF32(op, x);
-  const [y] = launch(mapKernel, { kind: 'unary', op, out: x.shape, ins: [x.shape], c, dtypes: ['f32'] }, [x], [{ shape: x.shape, dtype: 'f32' }], label(op, x), d);
-  return y;
-}
-
-function tu(op: DiffUnary, saveOut: boolean) {
+/** The op function of a unary primitive: y = f(x, c), saving x or y for the derivative as its table entry says. */
+export function unaryOp(op: UnaryOp) {
+  const saveOut = unaryOps[op].save === 'y';
   return (x: Tensor, c = 0): Tensor => {
-    const y = unary(op, x, c);
+    sameDevice(op, [x]);
+    needF32(op, x);
+    const y = launched(EW.unary(op, x, c, label(op, x)));
     return track(op, y, [x], { c }, saveOut ? [y] : [x]);
   };
 }
 
-export const neg = tu('neg', false), exp = tu('exp', true), log = tu('log', false), sqrt = tu('sqrt', true);
-export const rsqrt = tu('rsqrt', true), tanh = tu('tanh', true), erf = tu('erf', false), gelu = tu('gelu', false);
-export const relu = tu('relu', false), sigmoid = tu('sigmoid', true), abs = tu('abs', false), square = tu('square', false);
-export const adds = tu('adds', false), muls = tu('muls', false), pows = tu('pows', false), rsubs = tu('rsubs', false);
-export const maxs = tu('maxs', false);
+export const neg = unaryOp('neg'), exp = unaryOp('exp'), log = unaryOp('log'), sqrt = unaryOp('sqrt');
+export const rsqrt = unaryOp('rsqrt'), tanh = unaryOp('tanh'), erf = unaryOp('erf'), gelu = unaryOp('gelu');
+export const relu = unaryOp('relu'), sigmoid = unaryOp('sigmoid'), abs = unaryOp('abs'), square = unaryOp('square');
+export const adds = unaryOp('adds'), muls = unaryOp('muls'), pows = unaryOp('pows'), rsubs = unaryOp('rsubs');
+export const maxs = unaryOp('maxs');
+
+/** g · f'(…) of a unary primitive from its saved value (its backward; no graph). */
+export function unaryGrad(op: UnaryOp, saved: Tensor, g: Tensor, c: number): Tensor {
+  return launched(EW.unaryGrad(op, saved, g, c, label(`${op}'`, saved, g)));
+}
+
 /** sign(x) ∈ {-1, 0, 1}; no gradient. */
 export const sign = (x: Tensor): Tensor => binary('gt', x, scalarLike(x, 0)).mul(2).sub(1).mul(binary('ne', x, scalarLike(x, 0)));
 
@@ -117,15 +105,15 @@ function scalarLike(x: Tensor, v: number): Tensor {
   return fill([], v, 'f32', x.device);
 }
 
-/** Broadcasting binary map; compare ops return f32 0/1 masks. */
+/** Broadcasting binary map; compare ops return f32 0/1 masks. No graph (the differentiable ones are below). */
 export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  const d = sameDevice(op, [a, b]);
-  const out = broadcastShapes(op, a.shape, b.shape);
-  const [y] = launch(mapKernel, { kind: 'binary', op, out, ins: [a.shape, b.shape], c: 0, dtypes: [a.dtype, b.dtype] }, [a, b], [{ shape: out, dtype: 'f32' }], label(op, a, b), d);
-  return y;
+  sameDevice(op, [a, b]);
+  return launched(EW.binary(op, a, b, label(op, a, b)));
 }
 
-function tb(op: DiffBinary, save: boolean) {
+type DiffBinary = Extract<BinaryOp, OpName>;
+
+function binaryOp(op: DiffBinary, save: boolean) {
   return (a: Tensor, b: Tensor): Tensor => {
     needF32(op, a, b);
     const y = binary(op, a, b);
@@ -133,10 +121,10 @@ function tb(op: DiffBinary, save: boolean) {
   };
 }
 
-export const add = tb('add', false), sub = tb('sub', false), mul = tb('mul', true), div = tb('div', true);
-export const pow = tb('pow', true), maximum = tb('maximum', true), minimum = tb('minimum', true);
+export const add = binaryOp('add', false), sub = binaryOp('sub', false), mul = binaryOp('mul', true), div = binaryOp('div', true);
+export const pow = binaryOp('pow', true), maximum = binaryOp('maximum', true), minimum = binaryOp('minimum', true);
 /** Elementwise binary cross-entropy with logits (unreduced): max(x,0) - x·y + log(1+e^{-|x|}). */
-export const bceLogits = tb('bceLogits', true);
+export const bceLogits = binaryOp('bceLogits', true);
 
 export const eq = (a: Tensor, b: Tensor) => binary('eq', a, b);
 export const ne = (a: Tensor, b: Tensor) => binary('ne', a, b);
@@ -147,76 +135,56 @@ export const ge = (a: Tensor, b: Tensor) => binary('ge', a, b);
 
 /** where(cond ≠ 0, a, b), broadcasting all three. cond may be f32 or i32. */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
-  const d = sameDevice('where', [cond, a, b]);
+  sameDevice('where', [cond, a, b]);
   needF32('where', a, b);
-  const out = broadcastShapes('where', cond.shape, a.shape, b.shape);
-  const [y] = launch(mapKernel, { kind: 'where', op: 'where', out, ins: [cond.shape, a.shape, b.shape], c: 0, dtypes: [cond.dtype, 'f32', 'f32'] }, [cond, a, b], [{ shape: out, dtype: 'f32' }], label('where', cond, a, b), d);
+  const y = launched(EW.where(cond, a, b, label('where', cond, a, b)));
   return track('where', y, [cond, a, b], {}, [cond]);
 }
 
-/** Unreduced helper used by backward rules: the fused `*Grad` maps (no graph). */
-export function gradMap(op: BinaryOp, a: Tensor, g: Tensor): Tensor { return binary(op, a, g); }
-
 export function cast(x: Tensor, dtype: DType): Tensor {
-  const d = sameDevice('cast', [x]);
+  sameDevice('cast', [x]);
   if (x.dtype === dtype) return reshape(x, [...x.shape]);
-  const [y] = launch(castKernel, { n: x.size, from: x.dtype, to: dtype }, [x], [{ shape: x.shape, dtype }], label('cast', x), d);
-  return y;
+  return launched(EW.cast(x, dtype, label('cast', x)));
 }
+
+// ---- creation ----------------------------------------------------------------------------------
 
 export function fill(shape: Shape, value: number, dtype: DType = 'f32', device: Device = getDevice()): Tensor {
   checkShape(shape, 'fill');
-  const [y] = launch(fillKernel, { n: numel(shape), value, dtype }, [], [{ shape, dtype }], `fill(${fmt(shape)})`, device);
-  return y;
+  return launched(CP.fill(device, shape, value, dtype, `fill(${fmt(shape)})`));
 }
+
+export interface Placement { dtype?: DType; device?: Device }
+export const full = (shape: Shape, value: number, opts: Placement = {}): Tensor => fill(shape, value, opts.dtype ?? 'f32', opts.device ?? getDevice());
+export const zeros = (shape: Shape, opts: Placement = {}) => full(shape, 0, opts);
+export const ones = (shape: Shape, opts: Placement = {}) => full(shape, 1, opts);
 
 // ---- reductions --------------------------------------------------------------------------------
 
 function normAxes(x: Tensor, axes: number | number[] | undefined, op: string): number[] {
   const list = axes === undefined ? x.shape.map((_, i) => i) : Array.isArray(axes) ? axes : [axes];
-  const norm = [...new Set(list.map((a) => normAxis(a, x.rank, op)))].sort((a, b) => a - b);
-  return norm;
+  return [...new Set(list.map((a) => normAxis(a, x.rank, op)))].sort((a, b) => a - b);
 }
 
-/** Reduces `axes` of x (sorted, unique) by chaining [outer, R, inner] passes over runs of adjacent axes. */
-function reduceRaw(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
-  let cur = x, curShape = [...x.shape];
-  // Runs of adjacent axes, reduced from the last run so earlier axis numbers stay valid.
-  const runs: [number, number][] = [];
-  for (const a of axes) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === a) last[1] = a + 1; else runs.push([a, a + 1]);
-  }
-  if (runs.length === 0) return reshape(x, [...x.shape]);
-  if (op === 'argmax' && runs.length > 1) throw new ShapeError('argmax: one axis at a time');
-  for (let r = runs.length - 1; r >= 0; r--) {
-    const [s, e] = runs[r];
-    const outer = numel(curShape.slice(0, s)), R = numel(curShape.slice(s, e)), inner = numel(curShape.slice(e));
-    const outShape = [...curShape.slice(0, s), ...curShape.slice(e)];
-    const [y] = launch(reduceKernel, { op, outer, r: R, inner }, [cur], [{ shape: outShape, dtype: op === 'argmax' ? 'i32' : 'f32' }], label(op, cur));
-    if (cur !== x) cur.dispose();
-    cur = y; curShape = outShape;
-  }
-  return cur;
-}
-
-function keptShape(shape: Shape, axes: number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+function reduced(op: RD.ReduceOp, x: Tensor, axes: number[], keepDims: boolean): Tensor {
+  if (axes.length === 0) return reshapeRaw(x, [...x.shape]);
+  const y = launched(RD.reduce(op, x, axes, label(op, x)));
+  if (!keepDims) return y;
+  const r = reshapeRaw(y, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  y.dispose();
+  return r;
 }
 
 export function sum(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
   sameDevice('sum', [x]); needF32('sum', x);
   const ax = normAxes(x, axes, 'sum');
-  let y = reduceRaw('sum', x, ax);
-  if (keepDims) { const r = y; y = reshapeRaw(r, keptShape(x.shape, ax)); r.dispose(); }
-  return track('sum', y, [x], { axes: ax });
+  return track('sum', reduced('sum', x, ax, keepDims), [x], { axes: ax });
 }
 
 export function max(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
   sameDevice('max', [x]); needF32('max', x);
   const ax = normAxes(x, axes, 'max');
-  let y = reduceRaw('max', x, ax);
-  if (keepDims) { const r = y; y = reshapeRaw(r, keptShape(x.shape, ax)); r.dispose(); }
+  const y = reduced('max', x, ax, keepDims);
   return track('max', y, [x], { axes: ax }, [x, y]);
 }
 
@@ -232,14 +200,13 @@ export function mean(x: Tensor, axes?: number | number[], keepDims = false): Ten
 /** Index of the first maximum along one axis (i32, no gradient). */
 export function argmax(x: Tensor, axis = -1): Tensor {
   sameDevice('argmax', [x]); needF32('argmax', x);
-  return reduceRaw('argmax', x, [normAxis(axis, x.rank, 'argmax')]);
+  return launched(RD.reduce('argmax', x, [normAxis(axis, x.rank, 'argmax')], label('argmax', x)));
 }
 
 /** Sums g over the axes that broadcasting stretched, giving a tensor of `shape`. */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;
-  const axes = broadcastAxes(shape, g.shape);
-  const s = sum(g, axes);
+  const s = sum(g, broadcastAxes(shape, g.shape));
   const r = reshape(s, [...shape]);
   s.dispose();
   return r;
@@ -267,23 +234,15 @@ export function reshape(x: Tensor, shape: number[]): Tensor {
   return track('reshape', reshapeRaw(x, s), [x], {});
 }
 
-function copyInto(x: Tensor, out: Storage, shape: Shape, src: { offset: number; strides: number[] }, dst: { offset: number; strides: number[] }, lbl: string): void {
-  x.device.run(copyKernel, { shape, src, dst, dtype: x.dtype }, [x.storage], [out], lbl);
-}
-
 export function permute(x: Tensor, perm: number[]): Tensor {
   x.check('permute');
   const p = perm.map((a) => normAxis(a, x.rank, 'permute'));
   if (p.length !== x.rank || new Set(p).size !== x.rank) throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
-  const st = stridesOf(x.shape);
-  const shape = p.map((a) => x.shape[a]);
   // Moving only size-1 axes (attention heads with one head: [B, T, 1, dh] → [B, 1, T, dh]) keeps the
   // element order: share the storage instead of copying.
   const moved = p.filter((a) => x.shape[a] !== 1);
-  if (moved.every((a, i) => i === 0 || moved[i - 1] < a)) return track('permute', reshapeRaw(x, shape), [x], { perm: p });
-  const out = x.device.alloc(x.size, x.dtype, label('permute', x));
-  copyInto(x, out, shape, { offset: 0, strides: p.map((a) => st[a]) }, { offset: 0, strides: stridesOf(shape) }, label('permute', x));
-  return track('permute', new Tensor(out, shape, x.dtype, x.device), [x], { perm: p });
+  const y = moved.every((a, i) => i === 0 || moved[i - 1] < a) ? reshapeRaw(x, p.map((a) => x.shape[a])) : launched(CP.permute(x, p, label('permute', x)));
+  return track('permute', y, [x], { perm: p });
 }
 
 export function transpose(x: Tensor, a = -2, b = -1): Tensor {
@@ -302,22 +261,13 @@ export function slice(x: Tensor, starts: number[], ends: number[]): Tensor {
   s.forEach((v, d) => {
     if (v < 0 || v > e[d] || e[d] > x.shape[d]) throw new ShapeError(`slice: range ${starts[d]}:${ends[d]} out of bounds for dim ${d} of ${fmt(x.shape)}`);
   });
-  const shape = s.map((v, d) => e[d] - v);
-  const st = stridesOf(x.shape);
-  const offset = s.reduce((acc, v, d) => acc + v * st[d], 0);
-  const out = x.device.alloc(numel(shape), x.dtype, label('slice', x));
-  copyInto(x, out, shape, { offset, strides: st }, { offset: 0, strides: stridesOf(shape) }, label('slice', x));
-  return track('slice', new Tensor(out, shape, x.dtype, x.device), [x], { starts: s, ends: e });
+  return track('slice', launched(CP.slice(x, s, e, label('slice', x))), [x], { starts: s, ends: e });
 }
 
 /** Zero tensor of `shape` with x written at `starts` (slice's backward). */
 export function pad(x: Tensor, starts: number[], shape: number[]): Tensor {
   x.check('pad');
-  const y = fill(shape, 0, x.dtype, x.device);
-  const st = stridesOf(shape);
-  const offset = starts.reduce((acc, v, d) => acc + v * st[d], 0);
-  copyInto(x, y.storage, x.shape, { offset: 0, strides: stridesOf(x.shape) }, { offset, strides: st }, label('pad', x));
-  return track('pad', y, [x], { starts, shape });
+  return track('pad', launched(CP.pad(x, starts, shape, label('pad', x))), [x], { starts, shape });
 }
 
 /** Materialised broadcast to `shape`. */
@@ -325,35 +275,19 @@ export function expand(x: Tensor, shape: number[]): Tensor {
   x.check('expand');
   const out = broadcastShapes('expand', x.shape, shape);
   if (!sameShape(out, shape)) throw new ShapeError(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
-  const y = x.device.alloc(numel(shape), x.dtype, label('expand', x));
-  const st = stridesOf(x.shape);
-  const strides = shape.map((d, i) => {
-    const j = i - (shape.length - x.rank);
-    return j < 0 || (x.shape[j] === 1 && d !== 1) ? 0 : st[j];
-  });
-  copyInto(x, y, shape, { offset: 0, strides }, { offset: 0, strides: stridesOf(shape) }, label('expand', x));
-  return track('expand', new Tensor(y, shape, x.dtype, x.device), [x], {});
+  return track('expand', launched(CP.expand(x, shape, label('expand', x))), [x], {});
 }
 
 export function concat(xs: Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError('concat: no tensors');
-  const d = sameDevice('concat', xs);
+  sameDevice('concat', xs);
   const ax = normAxis(axis, xs[0].rank, 'concat');
   for (const t of xs) {
     if (t.rank !== xs[0].rank || t.dtype !== xs[0].dtype || t.shape.some((v, i) => i !== ax && v !== xs[0].shape[i])) {
       throw new ShapeError(`concat: ${xs.map((u) => `${fmt(u.shape)} ${u.dtype}`).join(', ')} do not match outside axis ${ax}`);
     }
   }
-  const shape = [...xs[0].shape];
-  shape[ax] = xs.reduce((acc, t) => acc + t.shape[ax], 0);
-  const out = d.alloc(numel(shape), xs[0].dtype, label('concat', ...xs));
-  const ost = stridesOf(shape);
-  let off = 0;
-  for (const t of xs) {
-    copyInto(t, out, t.shape, { offset: 0, strides: stridesOf(t.shape) }, { offset: off * ost[ax], strides: ost }, label('concat', ...xs));
-    off += t.shape[ax];
-  }
-  return track('concat', new Tensor(out, shape, xs[0].dtype, d), xs, { axis: ax });
+  return track('concat', launched(CP.concat(xs, ax, label('concat', ...xs))), xs, { axis: ax });
 }
 
 // ---- matmul ------------------------------------------------------------------------------------
@@ -362,49 +296,21 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
  * a: [..., M, K] (transA: [..., K, M]), b: [..., K, N] (transB: [..., N, K]) → [..., M, N].
  * Leading (batch) dims are flattened; either side may have a single matrix, which is shared.
  */
-export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; config?: MatmulConfig } = {}): Tensor {
-  const d = sameDevice('matmul', [a, b]);
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; config?: MM.MatmulConfig } = {}): Tensor {
+  sameDevice('matmul', [a, b]);
   needF32('matmul', a, b);
   const transA = opts.transA ?? false, transB = opts.transB ?? false;
-  if (a.rank < 2 || b.rank < 2) throw new ShapeError(`matmul: needs rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
-  const [ar, ac] = a.shape.slice(-2), [br, bc] = b.shape.slice(-2);
-  const m = transA ? ac : ar, k = transA ? ar : ac;
-  const kb = transB ? bc : br, n = transB ? br : bc;
-  const what = `${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''}`;
-  if (k !== kb) throw new ShapeError(`matmul: inner dims differ in ${what} (${k} vs ${kb})`);
-  const ba = numel(a.shape.slice(0, -2)), bb = numel(b.shape.slice(0, -2));
-  if (ba !== bb && ba !== 1 && bb !== 1) throw new ShapeError(`matmul: batch dims differ in ${what}`);
-  const batchShape = ba >= bb ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
-  const batch = Math.max(ba, bb);
-  const p = { batch, m, n, k, transA, transB, strideA: ba === 1 ? 0 : m * k, strideB: bb === 1 ? 0 : k * n };
-  // The CPU device has no caps and runs the plain reference unless a config is forced (tests).
-  const config = opts.config ?? (d.caps ? selectMatmul(p, d.caps) : undefined);
-  const splits = config?.splits ?? 1;
-  if (batch * splits > 65535) throw new ShapeError(`matmul: batch ${batch} × ${splits} splits over 65535 in ${what}`);
-  const shape = [...batchShape, m, n];
-  let y: Tensor;
-  if (splits === 1) {
-    [y] = launch(matmulKernel, { ...p, config }, [a, b], [{ shape, dtype: 'f32' }], `matmul ${what}`, d);
-  } else {
-    // Split-K: partials [splits, batch, M, N], then a fixed-order sum (deterministic, no atomics).
-    const [part] = launch(matmulKernel, { ...p, config }, [a, b], [{ shape: [splits, ...shape], dtype: 'f32' }], `matmul ${what} split-K`, d);
-    [y] = launch(splitSumKernel, { splits, n: batch * m * n }, [part], [{ shape, dtype: 'f32' }], `matmul ${what} split-K sum`, d);
-    part.dispose();
-  }
+  const { what } = MM.planMatmul(a.shape, b.shape, transA, transB);
+  const f16 = getPrecision() === 'f16';
+  const y = launched(MM.matmul(a, b, { transA, transB, config: opts.config, f16 }, `matmul ${what}${f16 ? ' f16' : ''}`).y);
   return track('matmul', y, [a, b], { transA, transB }, [a, b]);
 }
 
 // ---- dropout -----------------------------------------------------------------------------------
 
-/** What regenerates a dropout mask: the Philox key words, the stream id and the rate. */
-export interface DropoutCtx { p: number; k0: number; k1: number; stream: number }
-
 /** x · mask / (1-p) for the mask of `ctx` (forward, and backward on the upstream gradient). */
 export function dropoutApply(x: Tensor, ctx: DropoutCtx): Tensor {
-  const thr = Math.round(ctx.p * 2 ** 24);
-  const p = { n: x.size, k0: ctx.k0, k1: ctx.k1, stream: ctx.stream, thr, scale: 1 / (1 - ctx.p) };
-  const [y] = launch(dropoutKernel, p, [x], [{ shape: x.shape, dtype: 'f32' }], label('dropout', x));
-  return y;
+  return launched(RNG.dropout(x, ctx, ctx.p, label('dropout', x)));
 }
 
 /**
@@ -420,3 +326,106 @@ export function dropout(x: Tensor, p: number, rng: Rng, training = true): Tensor
   const ctx: DropoutCtx = { p, k0: rng.key[0], k1: rng.key[1], stream: rng.nextStream() };
   return track('dropout', dropoutApply(x, ctx), [x], ctx);
 }
+
+// ---- in-place updates (no graph) -----------------------------------------------------------------
+
+/**
+ * dst + src, written into dst's storage when dst holds it alone (no other handle would see the
+ * change); otherwise a new tensor. Returns the sum; src is left to the caller (gradient accumulation).
+ */
+export function accumulate(dst: Tensor, src: Tensor): Tensor {
+  if (!sameShape(dst.shape, src.shape)) throw new ShapeError(`accumulate: ${fmt(src.shape)} into ${fmt(dst.shape)}`);
+  if (dst.storage.refs === 1 && dst.storage !== src.storage) {
+    EW.accumulate(dst.check('accumulate'), src.check('accumulate'), `accumulate(${fmt(dst.shape)})`);
+    return dst;
+  }
+  const sum = keep(binary('add', dst, src));
+  dst.dispose();
+  return sum;
+}
+
+/** dst ← src element for element (same size, same device), in command order. */
+export function copyInto(src: Tensor, dst: Tensor, lbl: string): void {
+  if (src.size !== dst.size) throw new ShapeError(`${lbl}: ${fmt(src.shape)} into ${fmt(dst.shape)}`);
+  CP.copyInto(src.check(lbl), dst.check(lbl), lbl);
+}
+
+/** A tensor over `shape` elements of `root` from element `offset` (a multiple of SLICE_ALIGN): shares root's buffer. */
+export function sliceOf(root: Tensor, offset: number, shape: Shape, lbl: string): Tensor {
+  root.check(lbl);
+  const s = root.device.slice(root.storage, offset, numel(shape), root.dtype, lbl);
+  return new Tensor(s, shape, root.dtype, root.device);
+}
+
+/** dst[dstOffset…] ← src (all of it), a copy command in command order. */
+export function copyElements(src: Tensor, dst: Tensor, dstOffset: number, lbl: string): void {
+  if (dstOffset + src.size > dst.size) throw new ShapeError(`${lbl}: ${fmt(src.shape)} at ${dstOffset} overruns ${fmt(dst.shape)}`);
+  src.device.copy(src.check(lbl).storage, 0, dst.check(lbl).storage, dstOffset, src.size);
+}
+
+/** dst (all of it) ← src[srcOffset…], a copy command in command order. */
+export function copyOut(src: Tensor, srcOffset: number, dst: Tensor, lbl: string): void {
+  if (srcOffset + dst.size > src.size) throw new ShapeError(`${lbl}: ${fmt(dst.shape)} from ${srcOffset} overruns ${fmt(src.shape)}`);
+  src.device.copy(src.check(lbl).storage, srcOffset, dst.check(lbl).storage, 0, dst.size);
+}
+
+/** One AdamW step over the optimizer's buffers (src/kernels/adam.ts: sum of squares, norm and finite check, update). */
+export function adamStep(b: AD.AdamBuffers, views: DeviceArray[][], layout: AD.AdamLayout, q: AD.AdamStep,
+  clip: { maxNorm: number; step: number; loss: Tensor | null; lossScale: { scale: Tensor; growth: number } | null }, lbl: string): void {
+  AD.adamStepAll(b, views, layout, q, { ...clip, loss: clip.loss?.check(lbl) ?? null }, lbl);
+}
+
+/**
+ * The authors' scatter_update of ids (no graph): ids i32 [B, T], updates and positions i32 [B, N] →
+ * [newIds i32 [B, T], labels f32 [B, T]] (1 where a position was updated to a different id).
+ */
+export function scatterUpdateIds(ids: Tensor, updates: Tensor, positions: Tensor): Tensor[] {
+  sameDevice('scatterUpdateIds', [ids, updates, positions]);
+  for (const t of [ids, updates, positions]) if (t.dtype !== 'i32') throw new TypeError(`scatterUpdateIds: expected i32, got ${t.dtype} ${fmt(t.shape)}`);
+  if (ids.rank !== 2 || updates.rank !== 2 || !sameShape(updates.shape, positions.shape) || updates.shape[0] !== ids.shape[0]) {
+    throw new ShapeError(`scatterUpdateIds: ids ${fmt(ids.shape)}, updates ${fmt(updates.shape)}, positions ${fmt(positions.shape)} must be [B, T], [B, N], [B, N]`);
+  }
+  return launched(scatterUpdateLaunch(ids, updates, positions, `scatter_update ${fmt(ids.shape)}`));
+}
+
+// ---- method sugar: t.add(u) ≡ add(t, u) --------------------------------------------------------
+
+declare module './tensor.js' {
+  interface Tensor {
+    add(b: Tensor | number): Tensor; sub(b: Tensor | number): Tensor; mul(b: Tensor | number): Tensor;
+    div(b: Tensor | number): Tensor; pow(b: Tensor | number): Tensor;
+    neg(): Tensor; exp(): Tensor; log(): Tensor; sqrt(): Tensor; rsqrt(): Tensor; tanh(): Tensor; erf(): Tensor;
+    gelu(): Tensor; relu(): Tensor; sigmoid(): Tensor; abs(): Tensor; square(): Tensor;
+    sum(axes?: number | number[], keepDims?: boolean): Tensor;
+    mean(axes?: number | number[], keepDims?: boolean): Tensor;
+    max(axes?: number | number[], keepDims?: boolean): Tensor;
+    argmax(axis?: number): Tensor;
+    reshape(shape: number[]): Tensor; permute(perm: number[]): Tensor; transpose(a?: number, b?: number): Tensor;
+    slice(starts: number[], ends: number[]): Tensor; expand(shape: number[]): Tensor;
+    matmul(b: Tensor, opts?: Parameters<typeof matmul>[2]): Tensor;
+    cast(dtype: DType): Tensor;
+  }
+}
+
+const methods: ThisType<Tensor> & Partial<Record<keyof Tensor, unknown>> = {
+  add(b: Tensor | number) { return typeof b === 'number' ? adds(this, b) : add(this, b); },
+  sub(b: Tensor | number) { return typeof b === 'number' ? adds(this, -b) : sub(this, b); },
+  mul(b: Tensor | number) { return typeof b === 'number' ? muls(this, b) : mul(this, b); },
+  div(b: Tensor | number) { return typeof b === 'number' ? muls(this, 1 / b) : div(this, b); },
+  pow(b: Tensor | number) { return typeof b === 'number' ? pows(this, b) : pow(this, b); },
+  neg() { return neg(this); }, exp() { return exp(this); }, log() { return log(this); }, sqrt() { return sqrt(this); },
+  rsqrt() { return rsqrt(this); }, tanh() { return tanh(this); }, erf() { return erf(this); }, gelu() { return gelu(this); },
+  relu() { return relu(this); }, sigmoid() { return sigmoid(this); }, abs() { return abs(this); }, square() { return square(this); },
+  sum(axes?: number | number[], keepDims = false) { return sum(this, axes, keepDims); },
+  mean(axes?: number | number[], keepDims = false) { return mean(this, axes, keepDims); },
+  max(axes?: number | number[], keepDims = false) { return max(this, axes, keepDims); },
+  argmax(axis = -1) { return argmax(this, axis); },
+  reshape(shape: number[]) { return reshape(this, shape); },
+  permute(perm: number[]) { return permute(this, perm); },
+  transpose(a = -2, b = -1) { return transpose(this, a, b); },
+  slice(starts: number[], ends: number[]) { return slice(this, starts, ends); },
+  expand(shape: number[]) { return expand(this, shape); },
+  matmul(b: Tensor, opts?: Parameters<typeof matmul>[2]) { return matmul(this, b, opts); },
+  cast(dtype: DType) { return cast(this, dtype); },
+};
+Object.assign(Tensor.prototype, methods);

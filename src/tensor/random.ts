@@ -6,9 +6,8 @@
 
 import type { Device } from '../device/device.js';
 import { type Shape, ShapeError, checkShape, fmt, numel } from '../device/shape.js';
-import { type Tensor, getDevice } from './tensor.js';
-import { launch } from './ops.js';
-import { type RandomKind, gumbelMaxKernel, randomKernel, seedKey } from '../kernels/random.js';
+import { type Tensor, getDevice, wrap } from './tensor.js';
+import { type RandomKind, gumbelMax, randomFill, seedKey } from '../kernels/random.js';
 
 export interface RngState { seed: number; counter: number }
 
@@ -37,11 +36,8 @@ export class Rng {
 
   private fill(kind: RandomKind, shape: Shape, a: number, b: number, device: Device, what: string): Tensor {
     checkShape(shape, what);
-    const n = kind === 'bits' ? shape[0] : numel(shape); // bits: [n, 4], four words per counter
     if (numel(shape) >= 2 ** 32) throw new ShapeError(`${what}: ${fmt(shape)} has over 2^32 elements`);
-    const p = { kind, n, k0: this.key[0], k1: this.key[1], stream: this.nextStream(), a, b };
-    const [y] = launch(randomKernel, p, [], [{ shape, dtype: kind === 'bits' ? 'i32' : 'f32' }], `${what}(${fmt(shape)})`, device);
-    return y;
+    return wrap(randomFill(device, kind, shape, { k0: this.key[0], k1: this.key[1], stream: this.nextStream() }, a, b, `${what}(${fmt(shape)})`));
   }
 
   /** Uniform in [lo, hi): lo + (hi - lo)·u, u = k·2⁻²⁴ (24 random bits, exact in f32). */
@@ -78,7 +74,5 @@ export function sampleGumbelMax(logits: Tensor, rng: Rng, temperature = 1): Tens
   const [rows, v] = logits.shape;
   if (v === 0) throw new ShapeError(`sampleGumbelMax: logits ${fmt(logits.shape)} has no classes`);
   if (rows * v >= 2 ** 32) throw new ShapeError(`sampleGumbelMax: ${fmt(logits.shape)} has over 2^32 elements`);
-  const p = { rows, v, k0: rng.key[0], k1: rng.key[1], stream: rng.nextStream(), t: temperature };
-  const [y] = launch(gumbelMaxKernel, p, [logits], [{ shape: [rows], dtype: 'i32' }], `sampleGumbelMax(${fmt(logits.shape)})`);
-  return y;
+  return wrap(gumbelMax(logits, { k0: rng.key[0], k1: rng.key[1], stream: rng.nextStream() }, temperature, `sampleGumbelMax(${fmt(logits.shape)})`));
 }

@@ -4,14 +4,15 @@
 // them. `tidy(fn)` disposes every tensor created inside fn except those returned (or `keep()`-ed).
 // A FinalizationRegistry releases storages of handles that were garbage-collected undisposed: a
 // safety net, not the plan (GC timing is unknowable; dispose/tidy make memory deterministic).
-// Op methods on Tensor are sugar for the functions in ops.ts (the primitive list lives there).
+// Graph recording lives here too (grad mode, `record`), so the op layer records without importing
+// autograd; src/autograd reads the nodes and runs backward. Both sit above this file and install
+// themselves: ops.ts the method sugar (t.add(u) ≡ add(t, u)), autograd the `backward()` engine.
 
 import { CpuDevice } from '../device/cpu.js';
-import type { Device, Storage } from '../device/device.js';
+import type { Device, DeviceArray, Storage } from '../device/device.js';
 import type { DType, HostArray } from '../device/dtype.js';
 import { type Shape, ShapeError, checkShape, fmt, numel } from '../device/shape.js';
-import { type GradNode, backward } from '../autograd/tape.js';
-import * as ops from './ops.js';
+import type { OpCtx, OpName } from './primitives.js';
 
 let defaultDevice: Device = new CpuDevice();
 export function getDevice(): Device { return defaultDevice; }
@@ -29,7 +30,66 @@ const finalizer = new FinalizationRegistry<Held>((h) => release(h.storage, h.dev
 
 const scopes: Set<Tensor>[] = [];
 
-export class Tensor {
+// ---- graph recording -----------------------------------------------------------------------------
+
+/** The op that produced a tensor, while its graph is alive: inputs, what the rule needs, the context. */
+export interface GradNode<K extends OpName = OpName> {
+  op: K;
+  inputs: Tensor[];
+  saved: Tensor[];
+  ctx: OpCtx[K];
+}
+
+let gradEnabled = true;
+export function isGradEnabled(): boolean { return gradEnabled; }
+
+/** Runs fn with gradient recording off (inference, optimizer updates, metrics). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try { return fn(); } finally { gradEnabled = prev; }
+}
+
+/** A second handle on t's storage, outside every scope (graph-saved values survive the user disposing t). */
+export function alias(t: Tensor): Tensor {
+  retain(t.storage);
+  return new Tensor(t.storage, t.shape, t.dtype, t.device, false);
+}
+
+/** Makes `out` a graph node of `op` (the op layer calls it when grad is on and an input requires grad). */
+export function record<K extends OpName>(op: K, out: Tensor, inputs: Tensor[], ctx: OpCtx[K], saved: Tensor[]): void {
+  out.requiresGrad = true;
+  out.node = { op, inputs, saved: saved.map(alias), ctx } as GradNode;
+}
+
+/**
+ * Matmul precision: 'f16' rounds the operands of every matmul (forward and both backward products, and
+ * attention's) to f16 and accumulates in f32, on devices with shader-f16 (tensor cores through subgroup
+ * matrices where the adapter has them); weights, optimizer state, normalisations, softmax and losses stay
+ * f32. 'f32' (the default) everywhere else. Set around a training step or for a whole run.
+ */
+export type Precision = 'f32' | 'f16';
+let precision: Precision = 'f32';
+export function getPrecision(): Precision { return precision; }
+export function setPrecision(p: Precision): void {
+  if (p !== 'f32' && p !== 'f16') throw new RangeError(`precision must be 'f32' or 'f16', got ${String(p)}`);
+  precision = p;
+}
+/** Runs fn with matmul precision p. */
+export function withPrecision<T>(p: Precision, fn: () => T): T {
+  const prev = precision;
+  setPrecision(p);
+  try { return fn(); } finally { precision = prev; }
+}
+
+type BackwardEngine = (root: Tensor, grad?: Tensor) => void;
+let engine: BackwardEngine | null = null;
+/** Installed by src/autograd/tape.ts, which sits above the op layer it differentiates. */
+export function setBackwardEngine(f: BackwardEngine): void { engine = f; }
+
+// ---- the tensor ----------------------------------------------------------------------------------
+
+export class Tensor implements DeviceArray {
   readonly shape: readonly number[];
   requiresGrad = false;
   /** Accumulated gradient (leaf tensors). */
@@ -89,37 +149,16 @@ export class Tensor {
   /** Marks a leaf as trainable (returns this). */
   param(): this { this.requiresGrad = true; return this; }
 
-  backward(grad?: Tensor): void { backward(this, grad); }
+  /** Backpropagates from this tensor (a scalar unless `grad` is given); gradients accumulate into leaves' .grad. */
+  backward(grad?: Tensor): void {
+    if (!engine) throw new Error('backward: autograd is not loaded (import electra-webgpu, or src/autograd/tape.js)');
+    engine(this, grad);
+  }
+}
 
-  // ---- sugar over ops.ts -----------------------------------------------------------------
-  add(b: Tensor | number): Tensor { return typeof b === 'number' ? ops.adds(this, b) : ops.add(this, b); }
-  sub(b: Tensor | number): Tensor { return typeof b === 'number' ? ops.adds(this, -b) : ops.sub(this, b); }
-  mul(b: Tensor | number): Tensor { return typeof b === 'number' ? ops.muls(this, b) : ops.mul(this, b); }
-  div(b: Tensor | number): Tensor { return typeof b === 'number' ? ops.muls(this, 1 / b) : ops.div(this, b); }
-  pow(b: Tensor | number): Tensor { return typeof b === 'number' ? ops.pows(this, b) : ops.pow(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  erf(): Tensor { return ops.erf(this); }
-  gelu(): Tensor { return ops.gelu(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  abs(): Tensor { return ops.abs(this); }
-  square(): Tensor { return ops.square(this); }
-  sum(axes?: number | number[], keepDims = false): Tensor { return ops.sum(this, axes, keepDims); }
-  mean(axes?: number | number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
-  max(axes?: number | number[], keepDims = false): Tensor { return ops.max(this, axes, keepDims); }
-  argmax(axis = -1): Tensor { return ops.argmax(this, axis); }
-  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
-  permute(perm: number[]): Tensor { return ops.permute(this, perm); }
-  transpose(a = -2, b = -1): Tensor { return ops.transpose(this, a, b); }
-  slice(starts: number[], ends: number[]): Tensor { return ops.slice(this, starts, ends); }
-  expand(shape: number[]): Tensor { return ops.expand(this, shape); }
-  matmul(b: Tensor, opts?: Parameters<typeof ops.matmul>[2]): Tensor { return ops.matmul(this, b, opts); }
-  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
+/** A launcher's output as a Tensor (the handle takes over the array's storage reference). */
+export function wrap(a: DeviceArray): Tensor {
+  return new Tensor(a.storage, a.shape, a.dtype, a.device);
 }
 
 // ---- scopes ------------------------------------------------------------------------------------
@@ -166,6 +205,7 @@ export function keep<T extends Tensor>(t: T): T {
 
 export interface Placement { dtype?: DType; device?: Device }
 
+/** A tensor of host values (one upload); full/zeros/ones, which fill on the device, are in ops.ts. */
 export function tensor(data: ArrayLike<number>, shape?: Shape, opts: Placement = {}): Tensor {
   const dtype = opts.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
   const device = opts.device ?? defaultDevice;
@@ -177,9 +217,3 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, opts: Placement =
   device.write(s, arr as HostArray, dtype);
   return new Tensor(s, sh, dtype, device);
 }
-
-export function full(shape: Shape, value: number, opts: Placement = {}): Tensor {
-  return ops.fill(shape, value, opts.dtype ?? 'f32', opts.device ?? defaultDevice);
-}
-export const zeros = (shape: Shape, opts: Placement = {}) => full(shape, 0, opts);
-export const ones = (shape: Shape, opts: Placement = {}) => full(shape, 1, opts);

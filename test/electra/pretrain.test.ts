@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { continueCommand } from '../../src/cli/infer-common.js';
 import { presetConfig } from '../../src/electra/model/config.js';
 import { createElectraPair, disposeStep, electraStep } from '../../src/electra/model/pretrain.js';
+import { parseSafetensors } from '../../src/electra/formats/safetensors.js';
 import { HostRng } from '../../src/nn/init.js';
 import { namedParameters } from '../../src/nn/module.js';
 import type { Device } from '../../src/device/device.js';
@@ -139,6 +140,37 @@ s('the "not learned yet" notice names a command that continues the run as it was
   const args = cmd.replace(/ --minutes 30$/, ' --minutes 0.05').split(' ').slice(1);
   execFileSync('node', [cli, ...args, '--device', 'cpu'], { stdio: 'pipe' }); // the configuration check passes
   assert.ok(step(b) > 24, `continued past step 24 to ${step(b)}`);
+});
+
+s('a run that goes non-finite stops at once, names the step and the gradient, and never saves a non-finite state', () => {
+  const out = join(work, 'nan');
+  const args = common(out).map((x, i, all) => (all[i - 1] === '--lr' ? '1e6' : all[i - 1] === '--log-every' ? '20' : all[i - 1] === '--save-every' ? '2' : all[i - 1] === '--steps' ? '30' : x));
+  const err = (() => { try { execFileSync('node', [...args, '--warmup', '1'], { stdio: 'pipe' }); return ''; } catch (e) { return String((e as { stderr: Buffer }).stderr); } })();
+  assert.match(err, /pretrain: the (loss|gradient of [\w.]+|gradient norm) was not finite at step (\d+) \(after earlier finite steps[^)]*\); no parameter moved from then on; stopped without saving \((the checkpoint of step \d+ is kept|nothing was saved)\)/);
+  const bad = Number(/not finite at step (\d+)/.exec(err)![1]);
+  assert.ok(bad < 30, `stopped at step ${bad}, before the end`);
+  // Whatever was saved comes from a finite step before it, and every saved number is finite.
+  if (existsSync(join(out, 'state', 'trainer.json'))) {
+    assert.ok(step(out) < bad, `checkpoint of step ${step(out)} precedes the bad step ${bad}`);
+    for (const f of ['state/weights.safetensors', 'state/optimizer.safetensors', 'discriminator/model.safetensors', 'generator/model.safetensors']) {
+      const { tensors } = parseSafetensors(new Uint8Array(readFileSync(join(out, f))), f);
+      for (const [name, t] of tensors) assert.ok(Array.from(t.data).every(Number.isFinite), `${f}: ${name} holds a non-finite value`);
+    }
+  }
+});
+
+s('--precision f16 (f16 matmul operands, dynamic loss scaling) tracks the f32 run of the same seed within a few percent', () => {
+  const a = join(work, 'a'), h = join(work, 'half');
+  execFileSync('node', [...common(h), '--precision', 'f16'], { stdio: 'pipe' });
+  const la = losses(a), lh = losses(h);
+  assert.is(lh.length, la.length);
+  const tail = (xs: number[][]) => xs.slice(-6).reduce((s, r) => s + r[1], 0) / 6;
+  const rel = Math.abs(tail(lh) - tail(la)) / tail(la);
+  assert.ok(rel < 0.03, `last losses f16 ${tail(lh).toFixed(4)} vs f32 ${tail(la).toFixed(4)} (${(100 * rel).toFixed(2)}%)`);
+  assert.ok(lh.some((r, i) => r[1] !== la[i][1]), 'f16 rounding changed the losses (it ran in f16)');
+  const rec = JSON.parse(readFileSync(join(h, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!) as { lossScale: number; skippedSteps: number };
+  assert.ok(rec.lossScale >= 1 && rec.skippedSteps >= 0, `metrics carry the loss scale and skips (${JSON.stringify(rec)})`);
+  assert.equal(JSON.parse(readFileSync(join(h, 'run-config.json'), 'utf8')).precision, 'f16');
 });
 
 s('--init continues from a run directory (Hugging Face layout): it starts where that run ended', async () => {

@@ -87,6 +87,21 @@ s('classification: loss falls, dev accuracy beats chance, hooks per epoch, best 
   disposeModule(m);
 });
 
+s('precision f16: the same recipe learns as well (dev accuracy within 0.1 of f32; losses differ by f16 rounding)', async () => {
+  const data: TaskData = { kind: 'classification', labels: ['neg', 'pos'], train: TRAIN, dev: DEV };
+  const run = async (precision: 'f32' | 'f16') => {
+    const m = model('sequence', 2, 7);
+    const losses: number[] = [];
+    const r = await finetune(m, tok, data, { ...fast, epochs: 5, lr: 3e-3, precision }, device, { onStep: (x) => { losses.push(x.loss); } });
+    disposeModule(m);
+    return { acc: r.best.metrics.accuracy as number, losses };
+  };
+  const a = await run('f32'), h = await run('f16');
+  assert.ok(Math.abs(h.acc - a.acc) <= 0.1, `dev accuracy f16 ${h.acc} vs f32 ${a.acc}`);
+  assert.ok(h.losses.some((l, i) => l !== a.losses[i]), 'f16 changed the losses (it ran in f16)');
+  assert.ok(h.losses[h.losses.length - 1] < h.losses[0] * 0.5, `f16 loss falls: ${h.losses[0]} → ${h.losses[h.losses.length - 1]}`);
+});
+
 s('a seed reproduces a run; another seed differs', async () => {
   const data: TaskData = { kind: 'classification', labels: ['neg', 'pos'], train: TRAIN.slice(0, 16), dev: DEV.slice(0, 8) };
   const o = { ...fast, epochs: 1 };

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type MatmulConfig, type MatmulParams, K, configName, configSupported, matmulCandidates, matmulRef, selectMatmul, shapeClass, splitChunk } from '../../src/kernels/matmul.js';
-import { tuneMatmul } from '../../src/kernels/matmul-tune.js';
+import { tuneMatmul } from '../../bench/matmul-tune.js';
 import { matmul, muls } from '../../src/tensor/ops.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Device } from '../../src/device/device.js';
@@ -67,6 +67,8 @@ s('split-K over every layout and kind, with batch, deterministic', async () => {
     { ...K.regSgSmall, splits: 2, ku: 2 },
     { ...K.regSgTex, splits: 3 },
     { kind: 'tiled', wgx: 8, wgy: 8, tm: 4, tn: 4, bk: 16, splits: 3 },
+    { ...K.tile64, splits: 3 },
+    { ...K.tile128, splits: 5 },
   ];
   for (const cfg of kinds) {
     if (!configSupported(cfg, dev.caps)) continue;
@@ -116,7 +118,7 @@ s('edge shapes: 1×1×1, K=1, M=1 matvec, N=1, batch broadcast on either side', 
   ];
   for (const c of cases) {
     await check(dev, c, undefined);
-    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall, K.regSgTex]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
+    for (const cfg of [K.regSmall, K.tiledSmall, K.regSgSmall, K.regSgTex, K.tile64, K.tile128]) if (configSupported(cfg, dev.caps)) await check(dev, c, cfg, 5);
   }
 });
 

@@ -9,7 +9,7 @@ import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import * as o from '../../src/tensor/ops.js';
 import { logSoftmax, softmax } from '../../src/tensor/nnops.js';
 import { ShapeError } from '../../src/device/shape.js';
-import { softmaxForward } from '../../src/kernels/softmax.js';
+import { softmaxForwardKernel as softmaxForward } from '../../src/kernels/softmax.js';
 
 const s = suite('kernels/softmax');
 

@@ -10,7 +10,6 @@ import { noGrad } from '../../autograd/tape.js';
 import * as F from '../../nn/functional.js';
 import { HostRng } from '../../nn/init.js';
 import type { Ctx } from '../../nn/layers.js';
-import { scatterUpdateKernel } from '../../kernels/scatter_update.js';
 import type { Device } from '../../device/device.js';
 import * as o from '../../tensor/ops.js';
 import type { Rng } from '../../tensor/random.js';
@@ -56,6 +55,8 @@ export interface StepOptions {
   special: SpecialIds;
   /** Multiplies the loss before backward (1 / micro-batches when accumulating gradients). */
   gradScale?: number;
+  /** Seeds backward with this device scalar [] (an optimizer's dynamic loss scale, for f16 mixed precision). */
+  lossScale?: Tensor | null;
 }
 
 export interface HostBatch { B: number; T: number; inputIds: Int32Array; tokenTypeIds: Int32Array; attentionMask: Int32Array }
@@ -107,9 +108,7 @@ export function electraStep(pair: ElectraPair, batch: HostBatch, o_: StepOptions
     if (pair.discriminator) {
       // Replacements: Gumbel-max samples from the generator at temperature T, no gradient.
       const sampled = noGrad(() => F.sampleGumbelMax(genLogits, rng, o_.temperature));          // i32 [B·N]
-      const slotPos = up(m.positions, [B * N]);
-      const [discIds, labels] = o.launch(scatterUpdateKernel, { B, T, N }, [up(batch.inputIds, [B * T]), sampled, slotPos],
-        [{ shape: [B, T], dtype: 'i32' }, { shape: [B, T], dtype: 'f32' }], `scatter_update [${B}, ${T}]`, device);
+      const [discIds, labels] = o.scatterUpdateIds(up(batch.inputIds, [B, T]), o.reshape(sampled, [B, N]), up(m.positions, [B, N]));
       discLogits = pair.discriminator.forward(discIds, types, positions, maskF, ctx);             // [B, T]
       // BCE averaged over real tokens ([CLS]/[SEP] included), as the authors.
       const perTok = o.mul(o.bceLogits(discLogits, labels), maskF);
@@ -132,7 +131,7 @@ export function electraStep(pair: ElectraPair, batch: HostBatch, o_: StepOptions
         loss = o.add(o.muls(discLoss, o_.discWeight), reinforce);                           // no MLM term
       }
     }
-    if (train) (o_.gradScale && o_.gradScale !== 1 ? o.muls(loss, o_.gradScale) : loss).backward();
+    if (train) (o_.gradScale && o_.gradScale !== 1 ? o.muls(loss, o_.gradScale) : loss).backward(o_.lossScale ?? undefined);
     return { loss, mlmLoss, discLoss, mlmPred, mlmTargets: tgt, discLogits, discLabels, realMask: maskF };
   });
   const r = run();

@@ -14,7 +14,7 @@ import { linearWarmupLinearDecay } from '../../nn/schedule.js';
 import { noGrad } from '../../autograd/tape.js';
 import type { Device } from '../../device/device.js';
 import { Rng } from '../../tensor/random.js';
-import { type Tensor, keep, tensor, tidy } from '../../tensor/tensor.js';
+import { type Precision, type Tensor, keep, tensor, tidy, withPrecision } from '../../tensor/tensor.js';
 import type { WordPieceTokenizer } from '../../text/wordpiece.js';
 import { accuracy, confusionMatrix, f1Of, macroF1, mcc, pearson, spearman, squadScores, tokenMetrics } from './eval-metrics.js';
 import {
@@ -64,6 +64,8 @@ export interface FinetuneOptions {
   metric: string;
   /** Read the training loss back every this many steps (for hooks.onStep). */
   logEvery: number;
+  /** Matmul precision of the training steps: 'f16' (operands, f32 accumulation, dynamic loss scaling) or 'f32'. */
+  precision: Precision;
   /** QA: window stride, question length, n-best and longest answer. */
   docStride: number;
   maxQueryLen: number;
@@ -77,6 +79,7 @@ export interface FinetuneOptions {
 export const FINETUNE_DEFAULTS: Omit<FinetuneOptions, 'metric' | 'lr' | 'layerDecay'> = {
   epochs: 3, batchSize: 32, seed: 0, maxLen: 128, warmupProportion: 0.1, weightDecay: 0.01,
   maxGradNorm: 1, adamEps: 1e-6, evalBatchSize: 64, logEvery: 10, docStride: 128, maxQueryLen: 64, nBest: 20, maxAnswerLength: 30, nullThreshold: null,
+  precision: 'f32',
 };
 
 /** Size classes by hidden size: tiny ≤ 128 < small ≤ 256 < base ≤ 768 < large (ELECTRA-Small 256, Base 768, Large 1024). */
@@ -166,13 +169,14 @@ function labelTensor(model: ElectraHeadModel, items: readonly Encoded[], rows: r
 }
 
 /** Forward + loss + backward on one batch; gradients accumulate into .grad. Returns the loss (kept; dispose it). */
-export function trainStep(model: ElectraHeadModel, items: readonly Encoded[], rows: readonly number[], padId: number, rng: Rng, device: Device): Tensor {
+/** One forward + backward; `lossScale` (a device scalar) seeds backward for dynamic loss scaling. */
+export function trainStep(model: ElectraHeadModel, items: readonly Encoded[], rows: readonly number[], padId: number, rng: Rng, device: Device, lossScale: Tensor | null = null): Tensor {
   const p = packBatch(items, rows, padId);
   const ctx: Ctx = { training: true, rng };
   return keep(tidy(() => {
     const logits = model.forward(upload(p, device), ctx);
     const loss = model.loss(logits, labelTensor(model, items, rows, p.T, device));
-    loss.backward();
+    loss.backward(lossScale ?? undefined);
     return loss;
   }));
 }
@@ -212,6 +216,7 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
   const opt = new AdamW(params, {
     lr: o.lr, eps: o.adamEps, weightDecay: o.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: o.maxGradNorm,
     biasCorrection: false, lrMultiplier: layerwiseLrMultiplier(model.config.numHiddenLayers, o.layerDecay),
+    lossScaling: o.precision === 'f16' ? {} : undefined,
   });
   const rng = new Rng(o.seed + 1), shuffleRng = new HostRng((o.seed * 0x9e3779b1 + 0x7f4a7c15) >>> 0);
   const padId = tok.padId >= 0 ? tok.padId : 0;
@@ -225,18 +230,19 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
       for (let b = 0; b < stepsPerEpoch; b++) {
         const rows = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
         const lr = linearWarmupLinearDecay(step, { peak: o.lr, warmupSteps, totalSteps });
-        const loss = trainStep(model, items, rows, padId, rng, device);
-        opt.step(lr);
+        const loss = withPrecision(o.precision, () => trainStep(model, items, rows, padId, rng, device, opt.lossScale));
+        opt.step(lr, { loss });   // checks the loss and the gradient norm on the device, every step
         opt.zeroGrad();
         step++;
         if (step % o.logEvery === 0 || b === stepsPerEpoch - 1) {
           const l = (await loss.data())[0];
+          await checkHealth(opt, 'finetune');
           lossSum += l; lossN++;
-          if (!Number.isFinite(l)) { loss.dispose(); throw new Error(`finetune: loss is ${l} at step ${step}; lower the learning rate`); }
           await hooks.onStep?.({ step, totalSteps, epoch, loss: l, lr, gradNorm: o.maxGradNorm > 0 ? await opt.lastGradNorm() : NaN });
         }
         loss.dispose();
       }
+      await checkHealth(opt, 'finetune');
       const ev = await evaluate(model, tok, data, o, device);
       const score = ev.metrics[o.metric] as number;
       const isBest = best === null || score > (best.metrics[o.metric] as number) || (Number.isNaN(best.metrics[o.metric] as number) && !Number.isNaN(score));
@@ -251,6 +257,12 @@ export async function finetune(model: ElectraHeadModel, tok: WordPieceTokenizer,
   // The last epoch's weights are live; go back to the best one when it was earlier.
   if (bestWeights) assignStateDict(model, bestWeights, 'best epoch');
   return { best: best!, epochs: history, steps: step };
+}
+
+/** Throws with the optimizer's account when a step had a non-finite loss or gradient (nothing is kept from it). */
+async function checkHealth(opt: AdamW, what: string): Promise<void> {
+  const h = await opt.health();
+  if (!h.ok) throw new Error(`${what}: ${h.message}`);
 }
 
 /** Runs the model in eval mode over `items` in batches (longest first, to cut padding); one host copy per item. */

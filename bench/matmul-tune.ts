@@ -1,12 +1,12 @@
-// Optional per-adapter autotune for matmul: times every candidate config (matmulCandidates, plus
-// split-K forms where K is large) once on representative shapes and caches the fastest per shape class
-// (selectMatmul consults the cache first). The default heuristics do not need it.
+// Lab: per-adapter autotune for matmul. Times every candidate config (matmulCandidates, plus split-K forms
+// where K is large) on representative shapes and records the fastest per shape class with setTunedMatmul
+// (selectMatmul consults that table first). The default heuristics do not need it.
 //   await tuneMatmul(device, [{ m: 1024, n: 1024, k: 1024 }, { m: 256, n: 256, k: 1024, transA: true }])
 
-import type { Device } from '../device/device.js';
-import { tensor } from '../tensor/tensor.js';
-import { matmul } from '../tensor/ops.js';
-import { type MatmulConfig, type MatmulParams, configName, configSupported, matmulCandidates, setTunedMatmul, shapeClass } from './matmul.js';
+import type { Device } from '../src/device/device.js';
+import { tensor } from '../src/tensor/tensor.js';
+import { matmul } from '../src/tensor/ops.js';
+import { type MatmulConfig, type MatmulParams, configName, configSupported, matmulCandidates, setTunedMatmul, shapeClass } from '../src/kernels/matmul.js';
 
 export interface TuneShape { m: number; n: number; k: number; batch?: number; transA?: boolean; transB?: boolean }
 
