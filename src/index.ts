@@ -20,7 +20,9 @@ export * as layers from './nn/layers.js';
 export { namedParameters, parameters, countParameters, disposeModule, zeroGrad } from './nn/module.js';
 export { HostRng, init } from './nn/init.js';
 export * as text from './text/index.js';
-export { type ElectraConfig, presets, presetConfig, generatorConfig, applyOverrides } from './electra/model/config.js';
+export {
+  type ElectraConfig, presets, presetConfig, generatorConfig, applyOverrides, checkElectraConfig, configProblems, defaultElectraConfig, ConfigError,
+} from './electra/model/config.js';
 export { ElectraEmbeddings, ElectraModel, ElectraForPreTraining, ElectraForMaskedLM } from './electra/model/model.js';
 export { createElectraPair, electraStep, pairModules, disposeStep, type StepOptions, type ElectraPair } from './electra/model/pretrain.js';
 export { maskBatch, scatterUpdate } from './electra/model/masking.js';

@@ -7,7 +7,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MlmEvalResult, evaluateMlm, exampleBatches, mlmEvalToJSON } from '../electra/model/evaluate-mlm.js';
+import { parseElectraConfig } from '../electra/formats/hf.js';
 import { loadDiscriminator, loadGenerator } from '../node/electra-io.js';
+import { readJsonFile } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import { textToDocuments } from '../text/corpus.js';
 import { buildExamples } from '../text/examples.js';
@@ -17,7 +19,7 @@ import { chunkDocuments } from '../text/node/build.js';
 import { loadTokenizer, readTextFile } from '../text/node/files.js';
 import { readShardFile, shardExpectation } from '../text/node/shards.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
-import { deviceOption } from './infer-common.js';
+import { checkVocabSize, deviceOption } from './infer-common.js';
 import { UsageError, guard, intOption, parse } from './text-common.js';
 
 export const help = `usage: electra evaluate --mlm --model RUN_DIR (--data FILE|DIR ... | --corpus NAME) [options]
@@ -63,7 +65,9 @@ export function run(argv: string[]): Promise<number> {
       throw new Error(`${runDir}: no generator/config.json (evaluate --mlm needs a run directory with generator/ and discriminator/; `
         + `${existsSync(join(runDir, 'config.json')) ? 'this looks like a single model directory' : 'has the run saved yet?'})`);
     }
-    const info: RunInfo = existsSync(join(runDir, 'run-config.json')) ? JSON.parse(readFileSync(join(runDir, 'run-config.json'), 'utf8')) as RunInfo : {};
+    // Both configs are checked before any data is read or tokenized.
+    for (const d of [genDir, discDir]) if (existsSync(join(d, 'config.json'))) parseElectraConfig(readFileSync(join(d, 'config.json'), 'utf8'), join(d, 'config.json'));
+    const info: RunInfo = existsSync(join(runDir, 'run-config.json')) ? readJsonFile(join(runDir, 'run-config.json')) as RunInfo : {};
     const number = (v: string | undefined, name: string, dflt: number, ok: (x: number) => boolean, what: string) => {
       if (v === undefined) return dflt;
       const x = Number(v);
@@ -93,7 +97,7 @@ export function run(argv: string[]): Promise<number> {
     const discriminator = existsSync(join(discDir, 'config.json')) ? (await loadDiscriminator(discDir, device)).model : null;
     const positions = Math.min(generator.config.maxPositionEmbeddings, discriminator?.config.maxPositionEmbeddings ?? Infinity);
     if (positions < seqLen) throw new UsageError(`--seq-len ${seqLen} is longer than the model's ${positions} positions`);
-    if (tok.vocabSize > generator.config.vocabSize) throw new Error(`${vocab} has ${tok.vocabSize} tokens but the model's vocabulary is ${generator.config.vocabSize}`);
+    checkVocabSize(tok.vocabSize, vocab, generator.config.vocabSize, join(genDir, 'config.json'));
     log(`evaluating ${runDir} on ${picked.length} sequences of ≤ ${seqLen} tokens (mask ${maskProb}, temperature ${temperature}, seed ${seed}, batch ${batch}) on ${device.name}`);
 
     const nBatches = Math.ceil(picked.length / batch);

@@ -86,19 +86,30 @@ export function run(argv: string[]): Promise<number> {
       }
       return x;
     };
-    // The model directory and tokenizer are checked before the (possibly large) data is read.
+    // The model's config and tokenizer (or the preset and its overrides) are checked before the (possibly
+    // large) data is read; nothing in --out is touched until the model and the data have loaded.
     if (v.model && !existsSync(join(v.model, 'config.json')) && existsSync(join(v.model, 'discriminator', 'config.json'))) {
       throw new UsageError(`--model ${v.model} is a pre-training run; fine-tune its discriminator: --model ${join(v.model, 'discriminator')}`);
     }
-    const tok = v.model ? modelDirectory(v.model).tokenizer : loadTokenizer(v.vocab!);
+    const overrides: Record<string, string> = {};
+    for (const kv of v.set ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new UsageError(`--set expects KEY=VALUE, got '${kv}'`);
+      overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const presetOverrides = v.preset ? applyOverrides(presetConfig(v.preset), overrides, 'model config') : null;
+    const fromModel = v.model ? modelDirectory(v.model) : null;
+    const tok = fromModel ? fromModel.tokenizer : loadTokenizer(v.vocab!);
+    // The hidden size picks the default lr and layer decay; the position table bounds the default --max-len.
+    const shape = presetOverrides ?? fromModel!.config;
+    const positions = shape.maxPositionEmbeddings;
+    const sized = finetuneSizeDefaults(shape);
     const task = await loadTaskData(v, 'both');
     const data = task.data;
-    const shape = peekConfig(v.model, v.preset, v.set);
-    const sized = finetuneSizeDefaults(shape);
     const opts: FinetuneOptions = {
       ...FINETUNE_DEFAULTS,
       epochs: num('epochs', task.epochs ?? 3, { int: true, min: 1 }), lr: num('lr', sized.lr), batchSize: num('batch', 32, { int: true, min: 1 }),
-      maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, shape.maxPositionEmbeddings), { int: true, min: 3 }), layerDecay: num('layer-decay', sized.layerDecay, { max: 1 }),
+      maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, positions), { int: true, min: 3 }), layerDecay: num('layer-decay', sized.layerDecay, { max: 1 }),
       warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
       evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
       nullThreshold: v['null-threshold'] === undefined ? null : nullThreshold(v['null-threshold']),
@@ -111,30 +122,25 @@ export function run(argv: string[]): Promise<number> {
     const labels = data.kind === 'classification' || data.kind === 'tagging' ? data.labels : data.kind === 'regression' ? ['LABEL_0'] : ['LABEL_0', 'LABEL_1'];
     if ((data.kind === 'classification' || data.kind === 'tagging') && labels.length < 2) throw new Error(`the training data has ${labels.length} label(s) (${labels.join(', ')}); classification needs at least 2`);
     const problemType: ProblemType = data.kind === 'classification' ? 'single_label_classification' : data.kind === 'regression' ? 'regression' : null;
-    const overrides: Record<string, string> = {};
-    for (const kv of v.set ?? []) {
-      const eq = kv.indexOf('=');
-      if (eq < 1) throw new UsageError(`--set expects KEY=VALUE, got '${kv}'`);
-      overrides[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-    const presetOverrides = v.preset ? applyOverrides(presetConfig(v.preset), overrides, 'model config') : null;
     const source = v.preset ? `preset ${v.preset} (random init)` : v.scratch ? `${v.model} (config only, random init)` : v.model!;
+    const init = async (seed: number, announce: boolean): Promise<ElectraHeadModel> => {
+      if (presetOverrides) return initHeadModelFromPreset(v.preset!, tok.vocabSize, device, { kind, labels, seed, overrides: { ...presetOverrides, padTokenId: tok.padId } }).model;
+      const { model, headLoaded } = await initHeadModelFromDirectory(v.model!, device, { kind, labels, seed, scratch: v.scratch });
+      if (announce) console.log(headLoaded ? `  loaded ${v.model} including its ${kind} head` : `  encoder from ${v.scratch ? 'random init' : v.model}, new ${kind} head with ${kind === 'qa' ? 2 : labels.length} output(s)`);
+      return model;
+    };
+    console.log(`finetune: ${task.name} (${data.kind}, ${data.train.length} train / ${data.dev.length} dev${'labels' in data ? `, labels ${data.labels.length > 12 ? data.labels.length : data.labels.join(' ')}` : ''}) from ${source} on ${device.name}`);
+    let first: ElectraHeadModel | null = await init(opts.seed, true);
 
     const out = v.out;
     mkdirSync(out, { recursive: true });
     rmSync(join(out, 'metrics.jsonl'), { force: true });
-    console.log(`finetune: ${task.name} (${data.kind}, ${data.train.length} train / ${data.dev.length} dev${'labels' in data ? `, labels ${data.labels.length > 12 ? data.labels.length : data.labels.join(' ')}` : ''}) from ${source} on ${device.name}`);
     const summaries: { seed: number; dir: string; metrics: Metrics; epoch: number }[] = [];
     for (let r = 0; r < runs; r++) {
       const seed = opts.seed + r;
       const dir = runs > 1 ? join(out, `seed-${seed}`) : out;
-      const init = async (): Promise<ElectraHeadModel> => {
-        if (presetOverrides) return initHeadModelFromPreset(v.preset!, tok.vocabSize, device, { kind, labels, seed, overrides: presetOverrides }).model;
-        const { model, headLoaded } = await initHeadModelFromDirectory(v.model!, device, { kind, labels, seed, scratch: v.scratch });
-        if (r === 0) console.log(headLoaded ? `  loaded ${v.model} including its ${kind} head` : `  encoder from ${v.scratch ? 'random init' : v.model}, new ${kind} head with ${kind === 'qa' ? 2 : labels.length} output(s)`);
-        return model;
-      };
-      const model = await init();
+      const model = first ?? await init(seed, false);
+      first = null;
       if (tok.vocabSize > model.config.vocabSize) throw new Error(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize} (wrong vocab?)`);
       if (r === 0) {
         console.log(`  parameters: ${countParameters(model).toLocaleString('en-US')}; recipe ${JSON.stringify({ ...opts, seed: undefined })}`);
@@ -160,23 +166,6 @@ export function run(argv: string[]): Promise<number> {
     console.log(`done: ${out} (model, eval.json, predictions.jsonl, metrics.jsonl)`);
     return 0;
   });
-}
-
-/** The model's hidden size (which picks the default lr) and position table size (the default --max-len never
- *  exceeds it), read before any weights. */
-function peekConfig(model: string | undefined, preset: string | undefined, set: string[] | undefined): { hiddenSize: number; maxPositionEmbeddings: number } {
-  if (preset) {
-    const overrides: Record<string, string> = {};
-    for (const kv of set ?? []) { const eq = kv.indexOf('='); if (eq > 0) overrides[kv.slice(0, eq)] = kv.slice(eq + 1); }
-    const c = applyOverrides(presetConfig(preset), overrides, 'model config');
-    return { hiddenSize: c.hiddenSize, maxPositionEmbeddings: c.maxPositionEmbeddings };
-  }
-  const path = join(model!, 'config.json');
-  if (!existsSync(path)) throw new Error(`--model ${model}: no config.json (not a model directory)`);
-  const c = JSON.parse(readFileSync(path, 'utf8')) as { max_position_embeddings?: unknown; hidden_size?: unknown };
-  const positive = (x: unknown, dflt: number) => (typeof x === 'number' && x > 0 ? x : dflt);
-  // HF's ElectraConfig defaults (hidden 256, 512 positions) for a config that leaves them out.
-  return { hiddenSize: positive(c.hidden_size, 256), maxPositionEmbeddings: positive(c.max_position_embeddings, 512) };
 }
 
 function fmtLr(size: keyof typeof FINETUNE_SIZE_DEFAULTS): string {

@@ -1,11 +1,13 @@
-// Shared pieces of `electra detect`, `fill-mask`, `embed` and `search`: option checks, loading a model directory
-// (config.json + weights) with the tokenizer beside it (tokenizer.json or vocab.txt, tokenizer_config.json
-// honoured), and the one-line notice when the model is part of a pre-training run whose own metrics say it has
-// not learned yet. Errors name the directory; a model directory of the other kind is refused by electra-io.
+// Shared pieces of the commands that read a model directory (detect, fill-mask, predict, evaluate, embed, search,
+// finetune): option checks, and the directory's config.json (checked whole) and tokenizer (tokenizer.json or
+// vocab.txt, tokenizer_config.json honoured), both before any weights are read; and for detect, fill-mask, embed
+// and search, the one-line notice when the model is part of a pre-training run whose own metrics say it has not
+// learned yet. Errors name the file; a model directory of the other kind is refused by electra-io.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { presetConfig, presets } from '../electra/model/config.js';
+import { type HFElectraConfig, parseElectraConfig } from '../electra/formats/hf.js';
 import { type MetricsRecord, parseMetrics } from '../electra/model/plot.js';
 import type { RunConfig } from './pretrain.js';
 import { bestDevice } from '../node/device.js';
@@ -26,15 +28,31 @@ export function textArgument(positionals: string[]): string {
   return positionals.join(' ');
 }
 
-/** Checks `--model DIR` and finds its tokenizer before any weights are read. */
-export function modelDirectory(dir: string | undefined): { dir: string; tokenizer: WordPieceTokenizer } {
+/**
+ * Checks `--model DIR` before any weights are read or any data loaded: the directory, its config.json (every
+ * field, naming the key, value and rule) and its tokenizer, which must not have more tokens than the model's
+ * vocabulary (ids past it have no embedding); fewer is legal (a padded vocabulary) but usually the wrong
+ * vocab.txt, so it is warned about.
+ */
+export function modelDirectory(dir: string | undefined): { dir: string; tokenizer: WordPieceTokenizer; config: HFElectraConfig } {
   if (!dir) throw new UsageError('give --model DIR (a discriminator/ or generator/ directory of a run, or a Hugging Face ELECTRA directory)');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--model ${dir}: no such directory`);
-  if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir}: no config.json (not a model directory)`);
-  if (!['tokenizer.json', 'vocab.txt'].some((f) => existsSync(join(dir, f)))) {
-    throw new Error(`${dir}: no vocab.txt (or tokenizer.json) beside the model, so its tokens cannot be read`);
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new Error(`${dir}: no config.json (not a model directory)`);
+  const config = parseElectraConfig(readFileSync(configPath, 'utf8'), configPath);
+  const tokFile = ['tokenizer.json', 'vocab.txt'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!tokFile) throw new Error(`${dir}: no vocab.txt (or tokenizer.json) beside the model, so its tokens cannot be read`);
+  const tokenizer = loadTokenizer(dir);
+  checkVocabSize(tokenizer.vocabSize, tokFile, config.vocabSize, configPath);
+  return { dir, tokenizer, config };
+}
+
+/** A tokenizer larger than the model's vocabulary is an error; a smaller one a warning (both name the files). */
+export function checkVocabSize(tokens: number, tokFile: string, vocabSize: number, configPath: string): void {
+  if (tokens > vocabSize) throw new Error(`${tokFile} has ${tokens} tokens but ${configPath} says vocab_size ${vocabSize}: ids from ${vocabSize} on have no embedding (wrong vocabulary?)`);
+  if (tokens < vocabSize) {
+    console.warn(`warning: ${tokFile} has ${tokens} tokens but ${configPath} says vocab_size ${vocabSize}; ids ${tokens}..${vocabSize - 1} are never produced (fine for a padded vocabulary, otherwise the wrong vocab.txt)`);
   }
-  return { dir, tokenizer: loadTokenizer(dir) };
 }
 
 /**

@@ -9,13 +9,14 @@
 // schedule decays over them (src/electra/model/budget.ts says why). Re-running an unfinished run finishes that
 // plan; re-running a finished one with --minutes trains that much longer (a new plan from where it ended).
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../autograd/tape.js';
-import { type ElectraConfig, applyOverrides, presetConfig } from '../electra/model/config.js';
+import { type ElectraConfig, applyOverrides, checkElectraConfig, completeElectraConfig, presetConfig } from '../electra/model/config.js';
 import { MetricsTally, type StepMetrics, stepMetrics } from '../electra/model/metrics.js';
 import { type ElectraPair, type Objective, type StepOptions, createElectraPair, disposeStep, electraStep, pairModules } from '../electra/model/pretrain.js';
+import { checkFiniteTensors, fromHFConfig, parseElectraConfig } from '../electra/formats/hf.js';
 import { parseSafetensors, serializeSafetensors, toWritable } from '../electra/formats/safetensors.js';
 import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { HostRng } from '../nn/init.js';
@@ -25,8 +26,8 @@ import { linearWarmupLinearDecay } from '../nn/schedule.js';
 import { AUTO_EVALS, AUTO_SAVES, autoInterval, planSteps } from '../electra/model/budget.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bestDevice } from '../node/device.js';
-import { exportPair, fromHFConfig } from '../node/electra-io.js';
-import { loadHFDirectory, writeFileAtomic } from '../node/files.js';
+import { exportPair } from '../node/electra-io.js';
+import { loadHFDirectory, readJsonFile, writeFileAtomic } from '../node/files.js';
 import { Progress, fmtNum } from '../node/progress.js';
 import type { Device } from '../device/device.js';
 import { Rng } from '../tensor/random.js';
@@ -149,13 +150,12 @@ export async function run(argv: string[]): Promise<number> {
   const minutes = values.minutes === undefined ? null : num('minutes', 0, false);
   if (minutes !== null && !(minutes > 0)) throw new Error(`--minutes must be a positive number, got '${values.minutes}'`);
   const out = values.out ?? join('runs', preset);
-  mkdirSync(out, { recursive: true });
-  if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
-  // A previous run in OUT: its step, and the config it ran with (its plan and warmup carry over).
+  // A previous run in OUT: its step, and the config it ran with (its plan and warmup carry over). Only read here:
+  // OUT is created, and --fresh deletes, once the configuration has been checked.
   const cfgPath = join(out, 'run-config.json');
-  const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
-  const saved = stateDir && existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig : null;
-  const savedStep = stateDir ? (JSON.parse(readFileSync(join(stateDir, 'trainer.json'), 'utf8')) as Trainer).step : 0;
+  const stateDir = values.fresh ? undefined : ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
+  const saved = stateDir && existsSync(cfgPath) ? readJsonFile(cfgPath) as RunConfig : null;
+  const savedStep = stateDir ? (readJsonFile(join(stateDir, 'trainer.json')) as Trainer).step : 0;
   // Steps: fixed by --steps, or planned from --minutes after the step time is measured (0 until then).
   // An unfinished time-budgeted run finishes its own plan; a finished one gets a new plan from where it ended.
   const unfinished = saved !== null && savedStep < saved.steps;
@@ -166,7 +166,9 @@ export async function run(argv: string[]): Promise<number> {
   const init = values.init ? await readInit(values.init) : null;
   if (init && !values.data) throw new Error(`--init needs --data tokenized with ${init.vocabPath} (make it with: electra build-data --corpus all --vocab ${init.vocabPath} --out DIR)`);
   const rc: RunConfig = {
-    preset: init ? `init:${values.init}` : preset, model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config'), objective, corpus, data: values.data ?? '',
+    preset: init ? `init:${values.init}` : preset, objective, corpus, data: values.data ?? '',
+    // Checked (with the generator it derives) before any work: a bad --set fails here, naming key, value and rule.
+    model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config', { pretraining: true }),
     vocabSize: num('vocab-size', 8192), seqLength, batchSize: num('batch', 8), gradAccum: Math.max(1, num('grad-accum', 1)), steps,
     minutes: minutes !== null ? (unfinished ? saved!.minutes ?? minutes : minutes) : null,
     // Warmup belongs to the start of a run: a resumed or extended run keeps the one it began with.
@@ -177,9 +179,11 @@ export async function run(argv: string[]): Promise<number> {
     evalBatches: num('eval-batches', saved?.evalBatches ?? 4), saveEvery: num('save-every', saved?.saveEvery ?? 200),
     precision: values.precision,
   };
-
-  // A missing corpus package is reported before the device starts (shards already built need no corpus).
+  // A missing corpus package is reported before anything is written (shards already built need no corpus).
   if (corpus && !existsSync(join(out, 'data', 'manifest.json'))) checkBundledCorpus(corpus as BundledCorpusName);
+  mkdirSync(out, { recursive: true });
+  if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
+
   const device = await bestDevice({ device: values.device as 'auto' | 'webgpu' | 'cpu', precision: rc.precision });
   if (rc.precision === 'f16' && device.caps && !device.caps.f16) {
     console.log(`precision: ${device.name} has no shader-f16; running in f32`);
@@ -192,7 +196,8 @@ export async function run(argv: string[]): Promise<number> {
   if (init && readFileSync(init.vocabPath, 'utf8').trim() !== tok.tokens.join('\n').trim()) {
     throw new Error(`--data ${rc.data} was not tokenized with ${init.vocabPath}; rebuild it with --vocab ${init.vocabPath}`);
   }
-  rc.model = { ...rc.model, vocabSize: tok.vocabSize, maxPositionEmbeddings: Math.max(rc.model.maxPositionEmbeddings, seqLength) };
+  rc.model = checkElectraConfig({ ...rc.model, vocabSize: tok.vocabSize, maxPositionEmbeddings: Math.max(rc.model.maxPositionEmbeddings, seqLength), padTokenId: tok.padId },
+    `model config with the vocabulary of ${rc.data || `corpus '${rc.corpus}'`}`, { pretraining: true });
   // The last shard is held out for evaluation; a one-shard corpus is evaluated on its training data.
   const trainFiles = files.length > 1 ? files.slice(0, -1) : files, evalFiles = files.slice(-1);
   if (files.length === 1) console.log('warning: the data has one shard, so evaluation uses training data (build more shards to hold one out)');
@@ -200,8 +205,10 @@ export async function run(argv: string[]): Promise<number> {
   // ---- resume or start ---------------------------------------------------------------------
   if (saved) {
     // What may change between sessions: the length (steps, minutes; warmup is carried over) and the reporting.
-    // A config from before --precision ran in f32.
-    const same = (a: RunConfig) => canonical({ ...a, steps: 0, minutes: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32' });
+    // Fields added since the run was saved (padTokenId, precision) take their defaults, so an old run still resumes.
+    const same = (a: RunConfig) => canonical({
+      ...a, model: completeElectraConfig(a.model ?? {}), steps: 0, minutes: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32',
+    });
     if (same(saved) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
@@ -227,7 +234,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (stateDir) {
     ({ step: start, rng, position } = await loadState(stateDir, modules, opt));
-    truncateMetrics(join(out, 'metrics.jsonl'), start);
+    await truncateMetrics(join(out, 'metrics.jsonl'), start);
     console.log(`resumed from ${stateDir} at step ${start}`);
   }
   console.log(`parameters: ${params.reduce((n, [, t]) => n + t.size, 0).toLocaleString('en-US')} (${params.length} tensors)`);
@@ -394,13 +401,17 @@ async function checkHealth(opt: AdamW, lastSaved: number): Promise<void> {
 
 /** Model config and vocabulary of a --init directory (discriminator/ + generator/). */
 async function readInit(dir: string): Promise<{ config: ElectraConfig; vocabPath: string }> {
-  const d = await loadHFDirectory(join(dir, 'discriminator'), { check: false });
-  const g = await loadHFDirectory(join(dir, 'generator'), { check: false });
-  const config = fromHFConfig(d.config, join(dir, 'discriminator', 'config.json'));
-  if (g.config.numHiddenLayers !== d.config.numHiddenLayers || g.config.embeddingSize !== d.config.embeddingSize || g.config.vocabSize !== d.config.vocabSize) {
+  const read = (kind: string) => {
+    const p = join(dir, kind, 'config.json');
+    if (!existsSync(p)) throw new Error(`--init ${dir}: no ${kind}/config.json (expected a run directory or discriminator/ + generator/ Hugging Face directories)`);
+    return parseElectraConfig(readFileSync(p, 'utf8'), p);
+  };
+  const d = read('discriminator'), g = read('generator');
+  const config = fromHFConfig(d, join(dir, 'discriminator', 'config.json'));
+  if (g.numHiddenLayers !== d.numHiddenLayers || g.embeddingSize !== d.embeddingSize || g.vocabSize !== d.vocabSize) {
     throw new Error(`${dir}: the generator and discriminator configs do not pair (layers, embedding size and vocabulary must agree)`);
   }
-  config.generatorHiddenFraction = g.config.hiddenSize / d.config.hiddenSize;
+  config.generatorHiddenFraction = g.hiddenSize / d.hiddenSize;
   const vocabPath = join(dir, 'discriminator', 'vocab.txt');
   if (!existsSync(vocabPath)) throw new Error(`${dir}/discriminator: no vocab.txt`);
   return { config, vocabPath };
@@ -427,8 +438,9 @@ async function loadData(rc: RunConfig, out: string): Promise<{ tok: WordPieceTok
   if (rc.data) {
     const manifestPath = join(rc.data, 'manifest.json');
     if (!existsSync(manifestPath)) throw new Error(`${rc.data}: no manifest.json (make it with \`electra build-data\`)`);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { shards: { file: string }[] };
-    return { tok: loadTokenizer(join(rc.data, 'vocab.txt')), files: manifest.shards.map((s) => join(rc.data, s.file)) };
+    const manifest = readJsonFile(manifestPath) as { shards?: { file?: unknown }[] };
+    if (!Array.isArray(manifest?.shards) || !manifest.shards.every((x) => typeof x?.file === 'string')) throw new Error(`${manifestPath}: no "shards" list of {"file": …} entries`);
+    return { tok: loadTokenizer(join(rc.data, 'vocab.txt')), files: manifest.shards.map((s) => join(rc.data, s.file as string)) };
   }
   console.log(`data: bundled corpus '${rc.corpus}', vocabulary ${rc.vocabSize}, sequences of ${rc.seqLength} (cached in ${join(out, 'data')})`);
   let last = 0;
@@ -482,11 +494,19 @@ async function saveState(out: string, step: number, modules: object, opt: AdamW,
 }
 
 async function loadState(dir: string, modules: object, opt: AdamW): Promise<{ step: number; rng: Rng; position: number }> {
-  const trainer = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as Trainer;
+  const tPath = join(dir, 'trainer.json');
+  const trainer = readJsonFile(tPath) as Trainer;
+  const int = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!int(trainer.step) || !int(trainer.position) || !int(trainer.optimizerStep) || !int(trainer.rng?.seed) || !int(trainer.rng?.counter)) {
+    throw new Error(`${tPath}: not a trainer state (needs non-negative integers step, position, optimizerStep, rng.seed, rng.counter); delete ${dir} (or use --fresh) to start over`);
+  }
   const wPath = join(dir, 'weights.safetensors');
-  assignStateDict(modules, parseSafetensors(new Uint8Array(readFileSync(wPath)), wPath).tensors, wPath);
+  const weights = parseSafetensors(new Uint8Array(readFileSync(wPath)), wPath).tensors;
+  checkFiniteTensors(weights, wPath);
+  assignStateDict(modules, weights, wPath);
   const oPath = join(dir, 'optimizer.safetensors');
   const moments = parseSafetensors(new Uint8Array(readFileSync(oPath)), oPath).tensors;
+  checkFiniteTensors(moments, oPath);
   const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
   for (const [key, t] of moments) {
     const [kind, ...rest] = key.split('.');
@@ -496,9 +516,25 @@ async function loadState(dir: string, modules: object, opt: AdamW): Promise<{ st
   return { step: trainer.step, rng: Rng.fromState(trainer.rng), position: trainer.position };
 }
 
-/** Drops metric lines past the resumed step (a killed run may have logged beyond its last checkpoint). */
-function truncateMetrics(path: string, step: number): void {
+/**
+ * Drops metric lines past the resumed step (a killed run may have logged beyond its last checkpoint) and a torn
+ * last line (a kill during an append leaves one), then rewrites the file atomically. A bad line before the
+ * last is not a crash's doing: an error names the file and line.
+ */
+async function truncateMetrics(path: string, step: number): Promise<void> {
   if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= step);
-  writeFileSync(path, kept.map((l) => l + '\n').join(''));
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const last = lines.reduce((k, l, i) => (l.trim() ? i : k), -1);
+  const kept: string[] = [];
+  for (let i = 0; i <= last; i++) {
+    if (!lines[i].trim()) continue;
+    let rec: { step?: unknown };
+    try { rec = JSON.parse(lines[i]) as { step?: unknown }; } catch (e) {
+      if (i === last) break;
+      throw new Error(`${path}:${i + 1}: not valid JSON (${(e as Error).message}); delete that line to resume`);
+    }
+    if (typeof rec?.step !== 'number') throw new Error(`${path}:${i + 1}: a metrics record without a numeric "step"; delete that line to resume`);
+    if (rec.step <= step) kept.push(lines[i]);
+  }
+  await writeFileAtomic(path, kept.map((l) => l + '\n').join(''));
 }

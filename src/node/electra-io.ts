@@ -6,35 +6,14 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { HostRng } from '../nn/init.js';
 import type { Device } from '../device/device.js';
-import { type ElectraConfig, presetConfig } from '../electra/model/config.js';
-import { type ElectraKind, type HFElectraConfig, defaultHFElectraConfig } from '../electra/formats/hf.js';
+import type { ElectraConfig } from '../electra/model/config.js';
+import { type ElectraKind, fromHFConfig, toHFConfig } from '../electra/formats/hf.js';
 import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from '../electra/model/model.js';
 import type { ElectraPair } from '../electra/model/pretrain.js';
 import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { loadHFDirectory, saveHFDirectory } from './files.js';
 
-export function toHFConfig(c: ElectraConfig, padTokenId = 0): HFElectraConfig {
-  return defaultHFElectraConfig({
-    vocabSize: c.vocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers,
-    numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: 'gelu',
-    hiddenDropoutProb: c.hiddenDropoutProb, attentionProbsDropoutProb: c.attentionProbsDropoutProb,
-    maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, initializerRange: c.initializerRange,
-    layerNormEps: c.layerNormEps, padTokenId,
-  });
-}
-
-export function fromHFConfig(h: HFElectraConfig, source: string): ElectraConfig {
-  if (h.hiddenAct !== 'gelu') throw new Error(`${source}: hidden_act '${h.hiddenAct}' is not supported (ELECTRA uses exact 'gelu')`);
-  if (h.positionEmbeddingType !== 'absolute') throw new Error(`${source}: position_embedding_type '${h.positionEmbeddingType}' is not supported`);
-  return {
-    ...presetConfig('small'),
-    vocabSize: h.vocabSize, embeddingSize: h.embeddingSize, hiddenSize: h.hiddenSize, numHiddenLayers: h.numHiddenLayers,
-    numAttentionHeads: h.numAttentionHeads, intermediateSize: h.intermediateSize, hiddenDropoutProb: h.hiddenDropoutProb,
-    attentionProbsDropoutProb: h.attentionProbsDropoutProb, maxPositionEmbeddings: h.maxPositionEmbeddings,
-    typeVocabSize: h.typeVocabSize, initializerRange: h.initializerRange, layerNormEps: h.layerNormEps,
-    generatorHiddenFraction: 1,
-  };
-}
+export { toHFConfig, fromHFConfig } from '../electra/formats/hf.js';
 
 /** Writes `<dir>/discriminator` and `<dir>/generator` (each file atomically). */
 export async function exportPair(pair: ElectraPair, vocab: readonly string[], dir: string): Promise<void> {
@@ -51,8 +30,8 @@ export async function exportPair(pair: ElectraPair, vocab: readonly string[], di
 export interface LoadedModel<M> { model: M; config: ElectraConfig; vocabPath: string | null; dir: string }
 
 async function load(dir: string, kind: ElectraKind, device: Device) {
-  const hf = await loadHFDirectory(dir);
-  if (hf.kind && hf.kind !== kind) throw new Error(`${dir}: holds a ${hf.kind} checkpoint, not a ${kind}`);
+  // Checked whole (names, shapes, finite values) before the model below is allocated.
+  const hf = await loadHFDirectory(dir, { want: kind });
   const config = fromHFConfig(hf.config, join(dir, 'config.json'));
   const ic = { rng: new HostRng(0), device, std: config.initializerRange };
   return { hf, config, ic, embeddings: new ElectraEmbeddings(config, ic) };

@@ -14,11 +14,11 @@ import { loadHFDirectory, writeFileAtomic } from './files.js';
 
 /** The ElectraModel inside an ELECTRA model directory; head weights are skipped. */
 export async function loadEncoder(dir: string, device: Device): Promise<ElectraModel> {
-  const hf = await loadHFDirectory(dir);
+  const hf = await loadHFDirectory(dir, { want: 'encoder' });
   const config = fromHFConfig(hf.config, join(dir, 'config.json'));
   const ic = { rng: new HostRng(0), device, std: config.initializerRange };
   const electra = new ElectraModel(config, new ElectraEmbeddings(config, ic), ic);
-  assignStateDict({ electra }, hf.tensors, hf.weightsPath, { ignoreUnexpected: (name) => !name.startsWith('electra.') });
+  assignStateDict({ electra }, hf.tensors, hf.weightsPath);
   return electra;
 }
 

@@ -4,17 +4,16 @@
 // discriminator directory (ours or HF's, safetensors or pytorch_model.bin; its head is dropped), a bare
 // ElectraModel, a fine-tuned directory (its head is kept when the task's head and labels match), or a preset.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ElectraConfig, presetConfig } from '../electra/model/config.js';
-import { type HFElectraConfig, electraConfigToJSON, expectedElectraShapes } from '../electra/formats/hf.js';
+import { type ElectraConfig, checkElectraConfig, presetConfig } from '../electra/model/config.js';
+import { type HFElectraConfig, checkTensorShapes, electraConfigToJSON, expectedElectraShapes, fromHFConfig, parseElectraConfig, toHFConfig } from '../electra/formats/hf.js';
 import { HEAD_ARCHITECTURE, type ElectraHeadModel, type HeadKind, createHeadModel, headShapes } from '../electra/tasks/heads.js';
 import { CheckpointError, type HostTensor, serializeSafetensors, toWritable } from '../electra/formats/safetensors.js';
 import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { HostRng } from '../nn/init.js';
 import type { Device } from '../device/device.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
-import { fromHFConfig, toHFConfig } from './electra-io.js';
 import { loadHFDirectory, writeFileAtomic } from './files.js';
 
 export type ProblemType = 'single_label_classification' | 'regression' | null;
@@ -112,31 +111,30 @@ function readHeadInfo(hf: HFElectraConfig, kind: HeadKind, tensors: Map<string, 
   return { kind, labels, problemType };
 }
 
-/** HF ElectraModel checkpoints name the encoder without the `electra.` prefix. */
-function withElectraPrefix(tensors: Map<string, HostTensor>): Map<string, HostTensor> {
-  const names = [...tensors.keys()];
-  if (names.some((n) => n.startsWith('electra.')) || !names.some((n) => n.startsWith('embeddings.') || n.startsWith('encoder.'))) return tensors;
-  return new Map([...tensors].map(([n, t]) => [n.startsWith('embeddings') || n.startsWith('encoder.') ? `electra.${n}` : n, t]));
-}
-
 export interface LoadedHead<M extends ElectraHeadModel = ElectraHeadModel> extends HeadInfo { model: M; config: ElectraConfig; dir: string; vocabPath: string | null }
 
 /** Loads a fine-tuned head directory (ours or HF's) for evaluation or prediction. */
 export async function loadHeadModel(dir: string, device: Device): Promise<LoadedHead> {
-  const hf = await loadHFDirectory(dir, { check: false });
-  const tensors = withElectraPrefix(hf.tensors);
-  const kind = detectHead(hf.config, tensors.keys());
+  const hf = await loadHFDirectory(dir, { want: 'any' });
+  const kind = detectHead(hf.config, hf.tensors.keys());
   if (!kind) throw new CheckpointError(dir, `holds no fine-tuned head (architectures ${JSON.stringify(hf.config.architectures)}); fine-tune it first with \`electra finetune --model ${dir} …\``);
-  const info = readHeadInfo(hf.config, kind, tensors, hf.weightsPath);
+  const info = readHeadInfo(hf.config, kind, hf.tensors, hf.weightsPath);
+  const want = expectedHeadModelShapes(hf.config, kind, info.labels.length);
+  // Checked before the model is allocated, so its size is the file's; another head's tensors are not this model's.
+  const used = new Map([...hf.tensors].filter(([n]) => want.has(n)));
+  checkTensorShapes(used, want, hf.weightsPath, `its ${HEAD_ARCHITECTURE[kind]} config`);
   const config = fromHFConfig(hf.config, join(dir, 'config.json'));
-  const model = createHeadModel(kind, config, info.labels.length, { rng: new HostRng(0), device, std: config.initializerRange }, { classifierDropout: classifierDropoutOf(hf.config) });
-  assignStateDict(model, tensors, hf.weightsPath);
+  const model = createHeadModel(kind, config, info.labels.length, { rng: new HostRng(0), device, std: config.initializerRange }, { classifierDropout: classifierDropoutOf(hf.config, join(dir, 'config.json')) });
+  assignStateDict(model, used, hf.weightsPath);
   return { ...info, model, config, dir, vocabPath: hf.vocabPath };
 }
 
-function classifierDropoutOf(hf: HFElectraConfig): number | null {
+/** HF `classifier_dropout` (kept in `extra`: null means hidden_dropout_prob), checked like the table's fields. */
+function classifierDropoutOf(hf: HFElectraConfig, source: string): number | null {
   const v = hf.extra.classifier_dropout;
-  return typeof v === 'number' ? v : null;
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new CheckpointError(source, `classifier_dropout = ${JSON.stringify(v)}: must be a number in [0, 1), or null`);
+  return v;
 }
 
 export interface InitOptions {
@@ -153,30 +151,35 @@ export interface InitOptions {
  * (1 for regression: pass labels ['LABEL_0']), or DIR's own head when it is the same kind with the same labels.
  */
 export async function initHeadModelFromDirectory(dir: string, device: Device, o: InitOptions): Promise<{ model: ElectraHeadModel; config: ElectraConfig; headLoaded: boolean }> {
-  const hf = await loadHFDirectory(dir, { check: false });
-  const tensors = withElectraPrefix(hf.tensors);
-  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
   const n = o.kind === 'qa' ? 2 : o.labels.length;
-  const model = createHeadModel(o.kind, config, n, { rng: new HostRng(o.seed), device, std: config.initializerRange });
-  if (o.scratch) return { model, config, headLoaded: false };
-  const fileKind = detectHead(hf.config, tensors.keys());
+  const create = (config: ElectraConfig) => createHeadModel(o.kind, config, n, { rng: new HostRng(o.seed), device, std: config.initializerRange });
+  if (o.scratch) {
+    const configPath = join(dir, 'config.json');
+    const config = fromHFConfig(parseElectraConfig(await readFile(configPath, 'utf8'), configPath), configPath);
+    return { model: create(config), config, headLoaded: false };
+  }
+  const hf = await loadHFDirectory(dir, { want: 'any' });
+  const config = fromHFConfig(hf.config, join(dir, 'config.json'));
+  if (![...hf.tensors.keys()].some((k) => k.startsWith('electra.'))) throw new CheckpointError(hf.weightsPath, 'has no ELECTRA encoder tensors (electra.* or embeddings.*/encoder.*)');
+  const fileKind = detectHead(hf.config, hf.tensors.keys());
   let headLoaded = false;
   if (fileKind === o.kind) {
-    const info = readHeadInfo(hf.config, fileKind, tensors, hf.weightsPath);
+    const info = readHeadInfo(hf.config, fileKind, hf.tensors, hf.weightsPath);
     headLoaded = o.kind === 'qa' || (info.labels.length === n && info.labels.every((l, i) => l === o.labels[i]));
   }
-  const isHead = (name: string) => !name.startsWith('electra.');
-  if (![...tensors.keys()].some((k) => k.startsWith('electra.'))) throw new CheckpointError(hf.weightsPath, 'has no ELECTRA encoder tensors (electra.* or embeddings.*/encoder.*)');
   // Without a matching head, every non-encoder tensor (discriminator/generator predictions, another fine-tuned
-  // head) is left out and the fresh head stays.
-  const used = headLoaded ? tensors : new Map([...tensors].filter(([name]) => !isHead(name)));
-  assignStateDict(model, used, hf.weightsPath, { allowMissing: (name) => isHead(name) && !headLoaded });
+  // head) is left out and the fresh head stays. All used tensors are checked before the model is allocated.
+  const want = headLoaded ? expectedHeadModelShapes(hf.config, o.kind, n) : new Map([...expectedElectraShapes(hf.config, 'discriminator')].filter(([k]) => k.startsWith('electra.')));
+  const used = new Map([...hf.tensors].filter(([k]) => want.has(k)));
+  checkTensorShapes(used, want, hf.weightsPath, headLoaded ? `its ${HEAD_ARCHITECTURE[o.kind]} config` : 'the encoder of its config');
+  const model = create(config);
+  assignStateDict(model, used, hf.weightsPath, { allowMissing: (name) => !headLoaded && !name.startsWith('electra.') });
   return { model, config, headLoaded };
 }
 
 /** A model from a preset (all weights random) for a tokenizer's vocabulary. */
 export function initHeadModelFromPreset(preset: string, vocabSize: number, device: Device, o: InitOptions & { overrides?: Partial<ElectraConfig> }): { model: ElectraHeadModel; config: ElectraConfig } {
-  const config: ElectraConfig = { ...presetConfig(preset), ...o.overrides, vocabSize };
+  const config = checkElectraConfig({ ...presetConfig(preset), ...o.overrides, vocabSize }, `preset '${preset}' with its overrides`);
   const n = o.kind === 'qa' ? 2 : o.labels.length;
   return { model: createHeadModel(o.kind, config, n, { rng: new HostRng(o.seed), device, std: config.initializerRange }), config };
 }

@@ -10,11 +10,14 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHFDirectory, saveHFDirectory, writeFileAtomic } from '../../src/node/files.js';
+import { writeFileAtomic as writeTextAtomic } from '../../src/text/node/files.js';
 import { assignStateDict, readStateDict } from '../../src/electra/formats/state.js';
 import { CpuDevice } from '../../src/device/cpu.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors, type HostTensor, type TensorToWrite } from '../../src/electra/formats/safetensors.js';
-import { crc32, loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/formats/torchbin.js';
+import { loadTorchStateDict, PyDict, readZipDirectory, restrictedUnpickle } from '../../src/electra/formats/torchbin.js';
+import { crc32 } from '../../src/text/crc32.js';
+import { bytes, cat, f32bytes, le64, makeZip, pickleStateDict, type PickledTensor } from './torch-fixtures.js';
 import {
   checkElectraTensors, countElectraParameters, defaultHFElectraConfig, detectElectraKind, electraConfigToJSON,
   expectedElectraShapes, normalizeHFStateDict, parseElectraConfig,
@@ -24,9 +27,6 @@ const FIX = new URL('../../../test/fixtures/checkpoint/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
 
 const s = suite('checkpoint');
-const bytes = (str: string) => Uint8Array.from(str, (c) => c.charCodeAt(0));
-const le64 = (n: number) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n), true); return b; };
-const cat = (...parts: Uint8Array[]) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let o = 0; for (const p of parts) { out.set(p, o); o += p.length; } return out; };
 const f32 = (shape: number[], data: number[]): TensorToWrite => ({ dtype: 'F32', shape, data: Float32Array.from(data) });
 const i32 = (shape: number[], data: number[]): TensorToWrite => ({ dtype: 'I32', shape, data: Int32Array.from(data) });
 function throwsWith(fn: () => unknown, ...parts: (string | RegExp)[]) {
@@ -139,73 +139,6 @@ s('safetensors: malformed files are rejected with the file name and the problem'
 
 // ---- torch .bin
 
-/** A zip of stored entries, optionally with zip64 end records and zip64 extras for every entry. */
-function makeZip(entries: [string, Uint8Array][], zip64 = false): Uint8Array {
-  const enc = new TextEncoder();
-  const locals: Uint8Array[] = [], centrals: Uint8Array[] = [];
-  let off = 0;
-  for (const [name, data] of entries) {
-    const nb = enc.encode(name), crc = crc32(data);
-    const lh = new Uint8Array(30 + nb.length); const l = new DataView(lh.buffer);
-    l.setUint32(0, 0x04034b50, true); l.setUint16(4, 20, true); l.setUint32(14, crc, true);
-    l.setUint32(18, data.length, true); l.setUint32(22, data.length, true); l.setUint16(26, nb.length, true); lh.set(nb, 30);
-    const extra = zip64 ? 28 : 0;
-    const ch = new Uint8Array(46 + nb.length + extra); const c = new DataView(ch.buffer);
-    c.setUint32(0, 0x02014b50, true); c.setUint16(4, 20, true); c.setUint16(6, 20, true); c.setUint32(16, crc, true);
-    c.setUint32(20, zip64 ? 0xffffffff : data.length, true); c.setUint32(24, zip64 ? 0xffffffff : data.length, true);
-    c.setUint16(28, nb.length, true); c.setUint16(30, extra, true); c.setUint32(42, zip64 ? 0xffffffff : off, true); ch.set(nb, 46);
-    if (zip64) {
-      const e = 46 + nb.length;
-      c.setUint16(e, 1, true); c.setUint16(e + 2, 24, true);
-      c.setBigUint64(e + 4, BigInt(data.length), true); c.setBigUint64(e + 12, BigInt(data.length), true); c.setBigUint64(e + 20, BigInt(off), true);
-    }
-    locals.push(lh, data); centrals.push(ch); off += lh.length + data.length;
-  }
-  const cd = cat(...centrals);
-  const tail: Uint8Array[] = [];
-  const eocd = new Uint8Array(22); const e = new DataView(eocd.buffer);
-  e.setUint32(0, 0x06054b50, true);
-  if (zip64) {
-    const rec = new Uint8Array(56); const r = new DataView(rec.buffer);
-    r.setUint32(0, 0x06064b50, true); r.setBigUint64(4, 44n, true);
-    r.setBigUint64(24, BigInt(entries.length), true); r.setBigUint64(32, BigInt(entries.length), true);
-    r.setBigUint64(40, BigInt(cd.length), true); r.setBigUint64(48, BigInt(off), true);
-    const loc = new Uint8Array(20); const lc = new DataView(loc.buffer);
-    lc.setUint32(0, 0x07064b50, true); lc.setBigUint64(8, BigInt(off + cd.length), true); lc.setUint32(16, 1, true);
-    tail.push(rec, loc);
-    e.setUint16(8, 0xffff, true); e.setUint16(10, 0xffff, true); e.setUint32(12, 0xffffffff, true); e.setUint32(16, 0xffffffff, true);
-  } else {
-    e.setUint16(8, entries.length, true); e.setUint16(10, entries.length, true); e.setUint32(12, cd.length, true); e.setUint32(16, off, true);
-  }
-  return cat(...locals, cd, ...tail, eocd);
-}
-
-/** A protocol-2 pickle of an OrderedDict of _rebuild_tensor_v2 calls, opcode by opcode (as torch writes it). */
-interface PickledTensor { name: string; storage?: string; key?: string; numel: number; offset: number; size: number[]; stride: number[] }
-function pickleStateDict(ts: PickledTensor[]): Uint8Array {
-  const out: number[] = [0x80, 2];
-  const raw = (str: string) => { for (const ch of str) out.push(ch.charCodeAt(0)); };
-  const uni = (str: string) => { const b = new TextEncoder().encode(str); out.push(0x58, ...new Uint8Array(new Uint32Array([b.length]).buffer), ...b); };
-  const int = (n: number) => { out.push(0x4a, ...new Uint8Array(new Int32Array([n]).buffer)); };
-  const odict = () => { raw('ccollections\nOrderedDict\n'); out.push(0x29, 0x52); };
-  odict();
-  out.push(0x28);
-  for (const t of ts) {
-    uni(t.name);
-    raw('ctorch._utils\n_rebuild_tensor_v2\n');
-    out.push(0x28, 0x28);
-    uni('storage'); raw(`ctorch\n${t.storage ?? 'FloatStorage'}\n`); uni(t.key ?? '0'); uni('cpu'); int(t.numel);
-    out.push(0x74, 0x51);
-    int(t.offset);
-    out.push(0x28); t.size.forEach(int); out.push(0x74);
-    out.push(0x28); t.stride.forEach(int); out.push(0x74);
-    out.push(0x89); odict();
-    out.push(0x74, 0x52);
-  }
-  out.push(0x75, 0x2e);
-  return Uint8Array.from(out);
-}
-const f32bytes = (xs: number[]) => new Uint8Array(Float32Array.from(xs).buffer);
 
 s('torch zip: a hand-made archive (any folder name, zip64 records) reads back; views honour offset and strides', () => {
   assert.is(crc32(bytes('123456789')), 0xcbf43926);   // the CRC-32 check value
@@ -287,7 +220,7 @@ s('torch zip: malformed archives fail with clear errors before allocation', () =
   const one = (t: Partial<PickledTensor>, data = f32bytes([0, 1, 2, 3, 4, 5]), name = 'a/data/0') =>
     makeZip([['a/data.pkl', pickleStateDict([{ name: 'w', numel: 6, offset: 0, size: [6], stride: [1], ...t }])], [name, data]]);
   throwsWith(() => loadTorchStateDict(one({ offset: 3, size: [2, 2], stride: [2, 1] }), 'm.bin'), 'm.bin', "tensor 'w'", 'reach element 6', 'has 6');
-  throwsWith(() => loadTorchStateDict(one({ size: [1000000, 1000000], stride: [1000000, 1] }), 'm.bin'), "tensor 'w'", 'reach element');
+  throwsWith(() => loadTorchStateDict(one({ size: [1000000, 1000000], stride: [1000000, 1] }), 'm.bin'), "tensor 'w'", '1000000000000 elements but storage \'0\' holds 6');
   throwsWith(() => loadTorchStateDict(one({}, f32bytes([1, 2, 3])), 'm.bin'), "storage '0'", 'should be 24 bytes', 'has 12');
   throwsWith(() => loadTorchStateDict(one({ numel: 1 << 30 }), 'm.bin'), "storage '0'", 'should be 4294967296 bytes');
   throwsWith(() => loadTorchStateDict(one({}, undefined, 'a/data/7'), 'm.bin'), "storage '0' has no entry 'a/data/0'");
@@ -341,8 +274,8 @@ s('HF config.json: released fields parse to camelCase, unknown keys survive, wri
   assert.is(JSON.parse(out).use_cache, true);
   assert.equal(parseElectraConfig('{}', 'c'), defaultHFElectraConfig());
   throwsWith(() => parseElectraConfig('{"model_type":"bert"}', 'cfg.json'), 'cfg.json', "model_type is 'bert'");
-  throwsWith(() => parseElectraConfig('{"hidden_size":"256"}', 'cfg.json'), "field 'hidden_size' should be int");
-  throwsWith(() => parseElectraConfig('{"hidden_size":250}', 'cfg.json'), 'not a multiple of num_attention_heads');
+  throwsWith(() => parseElectraConfig('{"hidden_size":"256"}', 'cfg.json'), 'cfg.json: hidden_size = "256": must be an integer ≥ 1');
+  throwsWith(() => parseElectraConfig('{"hidden_size":250}', 'cfg.json'), 'hidden_size = 250: must be a multiple of num_attention_heads = 4');
   throwsWith(() => parseElectraConfig('{"hidden_size":', 'cfg.json'), 'cfg.json', 'not valid JSON');
 });
 
@@ -412,6 +345,18 @@ s('writeFileAtomic: kill -9 between the temp write and the rename leaves the old
   rmSync(dir, { recursive: true });
 });
 
+s('writeFileAtomic: the next write into a directory removes temp files of killed writers, never a live writer\'s', async () => {
+  for (const write of [(p: string) => writeFileAtomic(p, 'x'), async (p: string) => writeTextAtomic(p, 'x')]) {
+    const dir = tmp();
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;   // a pid that has exited
+    const stale = `.model.safetensors.${dead}.k3j5x9.tmp`, live = `.model.safetensors.${process.ppid}.a1b2c3.tmp`, other = '.notes.tmp';
+    for (const f of [stale, live, other]) writeFileSync(join(dir, f), 'partial');
+    await write(join(dir, 'config.json'));
+    assert.equal(readdirSync(dir).sort(), [live, other, 'config.json'].sort());
+    rmSync(dir, { recursive: true });
+  }
+});
+
 s('HF directory: save then load (discriminator and generator), .bin fallback, clear errors', async () => {
   const cfg = defaultHFElectraConfig(TINY);
   const discT = normalizeHFStateDict(loadTorchStateDict(fixture('tiny-disc.bin'), 'd').tensors, 'discriminator', 'd');
@@ -445,7 +390,7 @@ s('HF directory: save then load (discriminator and generator), .bin fallback, cl
   await rejects(loadHFDirectory(binDir), binDir, 'neither model.safetensors nor pytorch_model.bin');
   await rejects(loadHFDirectory(join(root, 'nope')), 'no config.json');
   writeFileSync(join(root, 'discriminator', 'config.json'), electraConfigToJSON(defaultHFElectraConfig({ ...TINY, intermediateSize: 64 })));
-  await rejects(loadHFDirectory(join(root, 'discriminator')), 'model.safetensors', "'electra.encoder.layer.0.intermediate.dense.weight' has shape [32,16], expected [64,16]");
+  await rejects(loadHFDirectory(join(root, 'discriminator')), 'model.safetensors', "'electra.encoder.layer.0.intermediate.dense.weight' has shape [32,16], config.json gives [64,16]");
   await rejects(saveHFDirectory(join(root, 'bad'), { config: defaultHFElectraConfig(), kind: 'discriminator', tensors: discT, vocab }), 'does not match the discriminator config');
   assert.not.ok(existsSync(join(root, 'bad')), 'nothing written when the check fails');
   rmSync(root, { recursive: true });

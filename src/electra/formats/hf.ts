@@ -1,86 +1,62 @@
 // Hugging Face ELECTRA conventions on plain data (browser-safe, no engine): config.json ↔ a typed camelCase
-// config (HF field names and HF ElectraConfig defaults, spec §1.3), the tensor names and PyTorch shapes of
-// ElectraForPreTraining / ElectraForMaskedLM (spec §6.2, Linear weights are [out, in]), unique parameter
-// counts (the tied generator_lm_head.weight counted once), and the name fixes a loader needs: legacy
-// LayerNorm gamma/beta → weight/bias, the `position_ids` buffer dropped, the tied head aliased when absent.
+// config (names, defaults and rules from the one descriptor table in model/config.ts; every file read is
+// checked whole before any work, and errors name the file, the key, the value and the rule), the tensor names
+// and PyTorch shapes of ElectraForPreTraining / ElectraForMaskedLM (spec §6.2, Linear weights are [out, in]),
+// unique parameter counts (the tied generator_lm_head.weight counted once), and the name fixes a loader
+// needs: legacy LayerNorm gamma/beta → weight/bias, the `position_ids` buffer dropped, the tied head aliased.
 
+import {
+  ELECTRA_FIELDS, type ElectraConfig, type ElectraFileFields, type ElectraModelFields, configProblems, fieldDefaults,
+} from '../model/config.js';
 import { CheckpointError, numel, type HostTensor } from './safetensors.js';
 
 export type ElectraKind = 'discriminator' | 'generator';
 
-/** HF `ElectraConfig`, camelCase. Unknown config.json keys are kept in `extra` and written back unchanged. */
-export interface HFElectraConfig {
-  vocabSize: number;
-  embeddingSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  intermediateSize: number;
-  hiddenAct: string;
-  hiddenDropoutProb: number;
-  attentionProbsDropoutProb: number;
-  maxPositionEmbeddings: number;
-  typeVocabSize: number;
-  initializerRange: number;
-  layerNormEps: number;
-  padTokenId: number;
-  positionEmbeddingType: string;
-  summaryType: string;
-  summaryUseProj: boolean;
-  summaryActivation: string;
-  summaryLastDropout: number;
+/** A config.json: the model's and HF's fixed fields (camelCase), `architectures`, and every other key kept in `extra`. */
+export interface HFElectraConfig extends ElectraFileFields {
   architectures: string[];
+  /** Unknown config.json keys (id2label, transformers_version, …), written back unchanged. */
   extra: Record<string, unknown>;
 }
-
-type FieldType = 'int' | 'number' | 'string' | 'boolean' | 'string[]';
-/** One descriptor per field: camelCase key, HF key, type, HF default (ElectraConfig defaults = small discriminator). */
-const FIELDS: readonly [Exclude<keyof HFElectraConfig, 'extra'>, string, FieldType, unknown][] = [
-  ['vocabSize', 'vocab_size', 'int', 30522],
-  ['embeddingSize', 'embedding_size', 'int', 128],
-  ['hiddenSize', 'hidden_size', 'int', 256],
-  ['numHiddenLayers', 'num_hidden_layers', 'int', 12],
-  ['numAttentionHeads', 'num_attention_heads', 'int', 4],
-  ['intermediateSize', 'intermediate_size', 'int', 1024],
-  ['hiddenAct', 'hidden_act', 'string', 'gelu'],
-  ['hiddenDropoutProb', 'hidden_dropout_prob', 'number', 0.1],
-  ['attentionProbsDropoutProb', 'attention_probs_dropout_prob', 'number', 0.1],
-  ['maxPositionEmbeddings', 'max_position_embeddings', 'int', 512],
-  ['typeVocabSize', 'type_vocab_size', 'int', 2],
-  ['initializerRange', 'initializer_range', 'number', 0.02],
-  ['layerNormEps', 'layer_norm_eps', 'number', 1e-12],
-  ['padTokenId', 'pad_token_id', 'int', 0],
-  ['positionEmbeddingType', 'position_embedding_type', 'string', 'absolute'],
-  ['summaryType', 'summary_type', 'string', 'first'],
-  ['summaryUseProj', 'summary_use_proj', 'boolean', true],
-  ['summaryActivation', 'summary_activation', 'string', 'gelu'],
-  ['summaryLastDropout', 'summary_last_dropout', 'number', 0.1],
-  ['architectures', 'architectures', 'string[]', []],
-];
 
 export const ARCHITECTURE: Record<ElectraKind, string> = {
   discriminator: 'ElectraForPreTraining',
   generator: 'ElectraForMaskedLM',
 };
 
-function typeOk(v: unknown, t: FieldType): boolean {
-  switch (t) {
-    case 'int': return Number.isSafeInteger(v);
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'string': return typeof v === 'string';
-    case 'boolean': return typeof v === 'boolean';
-    case 'string[]': return Array.isArray(v) && v.every((x) => typeof x === 'string');
+const FILE_FIELDS = ELECTRA_FIELDS.filter((f) => f.hf !== null);
+
+function checkHF(c: HFElectraConfig, source: string): HFElectraConfig {
+  const problems = configProblems(c as unknown as Record<string, unknown>, { naming: 'hf' });
+  if (!Array.isArray(c.architectures) || !c.architectures.every((a) => typeof a === 'string')) {
+    problems.push(`architectures = ${JSON.stringify(c.architectures)}: must be a list of strings`);
   }
+  if (problems.length) throw new CheckpointError(source, problems.join('; '));
+  return c;
 }
 
-/** HF defaults, with optional overrides (camelCase). */
+/** HF defaults, with optional overrides (camelCase); checked. */
 export function defaultHFElectraConfig(over: Partial<HFElectraConfig> = {}): HFElectraConfig {
-  const c = { extra: {} } as Record<string, unknown>;
-  for (const [k, , , d] of FIELDS) c[k] = Array.isArray(d) ? [...d] : d;
-  return checkConfig({ ...(c as unknown as HFElectraConfig), ...over }, 'config');
+  const c = { ...fieldDefaults(['model', 'file']), architectures: [], extra: {} } as unknown as HFElectraConfig;
+  return checkHF({ ...c, ...over }, 'config');
 }
 
-/** Parses config.json text. Missing fields take HF's defaults; wrong types and a non-electra model_type are errors. */
+/** config.json fields of an engine config (HF's fixed fields at their values); checked. */
+export function toHFConfig(c: ElectraConfig, more: { architectures?: string[]; extra?: Record<string, unknown> } = {}): HFElectraConfig {
+  const out: Record<string, unknown> = fieldDefaults(['file']);
+  for (const f of FILE_FIELDS) if (f.scope === 'model') out[f.key] = (c as unknown as Record<string, unknown>)[f.key];
+  return checkHF({ ...(out as unknown as ElectraFileFields), architectures: more.architectures ?? [], extra: more.extra ?? {} }, 'config');
+}
+
+/** The engine config of a config.json (run fields at their defaults: the generator is the model's size). */
+export function fromHFConfig(h: HFElectraConfig, source = 'config'): ElectraConfig {
+  checkHF(h, source);
+  const out: Record<string, unknown> = fieldDefaults(['run']);
+  for (const f of FILE_FIELDS) if (f.scope === 'model') out[f.key] = (h as unknown as Record<string, unknown>)[f.key];
+  return out as unknown as ElectraConfig;
+}
+
+/** Parses config.json text. Missing fields take HF's defaults; every field is checked before anything else happens. */
 export function parseElectraConfig(text: string, source: string): HFElectraConfig {
   let raw: unknown;
   try { raw = JSON.parse(text); } catch (e) { throw new CheckpointError(source, `not valid JSON (${(e as Error).message})`); }
@@ -90,34 +66,21 @@ export function parseElectraConfig(text: string, source: string): HFElectraConfi
     throw new CheckpointError(source, `model_type is '${String(obj.model_type)}', expected 'electra'`);
   }
   const c: Record<string, unknown> = {};
-  const known = new Set<string>(['model_type']);
-  for (const [k, hf, t, d] of FIELDS) {
-    known.add(hf);
-    const v = obj[hf];
-    if (v === undefined) { c[k] = Array.isArray(d) ? [...d] : d; continue; }
-    if (!typeOk(v, t)) throw new CheckpointError(source, `field '${hf}' should be ${t}, got ${JSON.stringify(v)}`);
-    c[k] = v;
+  const known = new Set<string>(['model_type', 'architectures']);
+  for (const f of FILE_FIELDS) {
+    known.add(f.hf!);
+    c[f.key] = obj[f.hf!] === undefined ? f.dflt : obj[f.hf!];
   }
+  c.architectures = obj.architectures ?? [];
   c.extra = Object.fromEntries(Object.entries(obj).filter(([k]) => !known.has(k)));
-  return checkConfig(c as unknown as HFElectraConfig, source);
-}
-
-function checkConfig(c: HFElectraConfig, source: string): HFElectraConfig {
-  for (const k of ['vocabSize', 'embeddingSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'intermediateSize',
-    'maxPositionEmbeddings', 'typeVocabSize'] as const) {
-    if (!Number.isSafeInteger(c[k]) || c[k] < 1) throw new CheckpointError(source, `${k} must be a positive integer, got ${c[k]}`);
-  }
-  if (c.hiddenSize % c.numAttentionHeads !== 0) {
-    throw new CheckpointError(source, `hidden_size ${c.hiddenSize} is not a multiple of num_attention_heads ${c.numAttentionHeads}`);
-  }
-  return c;
+  return checkHF(c as unknown as HFElectraConfig, source);
 }
 
 /** config.json text as HF writes it (keys sorted, 2-space indent, trailing newline). */
 export function electraConfigToJSON(c: HFElectraConfig): string {
-  checkConfig(c, 'config');
-  const out: Record<string, unknown> = { ...c.extra, model_type: 'electra' };
-  for (const [k, hf] of FIELDS) out[hf] = c[k];
+  checkHF(c, 'config');
+  const out: Record<string, unknown> = { ...c.extra, model_type: 'electra', architectures: c.architectures };
+  for (const f of FILE_FIELDS) out[f.hf!] = (c as unknown as Record<string, unknown>)[f.key];
   const sorted = Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
   return JSON.stringify(sorted, null, 2) + '\n';
 }
@@ -133,7 +96,7 @@ export const TIED: Readonly<Record<string, string>> = {
 export const IGNORED_BUFFERS: readonly string[] = ['electra.embeddings.position_ids'];
 
 /** Every HF tensor name → PyTorch shape, in state-dict order (spec §6.2). Includes the tied lm-head weight. */
-export function expectedElectraShapes(c: HFElectraConfig, kind: ElectraKind): Map<string, number[]> {
+export function expectedElectraShapes(c: ElectraModelFields, kind: ElectraKind): Map<string, number[]> {
   const { vocabSize: V, embeddingSize: E, hiddenSize: H, intermediateSize: F } = c;
   const m = new Map<string, number[]>();
   const lin = (name: string, out: number, inp: number) => { m.set(`${name}.weight`, [out, inp]); m.set(`${name}.bias`, [out]); };
@@ -180,16 +143,33 @@ export function fixLegacyName(name: string): string {
   return name;
 }
 
+/** A bare HF ElectraModel file: its encoder names lack the `electra.` prefix. */
+export function isBareElectraModel(names: Iterable<string>): boolean {
+  let encoder = false;
+  for (const n of names) {
+    if (n.startsWith('electra.')) return false;
+    if (n.startsWith('embeddings.') || n.startsWith('embeddings_project.') || n.startsWith('encoder.')) encoder = true;
+  }
+  return encoder;
+}
+
+/** The name a file's tensor has here: `electra.`-prefixed in a bare ElectraModel, legacy names fixed; null for an ignored buffer. */
+export function normalizedName(name: string, bare: boolean): string | null {
+  const prefixed = bare && (name.startsWith('embeddings.') || name.startsWith('embeddings_project.') || name.startsWith('encoder.')) ? `electra.${name}` : name;
+  return IGNORED_BUFFERS.includes(prefixed) ? null : fixLegacyName(prefixed);
+}
+
 /**
- * A loaded HF state dict in our names: legacy names fixed, ignored buffers dropped, and (for the generator)
- * `generator_lm_head.weight` aliased to the word embeddings when the file omits it (safetensors drops tied
- * weights). Throws if a legacy and a modern name collide.
+ * A loaded HF state dict in our names (normalizedName: bare-model prefix, legacy names, ignored buffers dropped)
+ * and, for the generator, `generator_lm_head.weight` aliased to the word embeddings when the file omits it
+ * (safetensors drops tied weights). Throws if two tensors map to one name.
  */
 export function normalizeHFStateDict(tensors: Map<string, HostTensor>, kind: ElectraKind | null, source: string): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
+  const bare = isBareElectraModel(tensors.keys());
   for (const [name, t] of tensors) {
-    if (IGNORED_BUFFERS.includes(name)) continue;
-    const fixed = fixLegacyName(name);
+    const fixed = normalizedName(name, bare);
+    if (fixed === null) continue;
     if (out.has(fixed)) throw new CheckpointError(source, `tensor '${name}' and another tensor both map to '${fixed}'`);
     out.set(fixed, t);
   }
@@ -215,9 +195,15 @@ export function detectElectraKind(names: Iterable<string>): ElectraKind | null {
  * unexpected, mis-shaped and integer-typed tensors. A tied weight, when present, is checked like any other.
  */
 export function checkElectraTensors(
-  tensors: Map<string, { shape: readonly number[]; dtype?: string }>, c: HFElectraConfig, kind: ElectraKind, source: string,
+  tensors: Map<string, { shape: readonly number[]; dtype?: string }>, c: ElectraModelFields, kind: ElectraKind, source: string,
 ): void {
-  const want = expectedElectraShapes(c, kind);
+  checkTensorShapes(tensors, expectedElectraShapes(c, kind), source, `the ${kind} config`);
+}
+
+/** `tensors` must be exactly `want` (name → shape) with float dtypes; one error lists up to 10 problems. */
+export function checkTensorShapes(
+  tensors: Map<string, { shape: readonly number[]; dtype?: string }>, want: Map<string, readonly number[]>, source: string, what: string,
+): void {
   const problems: string[] = [];
   for (const [name, shape] of want) {
     const t = tensors.get(name);
@@ -231,6 +217,26 @@ export function checkElectraTensors(
   for (const name of tensors.keys()) if (!want.has(name)) problems.push(`unexpected '${name}'`);
   if (problems.length) {
     const more = problems.length > 10 ? ` (and ${problems.length - 10} more)` : '';
-    throw new CheckpointError(source, `does not match the ${kind} config: ${problems.slice(0, 10).join('; ')}${more}`);
+    throw new CheckpointError(source, `does not match ${what}: ${problems.slice(0, 10).join('; ')}${more}`);
   }
+}
+
+/**
+ * Refuses non-finite values: a NaN or ±Inf weight makes every output NaN or saturated, silently. The error
+ * names the file and (up to 5) tensors with their count and first bad index.
+ */
+export function checkFiniteTensors(tensors: Iterable<[string, HostTensor]>, source: string): void {
+  const bad: string[] = [];
+  let total = 0;
+  for (const [name, t] of tensors) {
+    if (t.dtype !== 'f32') continue;
+    const d = t.data;
+    let count = 0, first = -1;
+    for (let i = 0; i < d.length; i++) {
+      // v - v is 0 for finite values and NaN for NaN and ±Inf: one comparison per element.
+      if (d[i] - d[i] !== 0) { if (first < 0) first = i; count++; }
+    }
+    if (count) { total++; if (bad.length < 5) bad.push(`'${name}' has ${count} non-finite value${count > 1 ? 's' : ''} (first ${d[first]} at flat index ${first})`); }
+  }
+  if (total) throw new CheckpointError(source, `non-finite weights: ${bad.join('; ')}${total > bad.length ? ` (and ${total - bad.length} more tensors)` : ''}`);
 }

@@ -2,8 +2,10 @@
 // (huggingface/safetensors `tensor.rs`): u64 LE header length n | n bytes of compact JSON
 // {"__metadata__":{..}, name:{dtype,shape,data_offsets:[b,e]}} padded with spaces to a multiple of 8 |
 // row-major little-endian data, tensors ordered by descending dtype then name (UTF-8 bytes).
-// Reading validates the whole header (lengths, offsets contiguous from 0 and covering the file exactly,
-// byte size = numel × dtype size, dtypes) before allocating any tensor; every error names `source`.
+// Reading validates the whole header (lengths, no duplicate keys, offsets contiguous from 0 and covering the file
+// exactly, byte size = numel × dtype size, dtypes) before allocating any tensor, so what is allocated is bounded
+// by the file's size; a caller's `inspect` then sees names, dtypes and shapes before anything is materialised.
+// Every error names `source`.
 
 /** A host tensor as the engine holds them: f32 or i32, row-major. */
 export type HostTensor =
@@ -29,6 +31,16 @@ export interface TensorToWrite {
   shape: readonly number[];
   /** F32: Float32Array; I32: Int32Array; I64: Int32Array (sign-extended) or BigInt64Array. */
   data: Float32Array | Int32Array | BigInt64Array;
+}
+
+/** A tensor as a file declares it, before any of its data is read. */
+export interface TensorInfo { name: string; dtype: string; shape: readonly number[] }
+
+export interface ParseOptions {
+  /** Runs once the file's structure is valid and before any tensor is allocated: throw to refuse the file. */
+  inspect?: (tensors: readonly TensorInfo[]) => void;
+  /** Tensors to materialise (default: all); the others are validated but never allocated. */
+  keep?: (name: string) => boolean;
 }
 
 export interface ParsedSafetensors {
@@ -57,7 +69,7 @@ export function numel(shape: readonly number[]): number {
 interface Entry { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }
 
 /** Parses a whole safetensors file. */
-export function parseSafetensors(bytes: Uint8Array, source: string): ParsedSafetensors {
+export function parseSafetensors(bytes: Uint8Array, source: string, opts: ParseOptions = {}): ParsedSafetensors {
   const fail = (problem: string): never => { throw new CheckpointError(source, problem); };
   if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -79,6 +91,9 @@ export function parseSafetensors(bytes: Uint8Array, source: string): ParsedSafet
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('header is not a JSON object');
+  // JSON.parse keeps the last of two equal keys, so a second entry for a tensor would silently win.
+  const dup = duplicateJsonKey(text);
+  if (dup) fail(`header has the key ${JSON.stringify(dup.key)} twice${dup.path ? ` in ${dup.path}` : ''}`);
 
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
@@ -115,15 +130,46 @@ export function parseSafetensors(bytes: Uint8Array, source: string): ParsedSafet
     if (!READABLE[e.dtype]) fail(`tensor '${e.name}': dtype ${e.dtype} is not supported (readable: ${Object.keys(READABLE).join(', ')})`);
   }
 
+  opts.inspect?.(entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape })));
+
   // Validation done: sizes are now bounded by the file, so allocating is safe.
   const tensors = new Map<string, HostTensor>();
   const storedDtypes = new Map<string, SafetensorsDtype>();
   const base = 8 + n;
   for (const e of entries) {
+    if (opts.keep && !opts.keep(e.name)) continue;
     tensors.set(e.name, decode(bytes.subarray(base + e.begin, base + e.end), e.dtype, e.shape, (p) => fail(`tensor '${e.name}': ${p}`)));
     storedDtypes.set(e.name, e.dtype);
   }
   return { metadata, tensors, storedDtypes };
+}
+
+/**
+ * The first key that occurs twice in one object of JSON `text` (already known to be valid JSON), with the
+ * path of that object; null when there is none. One pass, no recursion (a header may nest deeply).
+ */
+export function duplicateJsonKey(text: string): { key: string; path: string } | null {
+  const stack: { keys: Set<string>; name: string; expectKey: boolean }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return { key, path: stack.slice(0, -1).map((o) => o.name).join('.') };
+        top.keys.add(key);
+        top.name = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{') stack.push({ keys: new Set(), name: '', expectKey: true });
+    else if (ch === '[') stack.push({ keys: new Set(), name: '', expectKey: false });
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',') { const top = stack[stack.length - 1]; if (top && top.keys.size > 0) top.expectKey = true; }
+  }
+  return null;
 }
 
 function checkEntry(name: string, info: unknown, fail: (p: string) => never): Entry {

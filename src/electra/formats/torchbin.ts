@@ -2,10 +2,13 @@
 // (stored entries `<any folder>/data.pkl` + `<folder>/data/<key>`, zip64 honoured) and the pre-1.6 legacy stream.
 // Our restricted unpickler EXECUTES NOTHING: it knows only the opcodes a state dict uses and ALLOWED_GLOBALS; any
 // other global (os.system, builtins.eval, …) is rejected by name as soon as it is named. Tensors are rebuilt from
-// (storage, offset, size, stride), strided views copied to row-major. Every size and offset is checked against
-// the file before any tensor is allocated; errors name `source`.
+// (storage, offset, size, stride), strided views copied to row-major. Before anything is allocated, every
+// storage is checked against the file and every view against its storage (inside it, no stride-0 or
+// overlapping elements, so a view never holds more elements than the file holds), and the caller's `inspect`
+// sees names, dtypes and shapes; so the memory a load takes is bounded by the file's size. Errors name `source`.
 
-import { CheckpointError, halfToFloat, numel, type HostTensor } from './safetensors.js';
+import { crc32 } from '../../text/crc32.js';
+import { CheckpointError, halfToFloat, numel, type HostTensor, type ParseOptions, type TensorInfo } from './safetensors.js';
 
 // ---------------------------------------------------------------------------------------------- zip
 
@@ -70,6 +73,7 @@ export function readZipDirectory(bytes: Uint8Array, source: string): Map<string,
       }
       e += 4 + sz;
     }
+    if (entries.has(name)) fail(`entry '${name}' appears twice`);
     entries.set(name, { name, method: u16(dv, p + 10), compressedSize: csize, size: usize, crc32: u32(dv, p + 16), localHeaderOffset: off });
     p += 46 + nameLen + extraLen + commentLen;
   }
@@ -95,36 +99,6 @@ export function zipEntryData(bytes: Uint8Array, e: ZipEntry, source: string, che
   const data = bytes.subarray(start, start + e.size);
   if (checkCrc && crc32(data) !== e.crc32) fail('CRC-32 mismatch (corrupt file)');
   return data;
-}
-
-let CRC_TABLES: Uint32Array[] | null = null;
-/** CRC-32 (zip polynomial), slicing-by-8: eight bytes per step, about 4× a byte-wise table loop. */
-export function crc32(data: Uint8Array): number {
-  if (!CRC_TABLES) {
-    const t0 = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      t0[n] = c >>> 0;
-    }
-    CRC_TABLES = [t0];
-    for (let k = 1; k < 8; k++) {
-      const prev = CRC_TABLES[k - 1], t = new Uint32Array(256);
-      for (let n = 0; n < 256; n++) t[n] = (prev[n] >>> 8) ^ t0[prev[n] & 0xff];
-      CRC_TABLES.push(t);
-    }
-  }
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES;
-  let c = 0xffffffff;
-  let i = 0;
-  const n8 = data.length - (data.length % 8);
-  for (; i < n8; i += 8) {
-    const a = c ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
-    c = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^
-      t3[data[i + 4]] ^ t2[data[i + 5]] ^ t1[data[i + 6]] ^ t0[data[i + 7]];
-  }
-  for (; i < data.length; i++) c = t0[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // --------------------------------------------------------------------------------------- unpickler
@@ -154,6 +128,7 @@ export type PyValue =
   | null | boolean | number | bigint | string | Uint8Array | PyTuple | PyList | PyDict | PyGlobal | StorageRef | TensorRef;
 
 const MARK = Symbol('mark');
+const MAX_LINE = 4096;
 
 /**
  * Unpickles `data` (the protocol 0–4 opcodes a torch state dict uses). `persistentLoad` turns a persistent id
@@ -180,9 +155,11 @@ export function unpickleAt(
   };
   const need = (n: number) => { if (n < 0 || pos + n > data.length) fail(`needs ${n} bytes but the pickle ends at ${data.length}`); };
   const take = (n: number) => { need(n); const s = data.subarray(pos, pos + n); pos += n; return s; };
+  // Protocol-0 lines hold a module, a name or a decimal integer: long ones are hostile (BigInt parsing is superlinear).
   const line = () => {
-    const end = data.indexOf(0x0a, pos);
-    if (end < 0) fail('unterminated line');
+    let end = data.subarray(pos, pos + MAX_LINE + 1).indexOf(0x0a);
+    if (end < 0) fail(pos + MAX_LINE < data.length ? `line longer than ${MAX_LINE} bytes` : 'unterminated line');
+    end += pos;
     const s = new TextDecoder().decode(data.subarray(pos, end)); pos = end + 1; return s;
   };
   const str = (n: number) => { const b = take(n); try { return dec.decode(b); } catch { return fail('string is not valid UTF-8'); } };
@@ -211,6 +188,8 @@ export function unpickleAt(
     for (let i = 0; i + 1 < kv.length; i += 2) {
       const k = kv[i];
       if (!(k === null || typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean')) fail('dict key of unsupported type');
+      // A pickled dict never repeats a key; a repeat would silently replace an earlier tensor.
+      if ((d as PyDict).map.has(k as string)) fail(`dict key ${JSON.stringify(k)} appears twice`);
       (d as PyDict).map.set(k as string, kv[i + 1]);
     }
   };
@@ -244,7 +223,12 @@ export function unpickleAt(
       case 0x4b: need(1); stack.push(data[pos++]); break; // BININT1
       case 0x4d: need(2); stack.push(dv.getUint16(pos, true)); pos += 2; break; // BININT2
       case 0x8a: { need(1); const n = data[pos++]; stack.push(long(take(n))); break; } // LONG1
-      case 0x8b: { need(4); const n = dv.getInt32(pos, true); pos += 4; stack.push(long(take(n))); break; } // LONG4
+      case 0x8b: { // LONG4: a state dict's integers fit in LONG1; long ones cost quadratic time to decode
+        need(4); const n = dv.getInt32(pos, true); pos += 4;
+        if (n > 255) fail(`integer of ${n} bytes (a state dict has none over 255)`);
+        stack.push(long(take(n)));
+        break;
+      }
       case 0x49: { // INT (protocol 0; "01"/"00" are True/False)
         const s = line();
         if (s === '01' || s === '00') stack.push(s === '01');
@@ -268,7 +252,7 @@ export function unpickleAt(
       case 0x5d: stack.push(new PyList([])); break; // EMPTY_LIST
       case 0x6c: stack.push(new PyList(popMark())); break; // LIST
       case 0x61: { const v = pop(); const l = top(); if (!(l instanceof PyList)) fail('APPEND to a non-list'); (l as PyList).items.push(v); break; }
-      case 0x65: { const vs = popMark(); const l = top(); if (!(l instanceof PyList)) fail('APPENDS to a non-list'); (l as PyList).items.push(...vs); break; }
+      case 0x65: { const vs = popMark(); const l = top(); if (!(l instanceof PyList)) fail('APPENDS to a non-list'); for (const v of vs) (l as PyList).items.push(v); break; } // no spread: 500k items overflow the call stack
       case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
       case 0x64: { const d = new PyDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
       case 0x73: { const v = pop(), k = pop(); setItems(top(), [k, v]); break; } // SETITEM
@@ -363,7 +347,7 @@ export interface TorchStateDict {
   format: 'zip' | 'legacy';
 }
 
-export interface TorchLoadOptions {
+export interface TorchLoadOptions extends ParseOptions {
   /** Check the CRC-32 of every zip entry read (default true; about 1 s per 500 MB). */
   checkCrc?: boolean;
 }
@@ -372,14 +356,15 @@ export interface TorchLoadOptions {
 export function loadTorchStateDict(bytes: Uint8Array, source: string, opts: TorchLoadOptions = {}): TorchStateDict {
   const fail = (p: string): never => { throw new CheckpointError(source, p); };
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
-    return loadZip(bytes, source, opts.checkCrc ?? true);
+    return loadZip(bytes, source, opts);
   }
-  if (bytes.length >= 2 && bytes[0] === 0x80) return loadLegacy(bytes, source);
+  if (bytes.length >= 2 && bytes[0] === 0x80) return loadLegacy(bytes, source, opts);
   return fail('not a PyTorch checkpoint (neither a zip archive nor a legacy pickle stream)');
 }
 
-function loadZip(bytes: Uint8Array, source: string, checkCrc: boolean): TorchStateDict {
+function loadZip(bytes: Uint8Array, source: string, opts: TorchLoadOptions): TorchStateDict {
   const fail = (p: string): never => { throw new CheckpointError(source, p); };
+  const checkCrc = opts.checkCrc ?? true;
   const dir = readZipDirectory(bytes, source);
   const pkls = [...dir.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length !== 1) {
@@ -408,19 +393,21 @@ function loadZip(bytes: Uint8Array, source: string, checkCrc: boolean): TorchSta
     if (!e) return fail(`storage '${s.key}' has no entry '${prefix}data/${s.key}' in the archive`);
     const want = s.numel * STORAGE_TYPES[s.type].bytes;
     if (e.size !== want) fail(`storage '${s.key}' (${s.type}, ${s.numel} elements) should be ${want} bytes, archive entry has ${e.size}`);
+    if (want > bytes.byteLength) fail(`storage '${s.key}' (${want} bytes) is larger than the file (${bytes.byteLength} bytes)`);
     data.set(s.key, e);
   }
   for (const [name, t] of refs) checkView(name, t, fail);
+  opts.inspect?.(tensorInfos(refs));
   const bytesOf = new Map<string, Uint8Array>();
   const storageBytes = (s: StorageRef) => {
     let b = bytesOf.get(s.key);
     if (!b) { b = zipEntryData(bytes, data.get(s.key)!, source, checkCrc); bytesOf.set(s.key, b); }
     return b;
   };
-  return materialize(refs, storageBytes, 'zip', fail);
+  return materialize(refs, storageBytes, 'zip', opts.keep, fail);
 }
 
-function loadLegacy(bytes: Uint8Array, source: string): TorchStateDict {
+function loadLegacy(bytes: Uint8Array, source: string, opts: TorchLoadOptions): TorchStateDict {
   const fail = (p: string): never => { throw new CheckpointError(source, `legacy torch format: ${p}`); };
   const noPid = () => fail('unexpected persistent id in the header pickles');
   const magic = unpickleAt(bytes, 0, source, noPid);
@@ -457,7 +444,8 @@ function loadLegacy(bytes: Uint8Array, source: string): TorchStateDict {
   }
   for (const s of storages.values()) if (!where.has(s.key)) fail(`storage '${s.key}' is referenced but has no data`);
   for (const [name, t] of refs) checkView(name, t, fail);
-  return materialize(refs, (s) => bytes.subarray(...where.get(s.key)!), 'legacy', fail);
+  opts.inspect?.(tensorInfos(refs));
+  return materialize(refs, (s) => bytes.subarray(...where.get(s.key)!), 'legacy', opts.keep, fail);
 }
 
 function stateDictRefs(root: PyValue, fail: (p: string) => never): Map<string, TensorRef> {
@@ -471,24 +459,42 @@ function stateDictRefs(root: PyValue, fail: (p: string) => never): Map<string, T
   return refs;
 }
 
-/** The view must stay inside its storage: offset + Σ (size_i − 1)·stride_i < numel(storage). */
+function tensorInfos(refs: Map<string, TensorRef>): TensorInfo[] {
+  return [...refs].map(([name, t]) => ({ name, dtype: KIND_TO_DTYPE[STORAGE_TYPES[t.storage.type].kind], shape: t.size }));
+}
+
+/**
+ * A view must stay inside its storage (offset + Σ (size_i − 1)·stride_i < numel(storage)) and must not reach
+ * one element twice: sorted by stride, each dimension's stride exceeds the span of the smaller ones. torch.save
+ * never writes such views into a state dict (`expand` gives stride 0), and a view without them holds at most
+ * its storage's elements, which the file holds: a 707-byte file cannot ask for gigabytes.
+ */
 function checkView(name: string, t: TensorRef, fail: (p: string) => never): void {
   const n = numel(t.size);
-  if (!Number.isSafeInteger(n)) fail(`tensor '${name}': shape [${t.size}] is too large`);
+  const what = `tensor '${name}': shape [${t.size}], stride [${t.stride}]`;
+  if (!Number.isSafeInteger(n)) fail(`${what}: too large`);
   if (n === 0) return;
-  let last = t.offset;
-  for (let i = 0; i < t.size.length; i++) last += (t.size[i] - 1) * t.stride[i];
-  if (last >= t.storage.numel) {
-    fail(`tensor '${name}': shape [${t.size}], stride [${t.stride}], offset ${t.offset} reach element ${last} of storage '${t.storage.key}' which has ${t.storage.numel}`);
+  if (n > t.storage.numel) fail(`${what}: ${n} elements but storage '${t.storage.key}' holds ${t.storage.numel}`);
+  const dims = t.size.map((size, d) => ({ size, stride: t.stride[d], d })).filter((x) => x.size > 1).sort((a, b) => a.stride - b.stride);
+  let span = 0;
+  for (const x of dims) {
+    if (x.stride === 0) fail(`${what}: stride 0 in dimension ${x.d} of size ${x.size} (an expanded view) repeats elements`);
+    if (x.stride <= span) fail(`${what}: dimension ${x.d} overlaps the smaller dimensions (stride ${x.stride} within their span ${span})`);
+    span += (x.size - 1) * x.stride;
+  }
+  if (t.offset + span >= t.storage.numel) {
+    fail(`${what}, offset ${t.offset}: reach element ${t.offset + span} of storage '${t.storage.key}' which has ${t.storage.numel}`);
   }
 }
 
 function materialize(
-  refs: Map<string, TensorRef>, storageBytes: (s: StorageRef) => Uint8Array, format: 'zip' | 'legacy', fail: (p: string) => never,
+  refs: Map<string, TensorRef>, storageBytes: (s: StorageRef) => Uint8Array, format: 'zip' | 'legacy',
+  keep: ((name: string) => boolean) | undefined, fail: (p: string) => never,
 ): TorchStateDict {
   const tensors = new Map<string, HostTensor>();
   const storedDtypes = new Map<string, TorchDtype>();
   for (const [name, t] of refs) {
+    if (keep && !keep(name)) continue;
     const kind = STORAGE_TYPES[t.storage.type].kind;
     tensors.set(name, gather(storageBytes(t.storage), kind, t, name, fail));
     storedDtypes.set(name, KIND_TO_DTYPE[kind]);

@@ -2,7 +2,8 @@
 //   ElectraForPreTraining (discriminator): electra.{embeddings, embeddings_project, encoder}, discriminator_predictions
 //   ElectraForMaskedLM (generator):       electra.{…}, generator_predictions, generator_lm_head (weight tied)
 // Generator and discriminator share one ElectraEmbeddings object (word, position, token-type tables
-// and their LayerNorm, spec §2.6); each has its own embeddings_project (E → H when E ≠ H).
+// and their LayerNorm, spec §2.6); each has its own embeddings_project (E → H when E ≠ H). The [PAD]
+// row of the word embeddings gets no gradient (HF's padding_idx). Configs are checked on construction.
 // Shapes: B batch, T tokens, E embedding width, H hidden, V vocabulary, N masked slots per sequence.
 
 import * as F from '../../nn/functional.js';
@@ -10,7 +11,7 @@ import { type Ctx, Embedding, Encoder, type InitCtx, LayerNorm, Linear, dropout 
 import { init } from '../../nn/init.js';
 import * as o from '../../tensor/ops.js';
 import { Tensor, tidy } from '../../tensor/tensor.js';
-import type { ElectraConfig } from './config.js';
+import { type ElectraConfig, checkElectraConfig } from './config.js';
 
 export class ElectraEmbeddings {
   word_embeddings: Embedding;       // [V, E]
@@ -18,7 +19,10 @@ export class ElectraEmbeddings {
   token_type_embeddings: Embedding; // [2, E]
   LayerNorm: LayerNorm;
   constructor(private readonly _c: ElectraConfig, ic: InitCtx) {
-    this.word_embeddings = new Embedding(_c.vocabSize, _c.embeddingSize, ic);
+    checkElectraConfig(_c, 'ElectraEmbeddings config');
+    // HF: nn.Embedding(vocab, E, padding_idx=pad_token_id), so the [PAD] row never gets a gradient; the
+    // position and token-type tables have no padding row.
+    this.word_embeddings = new Embedding(_c.vocabSize, _c.embeddingSize, ic, { paddingIdx: _c.padTokenId ?? -1 });
     this.position_embeddings = new Embedding(_c.maxPositionEmbeddings, _c.embeddingSize, ic);
     this.token_type_embeddings = new Embedding(_c.typeVocabSize, _c.embeddingSize, ic);
     this.LayerNorm = new LayerNorm(_c.embeddingSize, ic, _c.layerNormEps);
@@ -38,6 +42,7 @@ export class ElectraModel {
   embeddings_project: Linear | null;
   encoder: Encoder;
   constructor(readonly config: ElectraConfig, embeddings: ElectraEmbeddings, ic: InitCtx) {
+    checkElectraConfig(config, 'ElectraModel config');
     this.embeddings = embeddings;
     // TF built the projection without an initializer: glorot uniform (spec §2.7).
     this.embeddings_project = config.embeddingSize !== config.hiddenSize ? new Linear(config.embeddingSize, config.hiddenSize, ic, { glorot: true }) : null;

@@ -14,7 +14,7 @@ import type { Device } from '../../device/device.js';
 import * as o from '../../tensor/ops.js';
 import type { Rng } from '../../tensor/random.js';
 import { Tensor, keep, tensor, tidy } from '../../tensor/tensor.js';
-import { type ElectraConfig, generatorConfig } from './config.js';
+import { type ElectraConfig, checkElectraConfig, generatorConfig } from './config.js';
 import { maskBatch, maxPredictions } from './masking.js';
 import { ElectraEmbeddings, ElectraForMaskedLM, ElectraForPreTraining } from './model.js';
 
@@ -32,6 +32,7 @@ export interface ElectraPair {
 
 /** Builds generator + discriminator sharing one embeddings object; host-seeded init (same on every device). */
 export function createElectraPair(config: ElectraConfig, objective: Objective, seed: number, device: Device): ElectraPair {
+  checkElectraConfig(config, 'createElectraPair config', { pretraining: objective !== 'mlm' });
   const ic = { rng: new HostRng(seed), device, std: config.initializerRange };
   const embeddings = new ElectraEmbeddings(config, ic);
   // The MLM baseline trains a generator the discriminator's size (the model that is kept).

@@ -1,9 +1,10 @@
 // Node-only file helpers for the text pipeline: strict UTF-8 text reading (clear errors for missing, empty,
 // binary or invalid files), tokenizer loading from vocab.txt / tokenizer.json / a model directory, and atomic
-// writes (temp file in the same directory, fsync, rename), so a failed write never leaves a partial file.
+// writes (temp file in the same directory, fsync, rename), so a failed write never leaves a partial file, and
+// the temp files a killed writer leaves are removed when the directory is next written.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join, basename, resolve } from 'node:path';
 import { parseTokenizerConfig, parseTokenizerJson, parseVocabTxt } from '../vocab.js';
 import { WordPieceTokenizer, type TokenizerOptions } from '../wordpiece.js';
 
@@ -51,9 +52,45 @@ export function readTextFile(path: string, opts: { allowEmpty?: boolean } = {}):
   return decodeUtf8(bytes, path, opts);
 }
 
+/**
+ * The temp file of an atomic write of `path`: `.NAME.PID.RANDOM.tmp` beside it. The writer's pid lets a later
+ * writer tell a killed writer's leftover from a live one's (removeStaleTemps).
+ */
+export function atomicTempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+}
+
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/;
+const cleanedDirs = new Set<string>();
+
+/**
+ * Removes temp files of atomic writes (atomicTempPath's names) whose writer is gone: a kill -9 between the write
+ * and the rename leaves one, as big as the file it was to become. Runs once per directory per process, on its
+ * first atomic write there. A temp of a live process (this one included) is kept: pids are local, so this
+ * assumes no writer on another machine shares the directory.
+ */
+export function removeStaleTemps(dir: string): void {
+  const key = resolve(dir);
+  if (cleanedDirs.has(key)) return;
+  cleanedDirs.add(key);
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    try { unlinkSync(join(dir, name)); } catch { /* removed by another writer meanwhile */ }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
 /** Writes `data` to `path` atomically: a temp file beside it is fsynced and renamed over the target. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  removeStaleTemps(dirname(path));
+  const tmp = atomicTempPath(path);
   let fd = -1;
   try {
     fd = openSync(tmp, 'wx');
