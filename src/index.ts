@@ -1,5 +1,8 @@
 // electra-webgpu: the engine core, usable unchanged in browsers (no Node imports below this file).
 // Node-only pieces (Dawn loading, files) live in src/node.
+// The reference below is kept in the emitted index.d.ts (preserve), so a TypeScript user gets the WebGPU
+// globals (GPUDevice, …) that the device declarations name, from the @webgpu/types dependency.
+/// <reference types="@webgpu/types" preserve="true" />
 export { Tensor, tensor, tidy, keep, getDevice, setDevice } from './tensor/tensor.js';
 export { zeros, ones, full } from './tensor/ops.js';
 export * as ops from './tensor/ops.js';
@@ -25,14 +28,14 @@ export { createElectraPair, electraStep, pairModules, disposeStep, maskRngFor, t
 export { maskBatch, scatterUpdate } from './electra/model/masking.js';
 export { stepMetrics, auc } from './electra/model/metrics.js';
 export * as infer from './electra/tasks/infer.js';
-export { renderCurves, parseMetrics } from './electra/model/plot.js';
+export { renderCurves, renderFinetuneCurves, isFinetuneRun, parseMetrics } from './electra/model/plot.js';
 export {
   ElectraForSequenceClassification, ElectraForTokenClassification, ElectraForQuestionAnswering, ElectraClassificationHead, createHeadModel,
   layerwiseLrMultiplier, HEAD_ARCHITECTURE, type HeadKind, type ElectraHeadModel,
 } from './electra/tasks/heads.js';
 export {
   finetune, evaluate as evaluateTask, predictSequence, predictTags, predictAnswers, FINETUNE_DEFAULTS, DEFAULT_METRIC, SELECTABLE_METRICS, HEAD_FOR_TASK,
-  type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
+  FINETUNE_SIZE_DEFAULTS, finetuneSizeDefaults, modelSize, type ModelSize, type TaskData, type TaskKind, type FinetuneOptions, type FinetuneHooks, type FinetuneResult, type Metrics, type Prediction,
 } from './electra/tasks/finetune.js';
 export * as finetuneData from './electra/tasks/finetune-data.js';
 export * as evalMetrics from './electra/tasks/eval-metrics.js';

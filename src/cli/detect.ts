@@ -3,7 +3,7 @@
 
 import { detectReplaced, detectToJSON } from '../electra/tasks/infer.js';
 import { loadDiscriminator } from '../node/electra-io.js';
-import { deviceOption, modelDirectory, textArgument } from './infer-common.js';
+import { deviceOption, modelDirectory, textArgument, warnIfUntrained } from './infer-common.js';
 import { guard, parse } from './text-common.js';
 
 export const help = `usage: electra detect --model DIR [options] "TEXT"
@@ -25,6 +25,7 @@ export function run(argv: string[]): Promise<number> {
     const { values, positionals } = parse(argv, { model: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' } });
     const text = textArgument(positionals);
     const { dir, tokenizer } = modelDirectory(values.model);
+    warnIfUntrained(dir);
     const device = await deviceOption(values.device);
     const { model } = await loadDiscriminator(dir, device);
     const r = await detectReplaced(model, tokenizer, text, device);

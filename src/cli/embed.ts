@@ -8,7 +8,7 @@ import { type IndexFormat, indexFormatOf, indexToStdout, loadEncoder, writeIndex
 import { Progress } from '../node/progress.js';
 import { BUNDLED_CORPORA, type BundledCorpusName, loadBundledCorpus } from '../text/node/corpus.js';
 import { decodeUtf8, readTextFile } from '../text/node/files.js';
-import { deviceOption, modelDirectory } from './infer-common.js';
+import { deviceOption, modelDirectory, warnIfUntrained } from './infer-common.js';
 import { UsageError, guard, intOption, parse } from './text-common.js';
 
 export const help = `usage: electra embed --model DIR [options] [TEXT...]
@@ -50,6 +50,7 @@ export function run(argv: string[]): Promise<number> {
     const sources = [positionals.length > 0, values.input !== undefined, values.corpus !== undefined].filter(Boolean).length;
     if (sources > 1) throw new UsageError('give texts as arguments, --input FILE or --corpus NAME (one of them)');
     const { dir, tokenizer } = modelDirectory(values.model);
+    warnIfUntrained(dir);
     const batchSize = intOption(values.batch, 'batch', 32, 1);
     const maxLength = values['max-length'] === undefined ? undefined : intOption(values['max-length'], 'max-length', 0, 2);
     const limit = intOption(values.limit, 'limit', Number.MAX_SAFE_INTEGER, 1);

@@ -3,7 +3,7 @@
 
 import { fillMask, fillMaskToJSON } from '../electra/tasks/infer.js';
 import { loadGenerator } from '../node/electra-io.js';
-import { deviceOption, modelDirectory, textArgument } from './infer-common.js';
+import { deviceOption, modelDirectory, textArgument, warnIfUntrained } from './infer-common.js';
 import { guard, intOption, parse } from './text-common.js';
 
 export const help = `usage: electra fill-mask --model DIR [options] "TEXT with [MASK]"
@@ -25,6 +25,7 @@ export function run(argv: string[]): Promise<number> {
     const k = intOption(values['top-k'], 'top-k', 5, 1);
     const text = textArgument(positionals);
     const { dir, tokenizer } = modelDirectory(values.model);
+    warnIfUntrained(dir);
     if (tokenizer.maskId < 0 || !text.includes(tokenizer.options.maskToken)) {
       throw new Error(`the text has no ${tokenizer.options.maskToken} to fill: ${JSON.stringify(text)}`);
     }

@@ -8,7 +8,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { applyOverrides, presetConfig } from '../electra/model/config.js';
 import { median } from '../electra/tasks/eval-metrics.js';
-import { DEFAULT_METRIC, FINETUNE_DEFAULTS, type FinetuneOptions, HEAD_FOR_TASK, type Metrics, type Prediction, type TaskData, finetune } from '../electra/tasks/finetune.js';
+import {
+  DEFAULT_METRIC, FINETUNE_DEFAULTS, FINETUNE_SIZE_DEFAULTS, type FinetuneOptions, HEAD_FOR_TASK, type Metrics, type Prediction, type TaskData,
+  finetune, finetuneSizeDefaults,
+} from '../electra/tasks/finetune.js';
 import type { ElectraHeadModel } from '../electra/tasks/heads.js';
 import { disposeModule, countParameters } from '../nn/module.js';
 import { initHeadModelFromDirectory, initHeadModelFromPreset, saveHeadModel, type ProblemType } from '../node/finetune-io.js';
@@ -23,8 +26,8 @@ import { UsageError, guard, parse } from './text-common.js';
 export const help = `usage: electra finetune (--model DIR | --preset NAME --vocab FILE) DATA --out DIR [options]
 
 Fine-tunes ELECTRA on a labelled task with the authors' recipe: Adam without bias correction (eps 1e-6,
-weight decay 0.01 except LayerNorm/bias, clip 1.0), layer-wise LR decay 0.8, 10% warmup then linear decay,
-batch 32, dev evaluation after every epoch, best epoch kept. Heads as Hugging Face's:
+weight decay 0.01 except LayerNorm/bias, clip 1.0), layer-wise LR decay, 10% warmup then linear decay,
+batch 32, dev evaluation after every epoch, best epoch kept; the peak lr by the model's size (--lr below). Heads as Hugging Face's:
 ElectraForSequenceClassification (classification, regression), ElectraForTokenClassification (tagging),
 ElectraForQuestionAnswering (SQuAD spans).
 
@@ -42,9 +45,14 @@ output:
                        epoch; with --runs, the median over seeds), predictions.jsonl, metrics.jsonl
 
 recipe (defaults in brackets):
-  --epochs N [3; 10 for rte/stsb, 2 for squad]   --lr X [1e-4; paper Table 7: 3e-4 for Small]   --batch N [32]   --seed N [0]
+  --lr X               peak learning rate [by the model's size (hidden size H), printed at the start:
+                         tiny   H ≤ 128   ${fmtLr('tiny')}  (measured on SpamAssassin: docs/finetuning.md)
+                         Small  H ≤ 256   ${fmtLr('small')}  (paper Table 7)
+                         Base   H ≤ 768   ${fmtLr('base')}  (paper Table 7)
+                         Large  H > 768   ${fmtLr('large')}  (paper Table 7; layer decay 0.9)]
+  --epochs N [3; 10 for rte/stsb, 2 for squad]   --batch N [32]   --seed N [0]
   --runs N [1]     seeds seed..seed+N-1; eval.json reports the median of each metric
-  --max-len N [128; 384 for squad; at most the model's positions]   --layer-decay X [0.8]   --warmup X [0.1 of the steps]
+  --max-len N [128; 384 for squad; at most the model's positions]   --layer-decay X [0.8; 0.9 Large]   --warmup X [0.1 of the steps]
   --weight-decay X [0.01]   --metric NAME (picks the best epoch; default accuracy, mcc for cola,
                    spearman for regression, f1 for squad)   --doc-stride N [128]   --eval-batch N [64]
   --null-threshold X   SQuAD v2: answer "" when the [CLS] score beats the best span by more than X
@@ -92,13 +100,16 @@ export function run(argv: string[]): Promise<number> {
     const presetOverrides = v.preset ? applyOverrides(presetConfig(v.preset), overrides, 'model config') : null;
     const fromModel = v.model ? modelDirectory(v.model) : null;
     const tok = fromModel ? fromModel.tokenizer : loadTokenizer(v.vocab!);
-    const positions = (presetOverrides ?? fromModel!.config).maxPositionEmbeddings;
+    // The hidden size picks the default lr and layer decay; the position table bounds the default --max-len.
+    const shape = presetOverrides ?? fromModel!.config;
+    const positions = shape.maxPositionEmbeddings;
+    const sized = finetuneSizeDefaults(shape);
     const task = await loadTaskData(v, 'both');
     const data = task.data;
     const opts: FinetuneOptions = {
       ...FINETUNE_DEFAULTS,
-      epochs: num('epochs', task.epochs ?? 3, { int: true, min: 1 }), lr: num('lr', 1e-4), batchSize: num('batch', 32, { int: true, min: 1 }),
-      maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, positions), { int: true, min: 3 }), layerDecay: num('layer-decay', 0.8, { max: 1 }),
+      epochs: num('epochs', task.epochs ?? 3, { int: true, min: 1 }), lr: num('lr', sized.lr), batchSize: num('batch', 32, { int: true, min: 1 }),
+      maxLen: num('max-len', Math.min(data.kind === 'qa' ? 384 : 128, positions), { int: true, min: 3 }), layerDecay: num('layer-decay', sized.layerDecay, { max: 1 }),
       warmupProportion: num('warmup', 0.1, { max: 1 }), weightDecay: num('weight-decay', 0.01), docStride: num('doc-stride', 128, { int: true, min: 1 }),
       evalBatchSize: num('eval-batch', 64, { int: true, min: 1 }), logEvery: num('log-every', 10, { int: true, min: 1 }),
       nullThreshold: v['null-threshold'] === undefined ? null : nullThreshold(v['null-threshold']),
@@ -131,7 +142,11 @@ export function run(argv: string[]): Promise<number> {
       const model = first ?? await init(seed, false);
       first = null;
       if (tok.vocabSize > model.config.vocabSize) throw new Error(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize} (wrong vocab?)`);
-      if (r === 0) console.log(`  parameters: ${countParameters(model).toLocaleString('en-US')}; recipe ${JSON.stringify({ ...opts, seed: undefined })}`);
+      if (r === 0) {
+        console.log(`  parameters: ${countParameters(model).toLocaleString('en-US')}; recipe ${JSON.stringify({ ...opts, seed: undefined })}`);
+        const from = (k: 'lr' | 'layer-decay') => (v[k] === undefined ? `the ${sized.size} default (hidden size ${shape.hiddenSize})` : `--${k}`);
+        console.log(`  lr ${opts.lr} from ${from('lr')}, layer decay ${opts.layerDecay} from ${from('layer-decay')}`);
+      }
       const res = await trainOne(model, tok, data, { ...opts, seed }, dir, out, { run: r + 1, runs, labels, problemType, task: task.name, source });
       summaries.push({ seed, dir, metrics: res.metrics, epoch: res.epoch });
       disposeModule(model);
@@ -151,6 +166,10 @@ export function run(argv: string[]): Promise<number> {
     console.log(`done: ${out} (model, eval.json, predictions.jsonl, metrics.jsonl)`);
     return 0;
   });
+}
+
+function fmtLr(size: keyof typeof FINETUNE_SIZE_DEFAULTS): string {
+  return FINETUNE_SIZE_DEFAULTS[size].lr.toExponential().replace(/\.0+e/, 'e').padEnd(5);
 }
 
 function numeric(m: Metrics): Record<string, number> {

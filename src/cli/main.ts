@@ -2,6 +2,13 @@
 // The `electra` command line: one subcommand per file in src/cli, loaded on demand so that
 // `electra tokenize` never pays for the GPU runtime. Each module exports `run(argv): Promise<number>`
 // and `help: string`.
+// On a terminal, the commands run in a child process whose stderr passes through a filter: Dawn's Vulkan
+// backend prints two warnings about lavapipe's descriptor limits from native code while it finds the
+// adapter, which no option silences and no user can act on. Pipes and files get the process as is (so
+// scripts that signal it reach the command itself).
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 interface Command { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number>; help: string }> }
 
@@ -42,7 +49,35 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
-main(process.argv.slice(2)).then(
+/** Dawn's lines about lavapipe's descriptor limits (printed by its native code at adapter discovery). */
+const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced/;
+
+/** Runs this command line again as a child with stderr filtered; resolves with its exit code. */
+function filtered(argv: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
+    stdio: ['inherit', 'inherit', 'pipe', 'ipc'], env: { ...process.env, ELECTRA_FILTERED: '1' },
+  });
+  let rest = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (!DAWN_NOISE.test(l)) process.stderr.write(l + '\n');
+  });
+  // The terminal sends Ctrl-C to the child as well (same process group): it saves and exits on its own.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  return new Promise((resolve) => child.on('exit', (code, signal) => {
+    if (rest && !DAWN_NOISE.test(rest)) process.stderr.write(rest);
+    resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
+  }));
+}
+
+const argv = process.argv.slice(2);
+const gpuCommand = !['vocab', 'tokenize', 'build-data', 'plot'].includes(argv[0] ?? '') && !argv.includes('--help') && !argv.includes('-h');
+// The child stops if its parent goes (a killed parent closes the IPC channel).
+if (process.env.ELECTRA_FILTERED) process.on('disconnect', () => process.exit(130));
+const job = process.stderr.isTTY && !process.env.ELECTRA_FILTERED && gpuCommand ? filtered(argv) : main(argv);
+job.then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(`electra: ${err instanceof Error ? (process.env.DEBUG ? err.stack : err.message) : String(err)}`);

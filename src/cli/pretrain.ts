@@ -4,6 +4,10 @@
 // Resumes exactly: state/ holds weights, Adam moments, the GPU RNG counter and the data position;
 // host masking is seeded per step, so a run killed at any point continues with the same losses.
 // Ctrl-C finishes the current step, saves and exits.
+// `--minutes N` sizes the run by time: the step time is measured on this device (throwaway steps at lr 0 that
+// leave weights, optimizer and data position untouched), the steps that fit are fixed once and saved, and the
+// schedule decays over them (src/electra/model/budget.ts says why). Re-running an unfinished run finishes that
+// plan; re-running a finished one with --minutes trains that much longer (a new plan from where it ended).
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +22,8 @@ import { assignStateDict, readStateDict } from '../electra/formats/state.js';
 import { namedParameters } from '../nn/module.js';
 import { AdamW, excludeLayerNormAndBias } from '../nn/optim.js';
 import { linearWarmupLinearDecay } from '../nn/schedule.js';
+import { AUTO_EVALS, AUTO_SAVES, autoInterval, planSteps } from '../electra/model/budget.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { bestDevice } from '../node/device.js';
 import { exportPair } from '../node/electra-io.js';
 import { loadHFDirectory, readJsonFile, writeFileAtomic } from '../node/files.js';
@@ -30,7 +36,7 @@ import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { openBatchReader } from '../text/node/shards.js';
 import { preparePretrainingData } from '../text/node/prepare.js';
 import { loadTokenizer } from '../text/node/files.js';
-import { BUNDLED_CORPORA, type BundledCorpusName } from '../text/node/corpus.js';
+import { BUNDLED_CORPORA, type BundledCorpusName, checkBundledCorpus } from '../text/node/corpus.js';
 
 /** Everything that defines a run; saved as run-config.json and checked on resume. */
 export interface RunConfig {
@@ -44,6 +50,8 @@ export interface RunConfig {
   batchSize: number;
   gradAccum: number;
   steps: number;
+  /** The time budget (minutes) that planned `steps`, or null for a run sized by --steps. Informational. */
+  minutes?: number | null;
   lr: number;
   warmupSteps: number;
   weightDecay: number;
@@ -76,16 +84,25 @@ Re-running the same command on an existing OUT resumes it.
   --data DIR          shards from \`electra build-data\` instead of a bundled corpus
   --vocab-size N      vocabulary trained on the bundled corpus (default 8192)
   --out DIR           run directory (default runs/<preset>)
-  --steps N           optimizer steps (default 600)
+  --minutes N         train for about N minutes (fractions allowed; data preparation not counted). The
+                      LR schedule needs its total before the first step, so the run times a few throwaway
+                      steps (lr 0: they change nothing), fixes the steps that fit in what is left, saves
+                      that count, and decays over it: a resume replays the same schedule exactly, and a
+                      faster device gets more steps rather than a schedule stretched over wall time.
+                      Re-running a finished run with --minutes trains N more minutes (a new plan from its
+                      last step). With --steps S, S caps the total.
+  --steps N           optimizer steps (default 600, or a resumed run's own)
   --batch N           sequences per micro-batch (default 8)      --grad-accum N   micro-batches per step (default 1)
   --seq-len N         tokens per sequence (default 128)
   --lr X              peak learning rate (default 5e-4 small/tiny, 2e-4 base/large)
-  --warmup N          warmup steps (default 10% of --steps)
+  --warmup N          warmup steps (default 10% of the steps; a resumed or extended run keeps its own)
   --objective O       electra | mlm (BERT baseline) | adversarial (opt-in; worse in the paper) (default electra)
   --set KEY=VALUE     model config override, repeatable (e.g. --set numHiddenLayers=4)
   --seed N            (default 0)
-  --log-every N       (default 20)   --eval-every N (default 100)   --eval-batches N (default 4)
-  --save-every N      checkpoint interval (default 200; also at the end and on Ctrl-C)
+  --log-every N       (default 20)   --eval-every N (default 100; with --minutes, about ${AUTO_EVALS} per run, at least 100)
+  --eval-batches N    (default 4)
+  --save-every N      checkpoint interval (default 200; with --minutes, about ${AUTO_SAVES} per run, at least 200;
+                      also at the end and on Ctrl-C)
   --device D          webgpu | cpu | auto (default auto)
   --precision P       f32 | f16 (default f32). f16: matmul operands in f16 with f32 accumulation (tensor
                       cores where the adapter has them), f32 weights and AdamW, dynamic loss scaling;
@@ -106,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       objective: { type: 'string' }, set: { type: 'string', multiple: true }, seed: { type: 'string' },
       'log-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-batches': { type: 'string' },
       'save-every': { type: 'string' }, device: { type: 'string', default: 'auto' }, fresh: { type: 'boolean' },
-      init: { type: 'string' }, precision: { type: 'string', default: 'f32' },
+      init: { type: 'string' }, minutes: { type: 'string' }, precision: { type: 'string', default: 'f32' },
     },
   });
   if (values.precision !== 'f32' && values.precision !== 'f16') throw new Error(`--precision must be f32 or f16, got '${values.precision}'`);
@@ -129,7 +146,20 @@ export async function run(argv: string[]): Promise<number> {
   if (values.corpus && values.data) throw new Error('give either --corpus or --data, not both');
   const corpus = values.data ? '' : values.corpus ?? 'all';
   if (corpus && !BUNDLED_CORPORA.includes(corpus as BundledCorpusName)) throw new Error(`--corpus must be one of ${BUNDLED_CORPORA.join(', ')}, got '${corpus}'`);
-  const steps = num('steps', 600);
+  const minutes = values.minutes === undefined ? null : num('minutes', 0, false);
+  if (minutes !== null && !(minutes > 0)) throw new Error(`--minutes must be a positive number, got '${values.minutes}'`);
+  const out = values.out ?? join('runs', preset);
+  // A previous run in OUT: its step, and the config it ran with (its plan and warmup carry over). Only read here:
+  // OUT is created, and --fresh deletes, once the configuration has been checked.
+  const cfgPath = join(out, 'run-config.json');
+  const stateDir = values.fresh ? undefined : ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
+  const saved = stateDir && existsSync(cfgPath) ? readJsonFile(cfgPath) as RunConfig : null;
+  const savedStep = stateDir ? (readJsonFile(join(stateDir, 'trainer.json')) as Trainer).step : 0;
+  // Steps: fixed by --steps, or planned from --minutes after the step time is measured (0 until then).
+  // An unfinished time-budgeted run finishes its own plan; a finished one gets a new plan from where it ended.
+  const unfinished = saved !== null && savedStep < saved.steps;
+  const planned = minutes !== null && !unfinished;
+  const steps = minutes === null ? num('steps', saved?.steps ?? 600) : unfinished ? saved!.steps : 0;
   const big = preset === 'base' || preset === 'large';
   const seqLength = num('seq-len', 128);
   const init = values.init ? await readInit(values.init) : null;
@@ -139,12 +169,17 @@ export async function run(argv: string[]): Promise<number> {
     // Checked (with the generator it derives) before any work: a bad --set fails here, naming key, value and rule.
     model: applyOverrides(init ? init.config : presetConfig(preset), overrides, 'model config', { pretraining: true }),
     vocabSize: num('vocab-size', 8192), seqLength, batchSize: num('batch', 8), gradAccum: Math.max(1, num('grad-accum', 1)), steps,
-    lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
+    minutes: minutes !== null ? (unfinished ? saved!.minutes ?? minutes : minutes) : null,
+    // Warmup belongs to the start of a run: a resumed or extended run keeps the one it began with.
+    lr: num('lr', big ? 2e-4 : 5e-4, false), warmupSteps: num('warmup', saved ? saved.warmupSteps : Math.ceil(steps / 10)), weightDecay: 0.01, adamEps: 1e-6,
     maxGradNorm: 1, maskProb: preset === 'large' ? 0.25 : 0.15, discWeight: 50, genWeight: 1, temperature: 1, seed: num('seed', 0),
-    logEvery: Math.max(1, num('log-every', 20)), evalEvery: num('eval-every', 100), evalBatches: num('eval-batches', 4),
-    saveEvery: num('save-every', 200), precision: values.precision,
+    // Reporting intervals carry over to a resumed run unless given again.
+    logEvery: Math.max(1, num('log-every', saved?.logEvery ?? 20)), evalEvery: num('eval-every', saved?.evalEvery ?? 100),
+    evalBatches: num('eval-batches', saved?.evalBatches ?? 4), saveEvery: num('save-every', saved?.saveEvery ?? 200),
+    precision: values.precision,
   };
-  const out = values.out ?? join('runs', preset);
+  // A missing corpus package is reported before anything is written (shards already built need no corpus).
+  if (corpus && !existsSync(join(out, 'data', 'manifest.json'))) checkBundledCorpus(corpus as BundledCorpusName);
   mkdirSync(out, { recursive: true });
   if (values.fresh) for (const f of ['state', 'state.old', 'state.tmp', 'metrics.jsonl']) rmSync(join(out, f), { recursive: true, force: true });
 
@@ -167,18 +202,17 @@ export async function run(argv: string[]): Promise<number> {
   if (files.length === 1) console.log('warning: the data has one shard, so evaluation uses training data (build more shards to hold one out)');
 
   // ---- resume or start ---------------------------------------------------------------------
-  const cfgPath = join(out, 'run-config.json');
-  const stateDir = ['state', 'state.old'].map((d) => join(out, d)).find((d) => existsSync(join(d, 'trainer.json')));
-  if (stateDir && existsSync(cfgPath)) {
+  if (saved) {
+    // What may change between sessions: the length (steps, minutes; warmup is carried over) and the reporting.
     // Fields added since the run was saved (padTokenId, precision) take their defaults, so an old run still resumes.
-    const same = (a: RunConfig) => JSON.stringify({ ...a, model: completeElectraConfig(a.model ?? {}), steps: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32' });
-    if (same(readJsonFile(cfgPath) as RunConfig) !== same(rc)) {
+    const same = (a: RunConfig) => canonical({
+      ...a, model: completeElectraConfig(a.model ?? {}), steps: 0, minutes: 0, logEvery: 0, evalEvery: 0, saveEvery: 0, evalBatches: 0, precision: a.precision ?? 'f32',
+    });
+    if (same(saved) !== same(rc)) {
       throw new Error(`${out} holds a run with a different configuration (${cfgPath}); use another --out, or --fresh to discard it`);
     }
   }
-  await writeFileAtomic(cfgPath, JSON.stringify(rc, null, 2) + '\n');
   console.log(`run: ${out}  device: ${device.name}`);
-  console.log(`config: ${JSON.stringify(rc)}`);
 
   const pair = createElectraPair(rc.model, objective, rc.seed, device);
   const modules = pairModules(pair);
@@ -203,12 +237,34 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`resumed from ${stateDir} at step ${start}`);
   }
   console.log(`parameters: ${params.reduce((n, [, t]) => n + t.size, 0).toLocaleString('en-US')} (${params.length} tensors)`);
-  const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed, position });
   const special = { pad: tok.padId, cls: tok.clsId, sep: tok.sepId, mask: tok.maskId };
   const stepOpts: StepOptions = {
     maskProb: rc.maskProb, discWeight: rc.discWeight, genWeight: rc.genWeight, temperature: rc.temperature,
     objective, special, gradScale: 1 / rc.gradAccum, lossScale: opt.lossScale,
   };
+
+  // ---- the time budget: measure, then fix the step count ---------------------------------------
+  const budgetStart = Date.now();
+  if (planned) {
+    const evalAuto = values['eval-every'] === undefined;
+    const t = await measureStepTime(pair, params, trainFiles, evalFiles, tok, rc, stepOpts, device, evalAuto || rc.evalEvery > 0, minutes! * 6);
+    // The measurement itself counts against the budget; a budget it used up still trains one step.
+    const budgetSec = Math.max(0, minutes! * 60 - (Date.now() - budgetStart) / 1000);
+    const more = planSteps({ budgetSec, stepSec: t.stepSec, evalSec: t.evalSec, evalEvery: evalAuto ? 'auto' : rc.evalEvery });
+    rc.steps = Math.min(start + more, values.steps === undefined ? Infinity : num('steps', 0));
+    if (rc.steps <= start) throw new Error(`--steps ${rc.steps} leaves nothing to train: ${out} is already at step ${start}`);
+    if (!saved && values.warmup === undefined) rc.warmupSteps = Math.ceil(rc.steps / 10);
+    if (evalAuto) rc.evalEvery = autoInterval(rc.steps - start, AUTO_EVALS, 100);
+    if (values['save-every'] === undefined) rc.saveEvery = autoInterval(rc.steps - start, AUTO_SAVES, 200);
+    console.log(`time budget: ${minutes} min; measured ${fmtSec(t.stepSec)} per step${t.evalSec ? `, ${fmtSec(t.evalSec)} per evaluation` : ''} ` +
+      `(${fmtSec((Date.now() - budgetStart) / 1000)} to measure): ${start ? `steps ${start + 1}–${rc.steps}` : `${rc.steps} steps`}, ` +
+      `warmup ${rc.warmupSteps}, eval every ${rc.evalEvery}, checkpoint every ${rc.saveEvery}`);
+  } else if (minutes !== null) {
+    console.log(`finishing the planned ${rc.steps} steps (${rc.minutes ?? minutes} min budget) from step ${start}; re-run once it is done to train ${minutes} min more`);
+  }
+  await writeFileAtomic(cfgPath, JSON.stringify(rc, null, 2) + '\n');
+  console.log(`config: ${JSON.stringify(rc)}`);
+  const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed, position });
 
   let stop = false;
   const onInt = () => { if (stop) process.exit(130); stop = true; console.log('\ninterrupt: finishing this step, saving, exiting (Ctrl-C again to abort)'); };
@@ -264,8 +320,74 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   process.off('SIGINT', onInt);
+  if (minutes !== null) console.log(`trained steps ${start + 1}–${rc.steps} in ${fmtSec((Date.now() - budgetStart) / 1000)} (budget ${minutes} min)`);
   console.log(`done: ${out}/discriminator and ${out}/generator (Hugging Face format), metrics in ${out}/metrics.jsonl`);
   return 0;
+}
+
+/**
+ * Seconds per training step and per held-out evaluation on this device, from throwaway steps: a reader and RNG
+ * streams of their own, and an optimizer of its own stepping at lr 0 (p − 0·update = p, bit for bit), so weights,
+ * the real optimizer's moments, the data position and the dropout/sampling streams are exactly as before. The
+ * first step (pipeline compilation) is not timed; then chunks of 1, 2, 4, … steps, each ended by a device sync,
+ * until a chunk holds at least 8 steps and takes 2 s, or holds 64; the last chunk's mean is the step time. Large
+ * chunks matter: the loop syncs only to log, so the device overlaps steps, and the first few steps still grow
+ * buffer pools (on lavapipe, chunks of 2 measured 586 ms a step where the loop then ran at 390). Measuring stops
+ * early once it has taken `maxSec` (the CLI gives a tenth of the budget), so a slow model keeps most of its budget.
+ */
+async function measureStepTime(pair: ElectraPair, params: [string, Tensor][], trainFiles: string[], evalFiles: string[], tok: WordPieceTokenizer, rc: RunConfig,
+  so: StepOptions, device: Device, withEval: boolean, maxSec: number): Promise<{ stepSec: number; evalSec: number }> {
+  const reader = openBatchReader(trainFiles, tok, { batchSize: rc.batchSize, seed: rc.seed + 0x5eed });
+  const rng = new Rng(rc.seed + 0x7135);
+  // With f16 it scales the loss with its own scale, so the real optimizer's scale and skip count stay as they were.
+  const opt = new AdamW(params, {
+    lr: 0, eps: rc.adamEps, weightDecay: rc.weightDecay, excludeFromDecay: excludeLayerNormAndBias, maxGradNorm: rc.maxGradNorm,
+    biasCorrection: false, lossScaling: rc.precision === 'f16' ? {} : undefined,
+  });
+  const own: StepOptions = { ...so, lossScale: opt.lossScale };
+  let k = 0;
+  const steps = async (n: number) => {
+    for (let i = 0; i < n; i++, k++) {
+      for (let micro = 0; micro < rc.gradAccum; micro++) {
+        const b = await reader.next();
+        const r = electraStep(pair, { B: b.batchSize, T: b.seqLen, ...b }, own, maskRngFor(rc.seed + 0x7173, k, micro), rng, device, true);
+        if (micro < rc.gradAccum - 1) disposeStep(r); else { opt.step(0, { loss: r.loss }); disposeStep(r); }
+      }
+      opt.zeroGrad();
+    }
+    await device.sync();
+  };
+  let stepSec = 0;
+  const start = performance.now();
+  try {
+    await steps(1);
+    for (let n = 1; ; n *= 2) {
+      const t0 = performance.now();
+      await steps(n);
+      const dt = (performance.now() - t0) / 1000;
+      stepSec = dt / n;
+      if ((dt >= 2 && n >= 8) || n >= 64 || (performance.now() - start) / 1000 >= maxSec) break;
+    }
+  } finally { opt.dispose(); }
+  let evalSec = 0;
+  if (withEval && rc.evalBatches > 0) {
+    await evaluate(pair, evalFiles, tok, rc, so, device); // compiles the eval programs
+    const t0 = performance.now();
+    await evaluate(pair, evalFiles, tok, rc, so, device);
+    evalSec = (performance.now() - t0) / 1000;
+  }
+  return { stepSec, evalSec };
+}
+
+/** JSON with object keys sorted at every level: equal configs compare equal whatever order a file wrote them in. */
+function canonical(v: unknown): string {
+  const sort = (x: unknown): unknown => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])])) : x);
+  return JSON.stringify(sort(v));
+}
+
+function fmtSec(s: number): string {
+  return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : s >= 1 ? `${s.toFixed(1)} s` : `${(s * 1000).toFixed(s >= 0.01 ? 0 : 1)} ms`;
 }
 
 /** Stops the run when a step had a non-finite loss or gradient, saying what, when, and which checkpoint is kept. */

@@ -3,7 +3,7 @@
 
 import { embedTexts, searchIndex } from '../electra/tasks/embed.js';
 import { loadEncoder, readIndexFile } from '../node/embed-io.js';
-import { deviceOption, modelDirectory, textArgument } from './infer-common.js';
+import { deviceOption, modelDirectory, textArgument, warnIfUntrained } from './infer-common.js';
 import { guard, intOption, parse } from './text-common.js';
 
 export const help = `usage: electra search --model DIR --index FILE [options] "QUERY"
@@ -27,6 +27,7 @@ export function run(argv: string[]): Promise<number> {
     const query = textArgument(positionals);
     const k = intOption(values['top-k'], 'top-k', 5, 1);
     const { dir, tokenizer } = modelDirectory(values.model);
+    warnIfUntrained(dir);
     if (!values.index) throw new Error('give --index FILE (made by electra embed --out FILE)');
     const ix = readIndexFile(values.index);
     const device = await deviceOption(values.device);

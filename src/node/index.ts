@@ -1,4 +1,6 @@
 // electra-webgpu for Node: everything in the core plus Dawn loading and file-system helpers.
+// Its declarations name Node's types (streams, Buffer): kept as a reference in the emitted .d.ts (needs @types/node).
+/// <reference types="node" preserve="true" />
 export * from '../index.js';
 export { nodeDevice, bestDevice, closeNodeDevice } from './device.js';
 // Loaders below take a directory path or any ModelSource; they shadow the core's source-only ones of the same name.

@@ -1,10 +1,12 @@
 // Inference API and CLI (detect, fill-mask) on tiny random models saved as HF directories: results equal a
 // direct forward, WebGPU equals CPU, top-k order and softmax are right, JSON shapes are as documented, and
-// bad input (no [MASK], missing directory or vocab, wrong model kind, too long) fails with clear errors.
+// bad input (no [MASK], missing directory or vocab, wrong model kind, too long) fails with clear errors. A model of a
+// pre-training run whose own metrics.jsonl shows it has not learned gets a one-line notice on stderr, with the
+// command that trains it longer; a learned one, or a directory outside a run, gets none.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync, cpSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, cpSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { HostRng } from '../../src/nn/init.js';
 import { evalCtx } from '../../src/nn/layers.js';
 import { loadDiscriminator, loadGenerator, toHFConfig } from '../../src/node/electra-io.js';
 import { saveHFDirectory } from '../../src/node/files.js';
-import { modelDirectory } from '../../src/cli/infer-common.js';
+import { UNTRAINED, modelDirectory, untrainedNotice } from '../../src/cli/infer-common.js';
 import { loadTokenizer } from '../../src/text/node/files.js';
 import { tensor, tidy } from '../../src/tensor/tensor.js';
 import type { Device } from '../../src/device/device.js';
@@ -193,6 +195,42 @@ s('CLI: detect --json and fill-mask --json match the API; no [MASK] exits with a
   const bad = cli('detect', '--model', discDir, '--bogus', TEXT);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /bogus/);
+});
+
+s('not learned yet: one notice line from the run\'s own metrics (held-out first), none when learned or outside a run', async () => {
+  const metrics = (recs: object[]) => writeFileSync(join(root, 'metrics.jsonl'), recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const notice = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('note:'));
+  // Outside a pre-training run (no run-config.json / metrics.jsonl beside the model): nothing.
+  assert.is(untrainedNotice(discDir), null);
+  writeFileSync(join(root, 'run-config.json'), JSON.stringify({ preset: 'tiny', model: { ...presetConfig('tiny'), hiddenSize: 64 }, objective: 'electra', corpus: 'all', data: '',
+    vocabSize: 8192, seqLength: 128, batchSize: 8, gradAccum: 1, steps: 300, lr: 5e-4, seed: 0 }));
+  try {
+    // The last held-out record decides, not a later training one: AUC 0.52 → the discriminator; MLM acc 0.08 → the generator.
+    metrics([{ step: 200, split: 'eval', discAuc: 0.9, mlmAcc: 0.5 }, { step: 300, split: 'eval', discAuc: 0.52, mlmAcc: 0.08 }, { step: 320, split: 'train', discAuc: 0.95, mlmAcc: 0.6 }]);
+    const d = cli('detect', '--model', discDir, '--device', 'cpu', '--json', TEXT);
+    assert.is(d.status, 0, d.stderr);
+    JSON.parse(d.stdout); // stdout stays machine-readable
+    const dn = notice(d.stderr);
+    assert.is(dn.length, 1, d.stderr);
+    assert.match(dn[0], /has not learned yet \(held-out metrics at step 300: replaced-token AUC 0\.52 \(0\.5 is chance\)\)/);
+    // The command re-creates the run's configuration: the preset's defaults are left out, the override is kept.
+    assert.ok(dn[0].endsWith(`electra pretrain --set hiddenSize=64 --out ${root} --minutes 30`), dn[0]);
+    const f = cli('fill-mask', '--model', genDir, '--device', 'cpu', MASKED);
+    assert.match(notice(f.stderr)[0] ?? '', /MLM accuracy 0\.08/);
+    const e = cli('embed', '--model', discDir, '--device', 'cpu', 'a cat');
+    assert.is(notice(e.stderr).length, 1, e.stderr);
+    // No held-out record: the last training one, named as such.
+    metrics([{ step: 40, split: 'train', discAuc: 0.55, mlmAcc: 0.3 }]);
+    assert.match(untrainedNotice(discDir) ?? '', /training metrics at step 40/);
+    assert.is(untrainedNotice(genDir), null, `MLM accuracy 0.3 ≥ ${UNTRAINED.mlmAcc}`);
+    // Learned: no line.
+    metrics([{ step: 300, split: 'eval', discAuc: 0.8, mlmAcc: 0.4 }]);
+    const ok = cli('detect', '--model', discDir, '--device', 'cpu', TEXT);
+    assert.is(notice(ok.stderr).length, 0, ok.stderr);
+  } finally {
+    rmSync(join(root, 'metrics.jsonl'), { force: true });
+    rmSync(join(root, 'run-config.json'), { force: true });
+  }
 });
 
 s.run();

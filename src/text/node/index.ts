@@ -4,6 +4,7 @@
 export { TextFileError, decodeUtf8, readTextFile, writeFileAtomic, loadTokenizer } from './files.js';
 export { writeShardFile, readShardFile, openShardFiles, openBatchReader, shardExpectation } from './shards.js';
 export { buildShards, chunkDocuments, type BuildShardsOptions, type BuildProgress, type Manifest } from './build.js';
-export { loadBundledCorpus, BUNDLED_CORPORA, type BundledCorpusName } from './corpus.js';
+export { loadBundledCorpus, checkBundledCorpus, BUNDLED_CORPORA, CORPUS_PACKAGES, type BundledCorpusName } from './corpus.js';
+export { DATA_PACKAGES, MissingDataPackageError, hasDataPackage, type DataPackage } from './packages.js';
 export { preparePretrainingData, type PrepareOptions, type PreparedData } from './prepare.js';
 export { readTable, glueTask, readSquad, loadSpamAssassin, loadBrownPos, brownDocumentSplit, SPAM_SPLIT, type ReadTableOptions, type DataSplit } from './datasets.js';
