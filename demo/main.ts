@@ -2,8 +2,8 @@
 // CPU device, saying so on the page), loads models from URLs or dropped folders with the browser loaders, runs
 // `detect`, `fill-mask` and a fine-tuned classifier on typed text, and pre-trains ELECTRA-tiny in the page
 // (train.ts) with a live plot and a checkpoint download the CLI loads. An app imports the same names from
-// 'electra-webgpu/browser'; here the build maps '../src/index.js' to that bundle (scripts/build.mjs), so the
-// page runs the shipped dist/electra-webgpu.browser.js. No framework: DOM calls, one canvas.
+// 'electra-webgpu/browser'; here the build maps '../src/index.js' to that bundle, served at /dist/ (scripts/build.mjs),
+// so the page runs the shipped dist/electra-webgpu.browser.js. No framework: DOM calls, one canvas.
 
 import {
   CpuDevice, type Device, type DroppedFile, type ElectraForMaskedLM, type ElectraForPreTraining, type ElectraHeadModel, HEAD_ARCHITECTURE, type ModelSource,

@@ -1,6 +1,7 @@
 // The demo page's server (`npm run demo:web`): plain node:http, static files only, bound to localhost. Routes:
 //   /                 demo/index.html
-//   /dist/…           the browser bundles (dist/electra-webgpu.browser.js, dist/demo/main.js)
+//   /dist/…           the engine's browser bundle (dist/electra-webgpu.browser.js)
+//   /demo/main.js     the page's script (bundled by scripts/build.mjs into build/demo-page/)
 //   /runs/…           run and model directories (default ./runs, where `npm run pretrain` writes runs/tiny)
 //   /runs.json        the model directories under /runs/ (folders holding a config.json), for the page's list
 //   /sample.txt       the text the page trains on: the first chapters of Moby-Dick from the bundled corpus
@@ -74,6 +75,7 @@ export function startDemoServer(o: DemoServerOptions = {}): Promise<DemoServer> 
       let file: string | null = null;
       if (path === '/' || path === '/index.html') file = join(root, 'demo', 'index.html');
       else if (path.startsWith('/dist/')) file = inside(join(root, 'dist'), path.slice('/dist'.length));
+      else if (path.startsWith('/demo/')) file = inside(join(root, 'build', 'demo-page'), path.slice('/demo'.length));
       else if (path.startsWith('/runs/')) file = inside(runs, path.slice('/runs'.length));
       if (!file || !existsSync(file) || !statSync(file).isFile()) return send(res, req, 404, 'text/plain', `not found: ${path}\n`);
       return send(res, req, 200, TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file));
@@ -95,7 +97,7 @@ export function startDemoServer(o: DemoServerOptions = {}): Promise<DemoServer> 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
   const s = await startDemoServer({ port: Number(arg('--port') ?? 8080), runs: arg('--runs') });
-  const dist = join(fileURLToPath(import.meta.url), '..', '..', '..', 'dist', 'demo', 'main.js');
-  if (!existsSync(dist)) console.warn(`warning: ${dist} is missing; run \`npm run build\` first`);
+  const page = join(fileURLToPath(import.meta.url), '..', '..', 'demo-page', 'main.js');
+  if (!existsSync(page)) console.warn(`warning: ${page} is missing; run \`node scripts/build.mjs\` first`);
   console.log(`electra-webgpu demo: ${s.url}  (models from ${resolve(arg('--runs') ?? 'runs')}; Ctrl-C stops)`);
 }

@@ -1,6 +1,7 @@
-// Builds with esbuild: every .ts under src/, test/, bench/ and demo/ is transpiled one-to-one into build/
-// (Node ESM, imports keep their .js names), and the engine core is bundled for browsers into dist/, with the
-// demo page's script beside it (dist/demo/main.js) importing that bundle rather than a copy of the engine.
+// Builds with esbuild: every .ts under src/, test/, bench/ and demo/ (but the page script) is transpiled one-to-one
+// into build/ (Node ESM, imports keep their .js names), and the engine core is bundled for browsers into dist/.
+// The demo page's script is bundled into build/demo-page/ (not shipped: dist/ is in the npm package), importing
+// the engine bundle rather than a copy of it.
 // Type checking is separate (`npm run typecheck`): esbuild strips types without checking them.
 // `--types` also emits the packages' declarations (tsc, tsconfig.types.json) into dist/types/: what the
 // `types` conditions of package.json's exports point at. It is off by default because it takes seconds
@@ -21,7 +22,8 @@ function walk(dir, out = []) {
 }
 
 const roots = ['src', 'test', 'bench', 'demo'];
-const entryPoints = roots.filter((r) => existsSync(r)).flatMap((r) => walk(r));
+// demo/main.ts is a page script (DOM, top-level await): bundled for the browser below, never run by Node.
+const entryPoints = roots.filter((r) => existsSync(r)).flatMap((r) => walk(r)).filter((p) => p !== join('demo', 'main.ts'));
 rmSync('build', { recursive: true, force: true });
 await build({
   entryPoints, outdir: 'build', outbase: '.', format: 'esm', platform: 'node', target: 'node20',
@@ -32,16 +34,17 @@ await build({
   entryPoints: ['src/index.ts'], outfile: 'dist/electra-webgpu.browser.js', bundle: true, format: 'esm',
   platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning',
 });
-// The demo page's script. Its imports of the engine ('../src/index.js', typed against the source) become imports of
-// the shipped bundle, so the page runs dist/electra-webgpu.browser.js exactly as an app would.
+// The demo page's script (served at /demo/main.js by demo/server.ts). Its imports of the engine ('../src/index.js',
+// typed against the source) become imports of the shipped bundle at /dist/, so the page runs
+// dist/electra-webgpu.browser.js exactly as an app would.
 const engineAsBundle = {
   name: 'engine-as-bundle',
   setup(b) {
-    b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: '../electra-webgpu.browser.js', external: true }));
+    b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: '/dist/electra-webgpu.browser.js', external: true }));
   },
 };
 await build({
-  entryPoints: ['demo/main.ts'], outfile: 'dist/demo/main.js', bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+  entryPoints: ['demo/main.ts'], outfile: 'build/demo-page/main.js', bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
   sourcemap: true, logLevel: 'warning', plugins: [engineAsBundle],
 });
 if (process.argv.includes('--types')) {

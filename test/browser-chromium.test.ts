@@ -236,8 +236,9 @@ s('on WebGPU the page trains with the Node CPU device\'s losses, and its downloa
 s('the README\'s browser snippet runs as written (its import mapped to the bundle) and prints the CLI\'s probabilities', async () => {
   if (!available) return;
   const md = readFileSync('README.md', 'utf8');
-  const code = /```js\n([\s\S]*?)```/.exec(md.slice(md.indexOf('## In the browser')))?.[1];
-  assert.ok(code, 'README.md has a js block under "## In the browser"');
+  // A ts block (test/package.test.ts type-checks it against the declarations) with no annotations: it runs as JS.
+  const code = /```ts\n([\s\S]*?)```/.exec(md.slice(md.indexOf('## In the browser')))?.[1];
+  assert.ok(code, 'README.md has a ts block under "## In the browser"');
   const url = /urlSource\('([^']+)'\)/.exec(code)![1];
   const text = /detectReplaced\(model, tok, '([^']+)'/.exec(code)![1];
   cpSync(models.disc, join(root, url.replace(/^\/runs\//, '')), { recursive: true }); // the fixture where the snippet looks
