@@ -38,8 +38,12 @@ export const MAX_HEAD_DIM = 256;
  *   each 8 loads vectors l, l + 8, … of the row and subgroupBroadcast hands them to the others, 8× fewer
  *   loads (as matmul's lavapipe path). Forward [8, 4, 128, 64] on lavapipe: 13 ms against 60 ms 'direct'.
  * - 'direct': every invocation reads every vector itself (software adapters without subgroups).
+ * `split` 2 ('staged' with subgroups, dh a multiple of 8): two neighbouring lanes of a subgroup own a row,
+ * each half of its dh-vector, and add their partial dot products with one subgroupShuffleXor. At dh = 64 a
+ * dK/dV invocation then holds k, v, dK, dV halves (128 floats) instead of 256: NVIDIA's limit is 255
+ * registers per invocation, so whole rows spill; the forward and dQ pass halve their registers too.
  */
-export interface AttentionConfig { rows: number; tile: number; load: 'staged' | 'broadcast' | 'direct' }
+export interface AttentionConfig { rows: number; tile: number; load: 'staged' | 'broadcast' | 'direct'; split: 1 | 2 }
 
 export interface AttentionParams {
   B: number; T: number; nh: number; dh: number;
@@ -72,13 +76,15 @@ export function attentionTile(dh: number): number {
 /**
  * The tile: a power of two ≤ 32 keeping two staged tiles of dh floats within 16 KiB (32 for dh ≤ 64, 16 for
  * dh ≤ 128): small workgroup footprints keep more workgroups resident. Software adapters take 64-row
- * workgroups as rows.ts; GPUs too, or 32 rows when the launch would otherwise not fill a large GPU.
+ * workgroups as rows.ts; GPUs too, or 32 rows when the launch would otherwise not fill a large GPU, and
+ * split rows over two lanes where subgroups allow (dh ≥ 32).
  */
 export function selectAttention(p: Pick<AttentionParams, 'B' | 'T' | 'nh' | 'dh'>, caps?: GpuCaps): AttentionConfig {
   const tile = attentionTile(p.dh);
-  if (caps?.software) return { rows: 64, tile, load: caps.subgroups && (caps.subgroupMinSize ?? 0) >= 8 ? 'broadcast' : 'direct' };
+  if (caps?.software) return { rows: 64, tile, load: caps.subgroups && (caps.subgroupMinSize ?? 0) >= 8 ? 'broadcast' : 'direct', split: 1 };
   const rows = p.B * p.nh * Math.ceil(p.T / 64) >= 264 ? 64 : 32;
-  return { rows, tile, load: 'staged' };
+  const nv = p.dh / vecWidth(p.dh);
+  return { rows, tile, load: 'staged', split: caps?.subgroups && nv >= 8 && nv % 2 === 0 ? 2 : 1 };
 }
 
 // ---- CPU references ------------------------------------------------------------------------------
@@ -220,6 +226,8 @@ export const attentionDkvKernel: Kernel<AttentionParams> = {
 // registers (q0, q1, …; no private arrays, which lavapipe lowers to if-ladders), and every loop over
 // rows is bounded by a uniform (P.T), not a constant: with constant bounds Mesa's NIR unrolled the row
 // loops completely and one forward pipeline took 6–30 s to compile on lavapipe.
+// Names in every pass: row (this lane's row), rc (row clamped to T − 1), half (which half of the dh-vector
+// the lane owns with split 2; its vectors start at vo), t0 (first row of the current tile), j (row t0 + j).
 
 /**
  * Lazy rescaling (FlashAttention-4's): the running max m is raised only when a score exceeds it by more
@@ -228,35 +236,43 @@ export const attentionDkvKernel: Kernel<AttentionParams> = {
  */
 const RESCALE = 8;
 
-/** The statements f(0) … f(n − 1) joined: code over the NV vectors of a head row. */
+/** The statements f(0) … f(n − 1) joined: code over the vectors of a (half) head row. */
 const each = (n: number, f: (c: number) => string, sep = '\n'): string => [...Array(n).keys()].map(f).join(sep);
 
 /** `var <name> = Σ_c a(c)·b(c)` as one vector fma chain (hsum it for the dot product). */
 const dotV = (n: number, name: string, a: (c: number) => string, b: (c: number) => string): string =>
   `var ${name} = ${a(0)} * ${b(0)};${each(n - 1, (c) => ` ${name} = fma(${a(c + 1)}, ${b(c + 1)}, ${name});`, '')}`;
 
+/** The full dot product from a lane's partial vector sum: with split 2, plus the partner lane's (the same bits on both). */
+const reduce = (c: AttentionConfig, v: string): string => (c.split === 2 ? `pair(hsum(${v}))` : `hsum(${v})`);
+
 const nvOf = (p: AttentionParams): number => p.dh / vecWidth(p.dh);
+/** Vectors per lane. */
+const nvl = (p: AttentionParams, c: AttentionConfig): number => nvOf(p) / c.split;
 
 /**
  * Module-scope pieces every pass shares: the vector type over dh (vec4 when dh % 4 = 0), the shape as
  * constants for index arithmetic (the shape is part of the program key, so divisions by them compile to
  * multiplies), the mask helpers and, with dropout, Philox and the keep-bit helpers.
- *   TT: T; TL: T − 1 (0 for T = 0); NH: heads; NV: vectors per head row; HV: vectors per token row [H].
+ *   TT: T; TL: T − 1 (0 for T = 0); NH: heads; NV: vectors per head row; HV: vectors per token row [H];
+ *   RB: rows per workgroup; WG: invocations per workgroup (RB · split); KT: tile rows.
  */
 function prelude(p: AttentionParams, c: AttentionConfig): string {
-  // keepN(i0): bits j < n are the keep flags of elements i0 + j. With T % 4 = 0 every i0 is a multiple of 4
-  // (rows start at multiples of T, tiles at multiples of 4): n/4 calls; otherwise n/4 + 1, shifted into place.
-  const keepFn = (n: number) => (p.T % 4 === 0 ? `fn keep${n}(i0: u32) -> u32 {
+  // keepN(i0, g0, gs): bits j < n are the keep flags of elements i0 + j, from the Philox calls g0, g0 + gs, …
+  // (split lanes draw alternate calls and OR their words). With T % 4 = 0 every i0 is a multiple of 4 (rows
+  // start at multiples of T, tiles at multiples of 4): n/4 calls; otherwise n/4 + 1, shifted into place.
+  const nib = (n: number) => `P.nib${n === 32 ? '32' : 't'}`;
+  const keepFn = (n: number) => (p.T % 4 === 0 ? `fn keep${n}(i0: u32, g0: u32, gs: u32) -> u32 {
   var bits = 0u;
-  for (var g = 0u; g < P.nib${n === 32 ? '32' : 't'}; g++) { bits = bits | (nib(i0 / 4u + g) << (4u * g)); }
+  for (var g = g0; g < ${nib(n)}; g += gs) { bits = bits | (nib(i0 / 4u + g) << (4u * g)); }
   return bits;
 }
-` : `fn keep${n}(i0: u32) -> u32 {
+` : `fn keep${n}(i0: u32, g0: u32, gs: u32) -> u32 {
   let off = i0 & 3u;
-  var bits = nib(i0 / 4u) >> off;
-  for (var g = 1u; g <= P.nib${n === 32 ? '32' : 't'}; g++) {
-    let sh = 4u * g - off;
-    if (sh < 32u) { bits = bits | (nib(i0 / 4u + g) << sh); }
+  var bits = 0u;
+  for (var g = g0; g <= ${nib(n)}; g += gs) {
+    if (g == 0u) { bits = bits | (nib(i0 / 4u) >> off); }
+    else if (4u * g - off < 32u) { bits = bits | (nib(i0 / 4u + g) << (4u * g - off)); }
   }
   return bits;
 }
@@ -286,42 +302,55 @@ const NH = ${p.nh}u;
 const NV = ${nvOf(p)}u;
 const HV = ${p.nh * nvOf(p)}u;
 const RB = ${c.rows}u;
+const WG = ${c.rows * c.split}u;
 const KT = ${c.tile}u;
-${mask}${dropout}`;
+${c.split === 2 ? 'fn pair(x: f32) -> f32 { return x + subgroupShuffleXor(x, 1u); }\n' : ''}${mask}${dropout}`;
 }
 
 /** The header of a pass: uniforms (fields) and q, k, v, … as head-row vectors, ld as (L, D) pairs, the mask. */
-function attnHeader(p: AttentionParams, inputs: string[], outputs: [string, string][]) {
+function attnHeader(p: AttentionParams, c: AttentionConfig, inputs: string[], outputs: [string, string][]) {
   const binds = [...inputs.map((n): [string, string] => [n, n === 'ld' ? 'array<vec2f>' : 'array<V>']), ...(p.masked ? [['mask', 'array<f32>'] as [string, string]] : [])];
-  return header(fields(p), binds, outputs);
+  const h = header(fields(p), binds, outputs);
+  return { ...h, code: (c.load === 'broadcast' || c.split === 2 ? 'enable subgroups;\n' : '') + h.code };
 }
 
-/** The flat workgroup index split into (bh = b·nh + h, block of `rows` rows); the workgroup's head offset hb. */
+/**
+ * The entry point and the flat workgroup index split into (bh = b·nh + h, block of `rows` rows); the
+ * workgroup's head offset hb, this lane's row and half.
+ */
 function blockPreamble(p: AttentionParams, c: AttentionConfig): { code: string; grid: number[] } {
   const blocks = Math.ceil(p.T / c.rows), total = p.B * p.nh * blocks;
-  const sg = c.load === 'broadcast';
+  const sgArgs = c.load === 'broadcast' ? ', @builtin(subgroup_invocation_id) sid: u32'
+    : c.split === 2 ? ', @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_id) sgid: u32, @builtin(subgroup_size) sgs: u32' : '';
+  // With split 2 the pair of lanes is taken from the subgroup ids, so subgroupShuffleXor(·, 1) always reaches
+  // the partner whatever order an adapter numbers invocations in.
+  const slot = c.split === 2 ? 'sgid * (sgs / 2u) + sid / 2u' : 'lid';
   return {
     grid: grid1d(total),
-    code: `@compute @workgroup_size(${c.rows})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
+    code: `@compute @workgroup_size(${c.rows * c.split})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32${sgArgs}) {
   let g = ${FLAT_WG};
   if (g >= ${total}u) { return; }
   let bh = g / ${blocks}u;
   let b = bh / NH;
   let hb = b * TT * HV + (bh % NH) * NV;       // head h of token 0 of batch b, in vectors
-  let row = (g % ${blocks}u) * RB + lid;      // this invocation's row (query, or key in the dK/dV pass)
-  let rc = min(row, TL);                      // clamped: invocations past T compute, never store
-  let cm = maskShift(b);${sg ? '\n  let sl = sid & 7u;                          // which vector of each 8 this lane loads' : ''}`,
+  let slot = ${slot};                         // this lane's row within the block
+  let row = (g % ${blocks}u) * RB + slot;     // this lane's row (query, or key in the dK/dV pass)
+  let rc = min(row, TL);                      // clamped: lanes past T compute, never store
+  let half = ${c.split === 2 ? 'sid & 1u' : '0u'};
+  let vo = half * ${nvl(p, c)}u;                // the first vector of the row this lane owns
+  let cm = maskShift(b);${c.load === 'broadcast' ? '\n  let sl = sid & 7u;                          // which vector of each 8 this lane loads' : ''}`,
   };
 }
 
 /**
- * How a pass reads row `t0 + j` of the streamed side (src in storage, `staged` its workgroup copy):
- * statements `pre` at the top of the iteration and `at(i)`, the expression of vector i of the row.
+ * How a pass reads this lane's vectors of row `t0 + j` of the streamed side (src in storage, `staged` its
+ * workgroup copy): statements `pre` at the top of the iteration and `at(i)`, the expression of vector i.
  */
-function rowReader(c: AttentionConfig, nv: number, src: string, staged: string): { pre: string; at: (i: number) => string } {
-  if (c.load === 'staged') return { pre: '', at: (i) => `${staged}[j * NV + ${i}u]` };
+function rowReader(p: AttentionParams, c: AttentionConfig, src: string, staged: string): { pre: string; at: (i: number) => string } {
+  if (c.load === 'staged') return { pre: '', at: (i) => `${staged}[j * NV + vo + ${i}u]` };
   if (c.load === 'direct') return { pre: '', at: (i) => `${src}[hb + (t0 + j) * HV + ${i}u]` };
+  const nv = nvOf(p);
   return {
     pre: each(Math.ceil(nv / 8), (q) => `      let ${src}_${q} = ${src}[hb + (t0 + j) * HV + min(${8 * q}u + sl, ${nv - 1}u)];`),
     at: (i) => `subgroupBroadcast(${src}_${i >> 3}, ${i & 7}u)`,
@@ -330,7 +359,7 @@ function rowReader(c: AttentionConfig, nv: number, src: string, staged: string):
 
 /** Stages rows t0 … t0 + KT − 1 (clamped to T) of each (src, dst) pair in workgroup memory as dst[j·NV + c]. */
 function stageRows(pairs: [src: string, dst: string][]): string {
-  return `    for (var e = lid; e < KT * NV; e += RB) {
+  return `    for (var e = lid; e < KT * NV; e += WG) {
       let src = hb + min(t0 + e / NV, TL) * HV + e % NV;
 ${pairs.map(([s, d]) => `      ${d}[e] = ${s}[src];`).join('\n')}
     }`;
@@ -340,7 +369,13 @@ ${pairs.map(([s, d]) => `      ${d}[e] = ${s}[src];`).join('\n')}
 const stageDecls = (c: AttentionConfig, a: string, b: string, extra: string): string =>
   c.load !== 'staged' ? '' : `var<workgroup> ${a}: array<V, ${c.tile} * NV>;\nvar<workgroup> ${b}: array<V, ${c.tile} * NV>;\n${extra}\n`;
 
-const enableSg = (c: AttentionConfig): string => (c.load === 'broadcast' ? 'enable subgroups;\n' : '');
+/** The dropout word of this row for the key tile at t0 (bit j: keep key t0 + j); split lanes draw half each. */
+const tileKeepWord = (c: AttentionConfig): string => (c.split === 2
+  ? `    let kh = keep${c.tile}(rowBase + t0, half, 2u);
+    let kw = kh | subgroupShuffleXor(kh, 1u);
+`
+  : `    let kw = keep${c.tile}(rowBase + t0, 0u, 1u);
+`);
 
 /**
  * The key-tile loop of the forward and dQ passes: staging of K, V and the key biases (staged), the tile's
@@ -352,7 +387,7 @@ function keyTiles(p: AttentionParams, c: AttentionConfig, pre: string, body: str
 ${staged ? `${stageRows([['k', 'sk'], ['v', 'sv']])}
     if (lid < KT) { sb[lid] = keyBias(b, min(t0 + lid, TL), cm); }
     workgroupBarrier();
-` : ''}${p.dropout ? `    let kw = keep${c.tile}(rowBase + t0);      // bit j: keep (row, key t0 + j)\n` : ''}    let jn = min(KT, P.T - t0);
+` : ''}${p.dropout ? tileKeepWord(c) : ''}    let jn = min(KT, P.T - t0);
     for (var j = 0u; j < jn; j++) {
 ${pre}
       let kb = ${staged ? 'sb[j]' : 'keyBias(b, t0 + j, cm)'};
@@ -362,38 +397,38 @@ ${staged ? '    workgroupBarrier();\n' : ''}  }`;
 }
 
 /**
- * Forward: each invocation a query row (q·scale in registers), one pass over the keys in tiles: s = q·k +
+ * Forward: each lane a query row (q·scale in registers), one pass over the keys in tiles: s = q·k +
  * bias, m raised lazily, P̃ = exp(s − m), l += P̃, O += drop(P̃)·v. End: O / l and L = m + log l.
  */
 function forwardWgsl(p: AttentionParams, c: AttentionConfig): WgslProgram {
-  const nv = nvOf(p);
-  const h = attnHeader(p, ['q', 'k', 'v'], [['o', 'array<V>'], ['lse', 'array<f32>']]);
+  const n = nvl(p, c);
+  const h = attnHeader(p, c, ['q', 'k', 'v'], [['o', 'array<V>'], ['lse', 'array<f32>']]);
   const pre = blockPreamble(p, c);
-  const K = rowReader(c, nv, 'k', 'sk'), Vr = rowReader(c, nv, 'v', 'sv');
-  const code = `${enableSg(c)}${h.code}${prelude(p, c)}${stageDecls(c, 'sk', 'sv', `var<workgroup> sb: array<f32, ${c.tile}>;`)}
+  const K = rowReader(p, c, 'k', 'sk'), Vr = rowReader(p, c, 'v', 'sv');
+  const code = `${h.code}${prelude(p, c)}${stageDecls(c, 'sk', 'sv', `var<workgroup> sb: array<f32, ${c.tile}>;`)}
 ${pre.code}
-  let qo = hb + rc * HV;
-${each(nv, (i) => `  let q${i} = q[qo + ${i}u] * P.scale;`)}
-${each(nv, (i) => `  var a${i} = V(0.0);`)}
+  let qo = hb + rc * HV + vo;
+${each(n, (i) => `  let q${i} = q[qo + ${i}u] * P.scale;`)}
+${each(n, (i) => `  var a${i} = V(0.0);`)}
   let rowBase = (bh * TT + rc) * TT;           // dropout element index of (row, key 0)
   var m = ${NEG_BIG};
   var l = 0.0;
-${keyTiles(p, c, `${K.pre}\n${Vr.pre}`, `      ${dotV(nv, 'd', (i) => `q${i}`, K.at)}
-      let s = hsum(d) + kb;
+${keyTiles(p, c, `${K.pre}\n${Vr.pre}`, `      ${dotV(n, 'd', (i) => `q${i}`, K.at)}
+      let s = ${reduce(c, 'd')} + kb;
       if (s > m + ${RESCALE}.0) {
         let corr = exp(m - s);
         l = l * corr;
-        ${each(nv, (i) => `a${i} = a${i} * corr;`, ' ')}
+        ${each(n, (i) => `a${i} = a${i} * corr;`, ' ')}
         m = s;
       }
       let pj = exp(s - m);
       l = l + pj;
       let pd = ${p.dropout ? 'select(0.0, pj * P.dscale, ((kw >> j) & 1u) != 0u)' : 'pj'};
-${each(nv, (i) => `      a${i} = fma(V(pd), ${Vr.at(i)}, a${i});`)}`)}
+${each(n, (i) => `      a${i} = fma(V(pd), ${Vr.at(i)}, a${i});`)}`)}
   if (row < TT) {
     let inv = 1.0 / l;
-${each(nv, (i) => `    o[qo + ${i}u] = a${i} * inv;`)}
-    lse[bh * TT + row] = m + log(l);
+${each(n, (i) => `    o[qo + ${i}u] = a${i} * inv;`)}
+    if (half == 0u) { lse[bh * TT + row] = m + log(l); }
   }
 }
 `;
@@ -419,26 +454,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   return { code, grid: grid1d(Math.ceil(rows / 64)), uniforms: h.uniforms };
 }
 
-/** dQ pass: each invocation a query row; key tiles as the forward; dQ = scale·Σ_k P∘(dP − D)·K. */
+/** dQ pass: each lane a query row; key tiles as the forward; dQ = scale·Σ_k P∘(dP − D)·K. */
 function dqWgsl(p: AttentionParams, c: AttentionConfig): WgslProgram {
-  const nv = nvOf(p);
-  const h = attnHeader(p, ['q', 'k', 'v', 'dO', 'ld'], [['dq', 'array<V>']]);
+  const n = nvl(p, c);
+  const h = attnHeader(p, c, ['q', 'k', 'v', 'dO', 'ld'], [['dq', 'array<V>']]);
   const pre = blockPreamble(p, c);
-  const K = rowReader(c, nv, 'k', 'sk'), Vr = rowReader(c, nv, 'v', 'sv');
-  const code = `${enableSg(c)}${h.code}${prelude(p, c)}${stageDecls(c, 'sk', 'sv', `var<workgroup> sb: array<f32, ${c.tile}>;`)}
+  const K = rowReader(p, c, 'k', 'sk'), Vr = rowReader(p, c, 'v', 'sv');
+  const code = `${h.code}${prelude(p, c)}${stageDecls(c, 'sk', 'sv', `var<workgroup> sb: array<f32, ${c.tile}>;`)}
 ${pre.code}
-  let qo = hb + rc * HV;
-${each(nv, (i) => `  let q${i} = q[qo + ${i}u] * P.scale;\n  let g${i} = dO[qo + ${i}u];\n  var a${i} = V(0.0);`)}
+  let qo = hb + rc * HV + vo;
+${each(n, (i) => `  let q${i} = q[qo + ${i}u] * P.scale;\n  let g${i} = dO[qo + ${i}u];\n  var a${i} = V(0.0);`)}
   let st = ld[bh * TT + rc];                   // (L, D) of this row
   let rowBase = (bh * TT + rc) * TT;
-${keyTiles(p, c, `${K.pre}\n${Vr.pre}`, `      ${dotV(nv, 'd', (i) => `q${i}`, K.at)}
-      ${dotV(nv, 'e', (i) => `g${i}`, Vr.at)}
-      let pj = exp(hsum(d) + kb - st.x);
-      let dp = ${p.dropout ? 'select(0.0, hsum(e) * P.dscale, ((kw >> j) & 1u) != 0u)' : 'hsum(e)'};
+${keyTiles(p, c, `${K.pre}\n${Vr.pre}`, `      ${dotV(n, 'd', (i) => `q${i}`, K.at)}
+      ${dotV(n, 'e', (i) => `g${i}`, Vr.at)}
+      let pj = exp(${reduce(c, 'd')} + kb - st.x);
+      let dpv = ${reduce(c, 'e')};
+      let dp = ${p.dropout ? 'select(0.0, dpv * P.dscale, ((kw >> j) & 1u) != 0u)' : 'dpv'};
       let ds = pj * (dp - st.y);
-${each(nv, (i) => `      a${i} = fma(V(ds), ${K.at(i)}, a${i});`)}`)}
+${each(n, (i) => `      a${i} = fma(V(ds), ${K.at(i)}, a${i});`)}`)}
   if (row < TT) {
-${each(nv, (i) => `    dq[qo + ${i}u] = a${i} * P.scale;`)}
+${each(n, (i) => `    dq[qo + ${i}u] = a${i} * P.scale;`)}
   }
 }
 `;
@@ -446,51 +482,52 @@ ${each(nv, (i) => `    dq[qo + ${i}u] = a${i} * P.scale;`)}
 }
 
 /**
- * dK/dV pass: each invocation a key row (k·scale and v in registers), looping over query tiles:
+ * dK/dV pass: each lane a key row (k·scale and v in registers), looping over query tiles:
  * dV += drop(P)·dO, dK += P∘(dP − D)·Q; dK·scale at the end. Staged: Q, dO, LD and the tile's dropout
  * bits (rows/32 words per query row, drawn by the workgroup together) in workgroup memory.
  */
 function dkvWgsl(p: AttentionParams, c: AttentionConfig): WgslProgram {
-  const nv = nvOf(p);
-  const h = attnHeader(p, ['q', 'k', 'v', 'dO', 'ld'], [['dk', 'array<V>'], ['dv', 'array<V>']]);
+  const n = nvl(p, c);
+  const h = attnHeader(p, c, ['q', 'k', 'v', 'dO', 'ld'], [['dk', 'array<V>'], ['dv', 'array<V>']]);
   const pre = blockPreamble(p, c);
   const staged = c.load === 'staged';
   const kw = c.rows / 32; // dropout words per query row
   if (p.dropout && staged && c.rows % 32) throw new Error(`attention: staged dropout needs rows a multiple of 32, got ${c.rows}`);
-  const Q = rowReader(c, nv, 'q', 'sq'), G = rowReader(c, nv, 'dO', 'sg');
-  const keepR = staged ? `((sm[j * ${kw}u + lid / 32u] >> (lid % 32u)) & 1u) != 0u` : 'keep1(rowBase + (t0 + j) * TT + row)';
-  const code = `${enableSg(c)}${h.code}${prelude(p, c)}${stageDecls(c, 'sq', 'sg', `var<workgroup> sl: array<vec2f, ${c.tile}>;${p.dropout ? `\nvar<workgroup> sm: array<u32, ${c.tile * kw}>;` : ''}`)}
+  const Q = rowReader(p, c, 'q', 'sq'), G = rowReader(p, c, 'dO', 'sg');
+  const keepR = staged ? `((sm[j * ${kw}u + slot / 32u] >> (slot % 32u)) & 1u) != 0u` : 'keep1(rowBase + (t0 + j) * TT + row)';
+  const code = `${h.code}${prelude(p, c)}${stageDecls(c, 'sq', 'sg', `var<workgroup> sl: array<vec2f, ${c.tile}>;${p.dropout ? `\nvar<workgroup> sm: array<u32, ${c.tile * kw}>;` : ''}`)}
 ${pre.code}
-  let ko = hb + rc * HV;
-${each(nv, (i) => `  let k${i} = k[ko + ${i}u] * P.scale;\n  let v${i} = v[ko + ${i}u];\n  var dk${i} = V(0.0);\n  var dv${i} = V(0.0);`)}
+  let ko = hb + rc * HV + vo;
+${each(n, (i) => `  let k${i} = k[ko + ${i}u] * P.scale;\n  let v${i} = v[ko + ${i}u];\n  var dk${i} = V(0.0);\n  var dv${i} = V(0.0);`)}
   let kb = keyBias(b, rc, cm);
   let rowBase = bh * TT * TT;                  // dropout element index of (query 0, key 0)
   for (var t0 = 0u; t0 < P.T; t0 += KT) {
 ${staged ? `${stageRows([['q', 'sq'], ['dO', 'sg']])}
     if (lid < KT) { sl[lid] = ld[bh * TT + min(t0 + lid, TL)]; }
-${p.dropout ? `    let kfirst = row - lid;                    // the workgroup's first key
-    for (var e = lid; e < KT * ${kw}u; e += RB) {
-      sm[e] = keep32(rowBase + min(t0 + e / ${kw}u, TL) * TT + kfirst + 32u * (e % ${kw}u));
+${p.dropout ? `    let kfirst = row - slot;                   // the workgroup's first key
+    for (var e = lid; e < KT * ${kw}u; e += WG) {
+      sm[e] = keep32(rowBase + min(t0 + e / ${kw}u, TL) * TT + kfirst + 32u * (e % ${kw}u), 0u, 1u);
     }
 ` : ''}    workgroupBarrier();
 ` : ''}    let jn = min(KT, P.T - t0);
     for (var j = 0u; j < jn; j++) {             // query t0 + j
 ${Q.pre}
 ${G.pre}
-      ${dotV(nv, 'd', Q.at, (i) => `k${i}`)}
-      ${dotV(nv, 'e', G.at, (i) => `v${i}`)}
+      ${dotV(n, 'd', Q.at, (i) => `k${i}`)}
+      ${dotV(n, 'e', G.at, (i) => `v${i}`)}
       let st = ${staged ? 'sl[j]' : 'ld[bh * TT + t0 + j]'};
-      let pj = exp(hsum(d) + kb - st.x);
+      let pj = exp(${reduce(c, 'd')} + kb - st.x);
+      let dpv = ${reduce(c, 'e')};
 ${p.dropout ? `      let kp = ${keepR};
       let pd = select(0.0, pj * P.dscale, kp);
-      let ds = pj * (select(0.0, hsum(e) * P.dscale, kp) - st.y);
+      let ds = pj * (select(0.0, dpv * P.dscale, kp) - st.y);
 ` : `      let pd = pj;
-      let ds = pj * (hsum(e) - st.y);
-`}${each(nv, (i) => `      dv${i} = fma(V(pd), ${G.at(i)}, dv${i});\n      dk${i} = fma(V(ds), ${Q.at(i)}, dk${i});`)}
+      let ds = pj * (dpv - st.y);
+`}${each(n, (i) => `      dv${i} = fma(V(pd), ${G.at(i)}, dv${i});\n      dk${i} = fma(V(ds), ${Q.at(i)}, dk${i});`)}
     }
 ${staged ? '    workgroupBarrier();\n' : ''}  }
   if (row < TT) {
-${each(nv, (i) => `    dk[ko + ${i}u] = dk${i} * P.scale;\n    dv[ko + ${i}u] = dv${i};`)}
+${each(n, (i) => `    dk[ko + ${i}u] = dk${i} * P.scale;\n    dv[ko + ${i}u] = dv${i};`)}
   }
 }
 `;

@@ -31,10 +31,15 @@ function composed(q: Tensor, k: Tensor, v: Tensor, heads: number, mask: Tensor |
 const fused = (heads: number, p: number, seed: number) => (q: Tensor, k: Tensor, v: Tensor, m?: Tensor) =>
   attention(q, k, v, { heads, mask: m, dropout: { p, rng: new Rng(seed) }, training: true });
 
-/** Runs fn under each kernel variant (the device's caps choose it): GPU staging, subgroup broadcast, direct loads. */
+/**
+ * Runs fn under each kernel variant, whatever the device defaults to (its caps choose): GPU staging with
+ * rows split over two lanes (subgroups) and whole, subgroup broadcast, direct loads.
+ */
 async function loadPaths(dev: Device, fn: (path: string) => Promise<void>): Promise<void> {
-  await withCaps(dev, { software: false }, () => fn('staged'));
-  if (dev.caps?.subgroups && (dev.caps.subgroupMinSize ?? 0) >= 8) await withCaps(dev, { software: true }, () => fn('broadcast'));
+  const sg = !!dev.caps?.subgroups && (dev.caps.subgroupMinSize ?? 0) >= 8;
+  if (sg) await withCaps(dev, { software: false }, () => fn('staged, split rows'));
+  await withCaps(dev, { software: false, subgroups: false }, () => fn('staged'));
+  if (sg) await withCaps(dev, { software: true }, () => fn('broadcast'));
   await withCaps(dev, { software: true, subgroups: false }, () => fn('direct'));
 }
 
