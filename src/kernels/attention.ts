@@ -38,12 +38,13 @@ export const MAX_HEAD_DIM = 256;
  *   each 8 loads vectors l, l + 8, … of the row and subgroupBroadcast hands them to the others, 8× fewer
  *   loads (as matmul's lavapipe path). Forward [8, 4, 128, 64] on lavapipe: 13 ms against 60 ms 'direct'.
  * - 'direct': every invocation reads every vector itself (software adapters without subgroups).
- * `split` 2 ('staged' with subgroups, dh a multiple of 8): two neighbouring lanes of a subgroup own a row,
- * each half of its dh-vector, and add their partial dot products with one subgroupShuffleXor. At dh = 64 a
- * dK/dV invocation then holds k, v, dK, dV halves (128 floats) instead of 256: NVIDIA's limit is 255
- * registers per invocation, so whole rows spill; the forward and dQ pass halve their registers too.
+ * `split` 2 or 4 ('staged' with subgroups): that many lanes of a subgroup own a row, each a slice of its
+ * dh-vector, and add their partial dot products with subgroupShuffleXor (the same bits in every lane). At
+ * dh = 64 a dK/dV lane then holds k, v, dK, dV halves (128 floats) instead of 256: NVIDIA's limit is 255
+ * registers per invocation, so whole rows would spill; the forward and dQ pass halve their registers too.
+ * (On lavapipe splitting measured 3–6× slower: there the extra per-lane loads dominate.)
  */
-export interface AttentionConfig { rows: number; tile: number; load: 'staged' | 'broadcast' | 'direct'; split: 1 | 2 }
+export interface AttentionConfig { rows: number; tile: number; load: 'staged' | 'broadcast' | 'direct'; split: 1 | 2 | 4 }
 
 export interface AttentionParams {
   B: number; T: number; nh: number; dh: number;
@@ -83,8 +84,12 @@ export function selectAttention(p: Pick<AttentionParams, 'B' | 'T' | 'nh' | 'dh'
   const tile = attentionTile(p.dh);
   if (caps?.software) return { rows: 64, tile, load: caps.subgroups && (caps.subgroupMinSize ?? 0) >= 8 ? 'broadcast' : 'direct', split: 1 };
   const rows = p.B * p.nh * Math.ceil(p.T / 64) >= 264 ? 64 : 32;
+  // Lanes per row: the fewest (1, 2, 4) leaving ≤ 8 vectors (32 floats) of each row per lane, so a dK/dV
+  // lane holds ≤ 128 floats of k, v, dK, dV; only with subgroups of at least that many lanes.
   const nv = p.dh / vecWidth(p.dh);
-  return { rows, tile, load: 'staged', split: caps?.subgroups && nv >= 8 && nv % 2 === 0 ? 2 : 1 };
+  let split: 1 | 2 | 4 = 1;
+  while (split < 4 && nv / split > 8 && nv % (2 * split) === 0 && caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 2 * split) split = split === 1 ? 2 : 4;
+  return { rows, tile, load: 'staged', split };
 }
 
 // ---- CPU references ------------------------------------------------------------------------------
@@ -244,7 +249,7 @@ const dotV = (n: number, name: string, a: (c: number) => string, b: (c: number) 
   `var ${name} = ${a(0)} * ${b(0)};${each(n - 1, (c) => ` ${name} = fma(${a(c + 1)}, ${b(c + 1)}, ${name});`, '')}`;
 
 /** The full dot product from a lane's partial vector sum: with split 2, plus the partner lane's (the same bits on both). */
-const reduce = (c: AttentionConfig, v: string): string => (c.split === 2 ? `pair(hsum(${v}))` : `hsum(${v})`);
+const reduce = (c: AttentionConfig, v: string): string => (c.split > 1 ? `pair(hsum(${v}))` : `hsum(${v})`);
 
 const nvOf = (p: AttentionParams): number => p.dh / vecWidth(p.dh);
 /** Vectors per lane. */
@@ -304,14 +309,18 @@ const HV = ${p.nh * nvOf(p)}u;
 const RB = ${c.rows}u;
 const WG = ${c.rows * c.split}u;
 const KT = ${c.tile}u;
-${c.split === 2 ? 'fn pair(x: f32) -> f32 { return x + subgroupShuffleXor(x, 1u); }\n' : ''}${mask}${dropout}`;
+${c.split > 1 ? `fn pair(x: f32) -> f32 {
+  let y = x + subgroupShuffleXor(x, 1u);
+  return ${c.split === 4 ? 'y + subgroupShuffleXor(y, 2u)' : 'y'};
+}
+` : ''}${mask}${dropout}`;
 }
 
 /** The header of a pass: uniforms (fields) and q, k, v, … as head-row vectors, ld as (L, D) pairs, the mask. */
 function attnHeader(p: AttentionParams, c: AttentionConfig, inputs: string[], outputs: [string, string][]) {
   const binds = [...inputs.map((n): [string, string] => [n, n === 'ld' ? 'array<vec2f>' : 'array<V>']), ...(p.masked ? [['mask', 'array<f32>'] as [string, string]] : [])];
   const h = header(fields(p), binds, outputs);
-  return { ...h, code: (c.load === 'broadcast' || c.split === 2 ? 'enable subgroups;\n' : '') + h.code };
+  return { ...h, code: (c.load === 'broadcast' || c.split > 1 ? 'enable subgroups;\n' : '') + h.code };
 }
 
 /**
@@ -321,10 +330,10 @@ function attnHeader(p: AttentionParams, c: AttentionConfig, inputs: string[], ou
 function blockPreamble(p: AttentionParams, c: AttentionConfig): { code: string; grid: number[] } {
   const blocks = Math.ceil(p.T / c.rows), total = p.B * p.nh * blocks;
   const sgArgs = c.load === 'broadcast' ? ', @builtin(subgroup_invocation_id) sid: u32'
-    : c.split === 2 ? ', @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_id) sgid: u32, @builtin(subgroup_size) sgs: u32' : '';
+    : c.split > 1 ? ', @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_id) sgid: u32, @builtin(subgroup_size) sgs: u32' : '';
   // With split 2 the pair of lanes is taken from the subgroup ids, so subgroupShuffleXor(·, 1) always reaches
   // the partner whatever order an adapter numbers invocations in.
-  const slot = c.split === 2 ? 'sgid * (sgs / 2u) + sid / 2u' : 'lid';
+  const slot = c.split > 1 ? `sgid * (sgs / ${c.split}u) + sid / ${c.split}u` : 'lid';
   return {
     grid: grid1d(total),
     code: `@compute @workgroup_size(${c.rows * c.split})
@@ -337,7 +346,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let slot = ${slot};                         // this lane's row within the block
   let row = (g % ${blocks}u) * RB + slot;     // this lane's row (query, or key in the dK/dV pass)
   let rc = min(row, TL);                      // clamped: lanes past T compute, never store
-  let half = ${c.split === 2 ? 'sid & 1u' : '0u'};
+  let half = ${c.split > 1 ? `sid & ${c.split - 1}u` : '0u'};
   let vo = half * ${nvl(p, c)}u;                // the first vector of the row this lane owns
   let cm = maskShift(b);${c.load === 'broadcast' ? '\n  let sl = sid & 7u;                          // which vector of each 8 this lane loads' : ''}`,
   };
@@ -349,7 +358,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  */
 function rowReader(p: AttentionParams, c: AttentionConfig, src: string, staged: string): { pre: string; at: (i: number) => string } {
   if (c.load === 'staged') return { pre: '', at: (i) => `${staged}[j * NV + vo + ${i}u]` };
-  if (c.load === 'direct') return { pre: '', at: (i) => `${src}[hb + (t0 + j) * HV + ${i}u]` };
+  if (c.load === 'direct') return { pre: '', at: (i) => `${src}[hb + (t0 + j) * HV + vo + ${i}u]` };
   const nv = nvOf(p);
   return {
     pre: each(Math.ceil(nv / 8), (q) => `      let ${src}_${q} = ${src}[hb + (t0 + j) * HV + min(${8 * q}u + sl, ${nv - 1}u)];`),
@@ -370,9 +379,10 @@ const stageDecls = (c: AttentionConfig, a: string, b: string, extra: string): st
   c.load !== 'staged' ? '' : `var<workgroup> ${a}: array<V, ${c.tile} * NV>;\nvar<workgroup> ${b}: array<V, ${c.tile} * NV>;\n${extra}\n`;
 
 /** The dropout word of this row for the key tile at t0 (bit j: keep key t0 + j); split lanes draw half each. */
-const tileKeepWord = (c: AttentionConfig): string => (c.split === 2
-  ? `    let kh = keep${c.tile}(rowBase + t0, half, 2u);
-    let kw = kh | subgroupShuffleXor(kh, 1u);
+const tileKeepWord = (c: AttentionConfig): string => (c.split > 1
+  ? `    let kh = keep${c.tile}(rowBase + t0, half, ${c.split}u);
+    let kw2 = kh | subgroupShuffleXor(kh, 1u);
+    let kw = ${c.split === 4 ? 'kw2 | subgroupShuffleXor(kw2, 2u)' : 'kw2'};
 `
   : `    let kw = keep${c.tile}(rowBase + t0, 0u, 1u);
 `);

@@ -56,7 +56,7 @@ async function checkVsComposed(dev: Device, c: Case, what: string): Promise<void
 
 /**
  * Runs fn under each kernel variant, whatever the device defaults to (its caps choose): GPU staging with
- * rows split over two lanes (subgroups) and whole, subgroup broadcast, direct loads.
+ * rows split over lanes (subgroups; 2 lanes at dh 64, 4 at dh 128) and whole, subgroup broadcast, direct loads.
  */
 async function loadPaths(dev: Device, fn: (path: string) => Promise<void>): Promise<void> {
   const sg = !!dev.caps?.subgroups && (dev.caps.subgroupMinSize ?? 0) >= 8;
@@ -91,12 +91,13 @@ s('WebGPU: fused attention equals the composed path, every kernel variant', asyn
   const dev = await gpu();
   if (!dev) return;
   // Head sizes 64 and 32; T = 1, 127 (odd: unaligned dropout words, padding inside a tile), 128; dh 8
-  // (two vectors), 6 (vec2), 5 (scalars), 128 (16-row tiles).
+  // (two vectors), 6 (vec2), 5 (scalars), 128.
   const every: Case[] = [
     { B: 3, T: 1, nh: 2, dh: 32, masked: true, p: 0.1 },
     { B: 3, T: 127, nh: 2, dh: 64, masked: true, p: 0.1 },
     { B: 3, T: 128, nh: 2, dh: 32, masked: true, p: 0.1 },
     { B: 2, T: 128, nh: 2, dh: 64, masked: false, p: 0 },
+    { B: 1, T: 40, nh: 1, dh: 128, masked: true, p: 0.1 },  // 16-row tiles; split 4 on the staged path
   ];
   await loadPaths(dev, async (path) => { for (const c of every) await checkVsComposed(dev, c, path); });
   const more: Case[] = [
@@ -104,7 +105,6 @@ s('WebGPU: fused attention equals the composed path, every kernel variant', asyn
     { B: 3, T: 77, nh: 3, dh: 8, masked: true, p: 0.2 },
     { B: 2, T: 33, nh: 2, dh: 6, masked: true, p: 0.1 },
     { B: 2, T: 30, nh: 3, dh: 5, masked: false, p: 0.1 },
-    { B: 1, T: 40, nh: 1, dh: 128, masked: true, p: 0.1 },
   ];
   for (const c of more) await checkVsComposed(dev, c, 'default variant');
 });
@@ -183,6 +183,8 @@ s('variant choice: broadcast on software adapters with subgroups, split staged r
   assert.equal(selectAttention(shape, { ...caps, software: true }), { rows: 64, tile: 32, load: 'broadcast', split: 1 });
   assert.equal(selectAttention(shape, { ...caps, software: true, subgroups: false }), { rows: 64, tile: 32, load: 'direct', split: 1 });
   assert.equal(selectAttention({ ...shape, B: 128 }, caps), { rows: 64, tile: 32, load: 'staged', split: 2 });
+  assert.equal(selectAttention({ ...shape, dh: 128 }, caps), { rows: 32, tile: 16, load: 'staged', split: 4 });
+  assert.equal(selectAttention({ ...shape, dh: 32 }, caps), { rows: 32, tile: 32, load: 'staged', split: 1 });
   assert.equal(selectAttention(shape, { ...caps, subgroups: false }), { rows: 32, tile: 32, load: 'staged', split: 1 });
   for (const dh of [4, 8, 32, 64, 96, 128, 256]) {
     const p: AttentionParams = { B: 2, T: 128, nh: 1, dh, scale: 1, masked: true, dropout: true, k0: 0, k1: 0, stream: 0, thr: 0, dscale: 1 };
