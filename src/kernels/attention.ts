@@ -12,9 +12,11 @@
 //   stats: LD [B, nh, T, 2] = (L, D = rowsum(dO∘O));
 //   dQ pass, an invocation per query row: P = exp(s − L) recomputed, dP = drop(dO·Vᵀ), dS = P∘(dP − D),
 //   dQ = scale·Σ_k dS·K;  dK/dV pass, an invocation per key row: dV = Σ_q drop(P)·dO, dK = scale·Σ_q dS·Q.
-// Every pass: `rows` (64) rows per workgroup, one per invocation, held in registers as vec4s over dh;
-// the other side streamed in tiles of `tile` rows (32 for dh ≤ 64): staged in workgroup memory with
-// coalesced vec4 loads on GPUs, read straight from storage on software adapters (see AttentionConfig).
+// Every pass: `rows` rows per workgroup (64; 32 for launches too small to fill a GPU), a row per lane (or per
+// 2–4 lanes of a subgroup with `split`), its dh-vector in registers as vec4s; the other side streamed in
+// tiles of `tile` rows (32 for dh ≤ 64, 16 for dh ≤ 128): staged in workgroup memory with coalesced vec4
+// loads on GPUs (≤ 16.5 KiB per workgroup), subgroup-broadcast from storage on software adapters (see
+// AttentionConfig). No pass writes a score: only O, L, LD (temporary) and the gradients reach memory.
 // Launchers at the bottom.
 
 import { type ArraySpec, type Device, type DeviceArray, FLAT_WG, type Field, type GpuCaps, type Kernel, type WgslProgram, freeTemp, grid1d, header, launch, uniformOnly } from '../device/device.js';
