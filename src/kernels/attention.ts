@@ -25,7 +25,7 @@ import { WGSL_PHILOX, philox } from './random.js';
 import { NEG_BIG, vecWgsl, vecWidth } from './rows.js';
 import { MASK_NEG } from './softmax.js';
 
-/** The largest head size the WGSL kernels take: an invocation keeps up to four dh-vectors in registers. */
+/** The largest head size the WGSL kernels take: a dK/dV lane keeps 4·dh/split floats in registers, unrolled. */
 export const MAX_HEAD_DIM = 256;
 
 /**
@@ -80,17 +80,17 @@ export function attentionTile(dh: number): number {
  * The tile: a power of two ≤ 32 keeping two staged tiles of dh floats within 16 KiB (32 for dh ≤ 64, 16 for
  * dh ≤ 128): small workgroup footprints keep more workgroups resident. Software adapters take 64-row
  * workgroups as rows.ts; GPUs too, or 32 rows when the launch would otherwise not fill a large GPU, and
- * split rows over two lanes where subgroups allow (dh ≥ 32).
+ * split rows over 2 lanes (dh 64) or 4 (dh 128) where subgroups allow.
  */
 export function selectAttention(p: Pick<AttentionParams, 'B' | 'T' | 'nh' | 'dh'>, caps?: GpuCaps): AttentionConfig {
   const tile = attentionTile(p.dh);
   if (caps?.software) return { rows: 64, tile, load: caps.subgroups && (caps.subgroupMinSize ?? 0) >= 8 ? 'broadcast' : 'direct', split: 1 };
   const rows = p.B * p.nh * Math.ceil(p.T / 64) >= 264 ? 64 : 32;
   // Lanes per row: the fewest (1, 2, 4) leaving ≤ 8 vectors (32 floats) of each row per lane, so a dK/dV
-  // lane holds ≤ 128 floats of k, v, dK, dV; only with subgroups of at least that many lanes.
+  // lane holds ≤ 128 floats of k, v, dK, dV (WebGPU subgroups have at least 4 lanes).
   const nv = p.dh / vecWidth(p.dh);
   let split: 1 | 2 | 4 = 1;
-  while (split < 4 && nv / split > 8 && nv % (2 * split) === 0 && caps?.subgroups && (caps.subgroupMinSize ?? 0) >= 2 * split) split = split === 1 ? 2 : 4;
+  while (split < 4 && nv / split > 8 && nv % (2 * split) === 0 && caps?.subgroups) split = split === 1 ? 2 : 4;
   return { rows, tile, load: 'staged', split };
 }
 
@@ -233,8 +233,8 @@ export const attentionDkvKernel: Kernel<AttentionParams> = {
 // registers (q0, q1, …; no private arrays, which lavapipe lowers to if-ladders), and every loop over
 // rows is bounded by a uniform (P.T), not a constant: with constant bounds Mesa's NIR unrolled the row
 // loops completely and one forward pipeline took 6–30 s to compile on lavapipe.
-// Names in every pass: row (this lane's row), rc (row clamped to T − 1), half (which half of the dh-vector
-// the lane owns with split 2; its vectors start at vo), t0 (first row of the current tile), j (row t0 + j).
+// Names in every pass: row (this lane's row), rc (row clamped to T − 1), half (which slice of the dh-vector
+// the lane owns with split > 1; its vectors start at vo), t0 (first row of the current tile), j (row t0 + j).
 
 /**
  * Lazy rescaling (FlashAttention-4's): the running max m is raised only when a score exceeds it by more
