@@ -15,7 +15,7 @@
 // Every pass: `rows` rows per workgroup (64; 32 for launches too small to fill a GPU), a row per lane (or per
 // 2–4 lanes of a subgroup with `split`), its dh-vector in registers as vec4s; the other side streamed in
 // tiles of `tile` rows (32 for dh ≤ 64, 16 for dh ≤ 128): staged in workgroup memory with coalesced vec4
-// loads on GPUs (≤ 16.5 KiB per workgroup), subgroup-broadcast from storage on software adapters (see
+// loads on GPUs (≤ 19 KiB per workgroup), subgroup-broadcast from storage on software adapters (see
 // AttentionConfig). No pass writes a score: only O, L, LD (temporary) and the gradients reach memory.
 // Launchers at the bottom.
 
@@ -262,7 +262,8 @@ const nvl = (p: AttentionParams, c: AttentionConfig): number => nvOf(p) / c.spli
  * constants for index arithmetic (the shape is part of the program key, so divisions by them compile to
  * multiplies), the mask helpers and, with dropout, Philox and the keep-bit helpers.
  *   TT: T; TL: T − 1 (0 for T = 0); NH: heads; NV: vectors per head row; HV: vectors per token row [H];
- *   RB: rows per workgroup; WG: invocations per workgroup (RB · split); KT: tile rows.
+ *   NVS: vectors per staged row (see stageRows); RB: rows per workgroup; WG: invocations per workgroup
+ *   (RB · split); KT: tile rows.
  */
 function prelude(p: AttentionParams, c: AttentionConfig): string {
   // keepN(i0, g0, gs): bits j < n are the keep flags of elements i0 + j, from the Philox calls g0, g0 + gs, …
@@ -308,6 +309,7 @@ const TL = ${Math.max(0, p.T - 1)}u;
 const NH = ${p.nh}u;
 const NV = ${nvOf(p)}u;
 const HV = ${p.nh * nvOf(p)}u;
+const NVS = ${nvOf(p) + (c.split > 1 ? c.split : 0)}u;
 const RB = ${c.rows}u;
 const WG = ${c.rows * c.split}u;
 const KT = ${c.tile}u;
@@ -350,6 +352,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let rc = min(row, TL);                      // clamped: lanes past T compute, never store
   let half = ${c.split > 1 ? `sid & ${c.split - 1}u` : '0u'};
   let vo = half * ${nvl(p, c)}u;                // the first vector of the row this lane owns
+  let so = half * ${nvl(p, c) + (c.split > 1 ? 1 : 0)}u;                // the same in a staged row
   let cm = maskShift(b);${c.load === 'broadcast' ? '\n  let sl = sid & 7u;                          // which vector of each 8 this lane loads' : ''}`,
   };
 }
@@ -359,7 +362,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * workgroup copy): statements `pre` at the top of the iteration and `at(i)`, the expression of vector i.
  */
 function rowReader(p: AttentionParams, c: AttentionConfig, src: string, staged: string): { pre: string; at: (i: number) => string } {
-  if (c.load === 'staged') return { pre: '', at: (i) => `${staged}[j * NV + vo + ${i}u]` };
+  if (c.load === 'staged') return { pre: '', at: (i) => `${staged}[j * NVS + so + ${i}u]` };
   if (c.load === 'direct') return { pre: '', at: (i) => `${src}[hb + (t0 + j) * HV + vo + ${i}u]` };
   const nv = nvOf(p);
   return {
@@ -368,17 +371,23 @@ function rowReader(p: AttentionParams, c: AttentionConfig, src: string, staged: 
   };
 }
 
-/** Stages rows t0 … t0 + KT − 1 (clamped to T) of each (src, dst) pair in workgroup memory as dst[j·NV + c]. */
-function stageRows(pairs: [src: string, dst: string][]): string {
+/**
+ * Stages rows t0 … t0 + KT − 1 (clamped to T) of each (src, dst) pair in workgroup memory: row j at
+ * dst[j·NVS …]. With split lanes each slice of a row is followed by one padding vector: the lanes of a row
+ * read their slices at once, and unpadded slices 8 vectors (32 floats) apart would hit the same banks.
+ */
+function stageRows(p: AttentionParams, c: AttentionConfig, pairs: [src: string, dst: string][]): string {
+  const at = c.split > 1 ? `(e / NV) * NVS + e % NV + (e % NV) / ${nvl(p, c)}u` : 'e';
   return `    for (var e = lid; e < KT * NV; e += WG) {
       let src = hb + min(t0 + e / NV, TL) * HV + e % NV;
-${pairs.map(([s, d]) => `      ${d}[e] = ${s}[src];`).join('\n')}
+      let dst = ${at};
+${pairs.map(([s, d]) => `      ${d}[dst] = ${s}[src];`).join('\n')}
     }`;
 }
 
 /** Workgroup arrays for a staged pass: two tiles of KT rows and a per-row extra. */
 const stageDecls = (c: AttentionConfig, a: string, b: string, extra: string): string =>
-  c.load !== 'staged' ? '' : `var<workgroup> ${a}: array<V, ${c.tile} * NV>;\nvar<workgroup> ${b}: array<V, ${c.tile} * NV>;\n${extra}\n`;
+  c.load !== 'staged' ? '' : `var<workgroup> ${a}: array<V, ${c.tile} * NVS>;\nvar<workgroup> ${b}: array<V, ${c.tile} * NVS>;\n${extra}\n`;
 
 /** The dropout word of this row for the key tile at t0 (bit j: keep key t0 + j); split lanes draw half each. */
 const tileKeepWord = (c: AttentionConfig): string => (c.split > 1
@@ -396,7 +405,7 @@ const tileKeepWord = (c: AttentionConfig): string => (c.split > 1
 function keyTiles(p: AttentionParams, c: AttentionConfig, pre: string, body: string): string {
   const staged = c.load === 'staged';
   return `  for (var t0 = 0u; t0 < P.T; t0 += KT) {
-${staged ? `${stageRows([['k', 'sk'], ['v', 'sv']])}
+${staged ? `${stageRows(p, c, [['k', 'sk'], ['v', 'sv']])}
     if (lid < KT) { sb[lid] = keyBias(b, min(t0 + lid, TL), cm); }
     workgroupBarrier();
 ` : ''}${p.dropout ? tileKeepWord(c) : ''}    let jn = min(KT, P.T - t0);
@@ -514,7 +523,7 @@ ${each(n, (i) => `  let k${i} = k[ko + ${i}u] * P.scale;\n  let v${i} = v[ko + $
   let kb = keyBias(b, rc, cm);
   let rowBase = bh * TT * TT;                  // dropout element index of (query 0, key 0)
   for (var t0 = 0u; t0 < P.T; t0 += KT) {
-${staged ? `${stageRows([['q', 'sq'], ['dO', 'sg']])}
+${staged ? `${stageRows(p, c, [['q', 'sq'], ['dO', 'sg']])}
     if (lid < KT) { sl[lid] = ld[bh * TT + min(t0 + lid, TL)]; }
 ${p.dropout ? `    let kfirst = row - slot;                   // the workgroup's first key
     for (var e = lid; e < KT * ${kw}u; e += WG) {
