@@ -562,10 +562,16 @@ export interface AttentionDrop { p: number; k0: number; k1: number; stream: numb
 
 export interface AttentionOptions { heads: number; scale: number; drop: AttentionDrop | null; config?: AttentionConfig }
 
-/** The params for q [B, T, H] with `heads` heads; throws a ShapeError for shapes the kernels cannot take. */
+/** Throws a ShapeError if this device's kernels cannot take q [B, T, H] with `heads` heads (the op checks first). */
+export function checkAttention(q: DeviceArray, heads: number): void {
+  const dh = q.shape[2] / heads;
+  if (q.device.kind === 'webgpu' && dh > MAX_HEAD_DIM) throw new ShapeError(`attention: head size ${dh} (${fmt(q.shape)}, ${heads} heads) is over the WebGPU kernels' ${MAX_HEAD_DIM}`);
+}
+
+/** The params for q [B, T, H] with `heads` heads. */
 export function attentionParams(q: DeviceArray, o: AttentionOptions, masked: boolean): AttentionParams {
+  checkAttention(q, o.heads);
   const [B, T, H] = q.shape, nh = o.heads, dh = H / nh;
-  if (q.device.kind === 'webgpu' && dh > MAX_HEAD_DIM) throw new ShapeError(`attention: head size ${dh} (${fmt(q.shape)}, ${nh} heads) is over the WebGPU kernels' ${MAX_HEAD_DIM}`);
   const d = o.drop;
   const p: AttentionParams = {
     B, T, nh, dh, scale: o.scale, masked, dropout: !!d,

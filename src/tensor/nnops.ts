@@ -212,6 +212,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const [B, T, H] = q.shape;
   if (!Number.isInteger(heads) || heads < 1 || H % heads !== 0 || H === 0) throw new ShapeError(`attention: ${heads} heads do not divide H = ${H} of ${what}`);
   if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) throw new ShapeError(`attention: mask ${fmt(mask.shape)} does not match ${what} (want [${B}, ${T}] = [batch, keys])`);
+  AT.checkAttention(q, heads); // before a dropout stream is drawn
   const dh = H / heads, scale = opts.scale ?? 1 / Math.sqrt(dh);
   const p = opts.dropout?.p ?? 0;
   if (!(p >= 0 && p < 1)) throw new RangeError(`attention: dropout rate must be in [0, 1), got ${p}`);

@@ -232,8 +232,9 @@ s('attention rejects bad shapes, dtypes and rates before any dispatch', async ()
   assert.throws(() => attention(tensor(new Int32Array(48), [2, 3, 8], { device: cpu }), k, v, { heads: 2, training: false }), (e: Error) => e instanceof TypeError && /attention: expected f32/.test(e.message));
   if (dev) {
     assert.throws(() => attention(q, k, t([2, 3, 8], dev), { heads: 2, training: false }), /inputs live on different devices/);
-    const big = t([1, 2, 516], dev);
-    assert.throws(() => attention(big, big, big, { heads: 1, training: false }), /head size 516 .* over the WebGPU kernels' 256/);
+    const big = t([1, 2, 516], dev), rng = new Rng(1);
+    assert.throws(() => attention(big, big, big, { heads: 1, dropout: { p: 0.1, rng }, training: true }), /head size 516 .* over the WebGPU kernels' 256/);
+    assert.is(rng.counter, 0, 'no stream drawn by a rejected call');
     big.dispose();
   }
 });
