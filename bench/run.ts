@@ -14,6 +14,8 @@ import { nodeDevice, closeNodeDevice } from '../src/node/device.js';
 import { type Tensor, tensor, tidy } from '../src/tensor/tensor.js';
 import * as ops from '../src/tensor/ops.js';
 import * as nn from '../src/tensor/nnops.js';
+import { Rng } from '../src/tensor/random.js';
+import { composedAttention } from '../test/kernels/fused.js';
 import { electraSmallB128, electraSmallWorkload, layerWorkload } from './layer.bench.js';
 import { type BenchArgs, type BenchRecord, median, parseArgs, printTable, timeIt } from './util.js';
 import type { MatmulWorkload } from './peers.js';
@@ -86,6 +88,7 @@ export const workloads: Workload[] = [
     const w = tensor(rnd(256, 5), [256], { device: dev }).param(), b = tensor(rnd(256, 6), [256], { device: dev }).param();
     return { f: (t) => nn.layerNorm(t, w, b), dispose: () => { w.dispose(); b.dispose(); } };
   }),
+  ...[128, 512].flatMap((T) => [attentionBench(T, 'fused'), attentionBench(T, 'composed')]),
   layerWorkload(1),
   layerWorkload(12),
   electraSmallWorkload,
@@ -112,6 +115,38 @@ function rowBench(name: string, shape: number[], make: (x: Tensor, dev: Device) 
           x.grad?.dispose(); x.grad = null;
         },
         dispose: () => { x.dispose(); w.dispose(); dispose(); },
+      };
+    },
+  };
+}
+
+/**
+ * Multi-head attention alone, forward + backward (grad of Σ out·w into q, k, v), synced: ELECTRA-Small's
+ * shape B 8, 4 heads of 64, T 128 (and 512), key-padding mask (odd sequences end in T/8 padding),
+ * probability dropout 0.1. 'fused': nnops.attention (src/kernels/attention.ts); 'composed': the path it
+ * replaced (heads split, matmul, masked softmax, dropout on [B, nh, T, T], matmul, heads merged).
+ * flops: the 12·B·nh·T²·dh of the six T×T×dh products (what both compute; the fused backward also
+ * recomputes the scores: 14 by FlashAttention-2's count).
+ */
+function attentionBench(T: number, kind: 'fused' | 'composed'): Workload {
+  const B = 8, nh = 4, dh = 64, H = nh * dh;
+  return {
+    name: `attention-t${T}-${kind}`, flops: 12 * B * nh * T * T * dh,
+    setup(dev) {
+      const [q, k, v] = [1, 2, 3].map((seed) => tensor(rnd(B * T * H, seed), [B, T, H], { device: dev }).param());
+      const w = tensor(rnd(B * T * H, 4), [B, T, H], { device: dev });
+      const mask = tensor(Float32Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) % 2 === 1 && i % T >= T - T / 8 ? 0 : 1)), [B, T], { device: dev });
+      const rng = new Rng(7);
+      const f = kind === 'fused'
+        ? () => nn.attention(q, k, v, { heads: nh, mask, dropout: { p: 0.1, rng }, training: true })
+        : () => composedAttention(q, k, v, nh, mask, 0.1, rng);
+      return {
+        run: async () => {
+          tidy(() => { ops.sum(ops.mul(f(), w)).backward(); });
+          await dev.sync();
+          for (const x of [q, k, v]) { x.grad?.dispose(); x.grad = null; }
+        },
+        dispose: () => { for (const t of [q, k, v, w, mask]) t.dispose(); },
       };
     },
   };

@@ -54,7 +54,7 @@ s('the census sees what a step launches: every kernel family of the step, and th
   const dev = new CensusDevice(H200_CAPS);
   const a = recordStep(dev, 8, 32, 300), b = recordStep(dev, 8, 32, 300);
   const kernels = new Set(a.map((x) => x.kernel));
-  for (const k of ['matmul', 'layernorm', 'layernorm_backward', 'softmax', 'cross_entropy', 'embedding', 'gumbelMax', 'scatter_update', 'adam']) {
+  for (const k of ['matmul', 'layernorm', 'layernorm_backward', 'attention', 'attention_dkv', 'cross_entropy', 'embedding', 'gumbelMax', 'scatter_update', 'adam']) {
     assert.ok(kernels.has(k), `${k} in the census (have ${[...kernels].sort().join(', ')})`);
   }
   assert.equal(b.map((x) => `${x.kernel} ${x.workgroups}`), a.map((x) => `${x.kernel} ${x.workgroups}`));

@@ -123,6 +123,7 @@ const byPrimitive: { [K in OpName]: Row } = {
   embedding: { testedIn: 'test/kernels/embedding.test.ts', call: 'embeddingOp(' },
   softmaxCrossEntropy: { testedIn: 'test/kernels/cross_entropy.test.ts', call: 'softmaxCrossEntropy(' },
   linear: { testedIn: 'test/kernels/matmul-epilogue.test.ts', call: 'linear(' },
+  attention: { testedIn: 'test/kernels/attention.test.ts', call: 'attention(' },
 };
 
 /** Rows of ops that are not primitives (compare masks: no gradient). */

@@ -119,6 +119,12 @@ export const backwardRules: { [K in OpName]: Rule<K> } = {
     const [logits, targets, lse] = n.saved;
     return [nn.crossEntropyBackward(logits, targets, lse, g, n.ctx.ignoreIndex), null]; // (softmax − onehot)·g
   },
+  // FlashAttention-2: P recomputed from the saved log-sum-exp, the dropout mask from its draw; no mask gradient.
+  attention: (g, n) => {
+    const [q, k, v, out, lse, mask] = n.saved;
+    const [dq, dk, dv] = nn.attentionBackward(q, k, v, mask ?? null, out, lse, g, n.ctx);
+    return n.ctx.masked ? [dq, dk, dv, null] : [dq, dk, dv];
+  },
 };
 
 /** Sums a per-batch gradient [..., r, c] back to an operand that was shared across the batch. */

@@ -84,24 +84,25 @@ export interface EncoderConfig {
   layerNormEps: number;
 }
 
-/** HF `attention.self`: Q, K, V projections and the (composed) masked attention. */
+/** HF `attention.self`: Q, K, V projections and fused multi-head attention (masked softmax, dropout, ·V). */
 export class SelfAttention {
   query: Linear; key: Linear; value: Linear;
   constructor(private readonly _c: EncoderConfig, ic: InitCtx) {
     const h = _c.hiddenSize;
     this.query = new Linear(h, h, ic); this.key = new Linear(h, h, ic); this.value = new Linear(h, h, ic);
   }
-  /** x [B, T, H], mask f32 [B, T] (1 = token, 0 = padding) → [B, T, H] */
+  /**
+   * x [B, T, H], mask f32 [B, T] (1 = token, 0 = padding) → [B, T, H]. The heads are column blocks of the
+   * projections [B, T, H]; F.attention reads them in place and writes the merged heads (no permutes) and
+   * draws the same dropout mask as softmax → dropout → matmul on [B, nh, T, T] would.
+   */
   forward(x: Tensor, mask: Tensor | null, ctx: Ctx): Tensor {
     return tidy(() => {
-      const [B, T, H] = x.shape, nh = this._c.numAttentionHeads, dh = H / nh;
-      const heads = (t: Tensor) => o.permute(o.reshape(t, [B, T, nh, dh]), [0, 2, 1, 3]); // [B, nh, T, dh]
-      const q = heads(this.query.forward(x)), k = heads(this.key.forward(x)), v = heads(this.value.forward(x));
-      const scores = o.matmul(q, k, { transB: true });                                      // [B, nh, T, T]
-      let probs = F.softmax(scores, { mask: mask ?? undefined, scale: 1 / Math.sqrt(dh) });
-      probs = dropout(probs, this._c.attentionProbsDropoutProb, ctx);
-      const out = o.matmul(probs, v);                                                       // [B, nh, T, dh]
-      return o.reshape(o.permute(out, [0, 2, 1, 3]), [B, T, H]);
+      const q = this.query.forward(x), k = this.key.forward(x), v = this.value.forward(x);  // [B, T, H]
+      return F.attention(q, k, v, {
+        heads: this._c.numAttentionHeads, mask: mask ?? undefined,
+        dropout: { p: this._c.attentionProbsDropoutProb, rng: ctx.rng }, training: ctx.training,
+      });
     });
   }
 }

@@ -1,16 +1,20 @@
 // The fused neural-net ops: softmax (with attention scale and key-padding mask), logSoftmax, layerNorm,
-// embedding (+ checkIds), softmaxCrossEntropy (+ crossEntropy, its mean), linear (matmul + bias + GELU).
+// embedding (+ checkIds), softmaxCrossEntropy (+ crossEntropy, its mean), linear (matmul + bias + GELU),
+// attention (multi-head, flash: masked softmax, dropout and ·V in one pass over [B, T, H] projections).
 // Each forward is one kernel family's launcher recorded as one autograd node (primitives.ts, rule in
 // autograd/rules.ts); the `*Backward` functions are the family's backward launchers those rules call (no
 // graph of their own). The compositions from primitives they replace are tested against them in test/kernels/*.
 
 import type { Device } from '../device/device.js';
-import { ShapeError, fmt } from '../device/shape.js';
+import { ShapeError, fmt, sameShape } from '../device/shape.js';
 import * as SM from '../kernels/softmax.js';
 import * as LN from '../kernels/layernorm.js';
 import * as EMB from '../kernels/embedding.js';
 import * as CE from '../kernels/cross_entropy.js';
 import * as MM from '../kernels/matmul.js';
+import * as AT from '../kernels/attention.js';
+import type { DropoutCtx, OpCtx } from './primitives.js';
+import type { Rng } from './random.js';
 import { type Tensor, getPrecision, isGradEnabled } from './tensor.js';
 import { cast, div, fill, label, launched, maxs, ne, needF32, sameDevice, sum, track } from './ops.js';
 
@@ -175,4 +179,58 @@ export function linear(x: Tensor, w: Tensor, b: Tensor, opts: { gelu?: boolean }
   track('linear', y, [x, w, b], { gelu: act }, pre ? [x, w, pre] : [x, w]);
   pre?.dispose();
   return y;
+}
+
+// ---- attention ---------------------------------------------------------------------------------
+
+export interface AttentionOptions {
+  /** Heads nh: H = nh·dh, head h is columns h·dh … h·dh + dh − 1 of q, k, v. */
+  heads: number;
+  /** f32 [B, T]: 1 keep, 0 padding (additive −10000 as BERT/ELECTRA). */
+  mask?: Tensor;
+  /** Default 1/√dh. */
+  scale?: number;
+  /** Dropout on the attention probabilities (only when training and p > 0; then one stream of rng). */
+  dropout?: { p: number; rng: Rng | null };
+  training: boolean;
+}
+
+/**
+ * Multi-head self-attention of the projections q, k, v [B, T, H] → [B, T, H]:
+ * per head, drop(softmax(q·kᵀ·scale + (1 − mask)·(−10000)))·v, the heads side by side as they came in.
+ * The same numbers as the composition (heads split, matmul, softmax with mask and scale, dropout on the
+ * probabilities [B, nh, T, T] with the same rng stream, matmul, heads merged) without its [B, nh, T, T]
+ * tensors: the kernels (src/kernels/attention.ts) save only the output and the log-sum-exp per row.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
+  const { heads, mask } = opts;
+  const ins = mask ? [q, k, v, mask] : [q, k, v];
+  sameDevice('attention', ins);
+  needF32('attention', ...ins);
+  const what = `q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`;
+  if (q.rank !== 3 || !sameShape(q.shape, k.shape) || !sameShape(q.shape, v.shape)) throw new ShapeError(`attention: ${what} must all be [B, T, H]`);
+  const [B, T, H] = q.shape;
+  if (!Number.isInteger(heads) || heads < 1 || H % heads !== 0 || H === 0) throw new ShapeError(`attention: ${heads} heads do not divide H = ${H} of ${what}`);
+  if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) throw new ShapeError(`attention: mask ${fmt(mask.shape)} does not match ${what} (want [${B}, ${T}] = [batch, keys])`);
+  AT.checkAttention(q, heads); // before a dropout stream is drawn
+  const dh = H / heads, scale = opts.scale ?? 1 / Math.sqrt(dh);
+  const p = opts.dropout?.p ?? 0;
+  if (!(p >= 0 && p < 1)) throw new RangeError(`attention: dropout rate must be in [0, 1), got ${p}`);
+  let drop: DropoutCtx | null = null;
+  if (opts.training && p > 0) {
+    const rng = opts.dropout?.rng;
+    if (!rng) throw new Error('attention: training with dropout needs dropout.rng');
+    // The composed path's dropout counts elements of [B, nh, T, T] in u32 (as ops.dropout).
+    if (B * heads * T * T >= 2 ** 32) throw new ShapeError(`attention: dropout over [${B}, ${heads}, ${T}, ${T}] probabilities has over 2^32 elements`);
+    drop = { p, k0: rng.key[0], k1: rng.key[1], stream: rng.nextStream() };
+  }
+  const [o, lse] = launched(AT.attentionForward(q, k, v, mask ?? null, { heads, scale, drop }, label('attention', ...ins)));
+  track('attention', o, ins, { heads, scale, drop, masked: !!mask }, mask ? [q, k, v, o, lse, mask] : [q, k, v, o, lse]);
+  lse.dispose();
+  return o;
+}
+
+/** Fused attention backward: [dq, dk, dv] from the saved inputs, output o, log-sum-exp lse and the upstream dO. */
+export function attentionBackward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: Tensor, lse: Tensor, dO: Tensor, ctx: OpCtx['attention']): Tensor[] {
+  return launched(AT.attentionBackward(q, k, v, mask, o, lse, dO, { heads: ctx.heads, scale: ctx.scale, drop: ctx.drop }, label('attentionBackward', q, dO)));
 }

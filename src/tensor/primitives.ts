@@ -28,13 +28,16 @@ interface OtherCtx {
   concat: { axis: number };
   matmul: { transA: boolean; transB: boolean };
   dropout: DropoutCtx;
-  // fused (src/tensor/nnops.ts; kernel families softmax, layernorm, embedding, cross_entropy, matmul)
+  // fused (src/tensor/nnops.ts; kernel families softmax, layernorm, embedding, cross_entropy, matmul, attention)
   softmax: { scale: number };
   logSoftmax: object;
   layerNorm: { eps: number };
   embedding: { paddingIdx: number };
   softmaxCrossEntropy: { ignoreIndex: number };
   linear: { gelu: boolean };
+  // saved: q, k, v, the output, its log-sum-exp [B, nh, T] and the mask (when masked); drop: the
+  // dropout draw the backward regenerates (null: none)
+  attention: { heads: number; scale: number; drop: DropoutCtx | null; masked: boolean };
 }
 
 /** Every differentiable primitive and the context its backward rule receives. */

@@ -4,7 +4,9 @@
 import type { Device, GpuCaps } from '../../src/device/device.js';
 import type { HostArray } from '../../src/device/dtype.js';
 import { Tensor, tensor } from '../../src/tensor/tensor.js';
-import { mul, sum } from '../../src/tensor/ops.js';
+import { dropout, matmul, mul, permute, reshape, sum } from '../../src/tensor/ops.js';
+import { softmax } from '../../src/tensor/nnops.js';
+import type { Rng } from '../../src/tensor/random.js';
 import { rand } from '../helpers.js';
 
 export interface In { data: ArrayLike<number>; shape: number[]; dtype?: 'f32' | 'i32' }
@@ -65,4 +67,17 @@ export async function assertNoLeak(dev: Device, label: string, fn: () => Promise
   const after = dev.memory().bytesInUse;
   // Only growth counts: finalizers may release storages leaked by earlier tests meanwhile.
   if (after > before) throw new Error(`${label}: bytes in use grew ${before} → ${after} over one forward + backward`);
+}
+
+/**
+ * Multi-head attention as the encoder composed it before the fused op (the reference for nnops.attention
+ * and its bench): q, k, v [B, T, H] split into heads [B, nh, T, dh], scores q·kᵀ, masked softmax with
+ * scale 1/√dh, dropout on the probabilities [B, nh, T, T] (p > 0: one stream of rng), ·v, heads merged.
+ */
+export function composedAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, mask: Tensor | undefined, p: number, rng: Rng | null): Tensor {
+  const [B, T, H] = q.shape, dh = H / heads;
+  const split = (t: Tensor) => permute(reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]);     // [B, nh, T, dh]
+  let probs = softmax(matmul(split(q), split(k), { transB: true }), { mask, scale: 1 / Math.sqrt(dh) });
+  if (p > 0 && rng) probs = dropout(probs, p, rng);
+  return reshape(permute(matmul(probs, split(v)), [0, 2, 1, 3]), [B, T, H]);
 }
