@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rng } from './text/cases.js'; // mulberry32: the same cases on every run
 import { parseSafetensors } from '../src/electra/formats/safetensors.js';
 import { loadTorchStateDict } from '../src/electra/formats/torchbin.js';
 import { defaultHFElectraConfig, electraConfigToJSON } from '../src/electra/formats/hf.js';
@@ -27,17 +28,6 @@ const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)
 const CASES = Number(process.env.FUZZ_CASES ?? 1000);  // per format: 4,000 cases in ~4 s on a 2-core machine
 const OUR_ERRORS = new Set(['CheckpointError', 'ShardError', 'DatasetError', 'TextFileError']);
 
-/** mulberry32: the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Where the pickled integers (BININT operands: sizes, strides, offsets, storage sizes) of a torch file are. */
 function pickleInts(file: Uint8Array): number[] {
