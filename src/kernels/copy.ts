@@ -149,9 +149,3 @@ export function concat(xs: readonly DeviceArray[], axis: number, label: string):
   }
   return y;
 }
-
-/** dst ← src, element for element (same size), in command order. */
-export function copyInto(src: DeviceArray, dst: DeviceArray, label: string): void {
-  const n = numel(dst.shape);
-  copyView(src, dst, [n], { offset: 0, strides: [1] }, { offset: 0, strides: [1] }, label);
-}

@@ -11,7 +11,7 @@
 import type { Device, DeviceArray } from '../device/device.js';
 import { ShapeError, fmt } from '../device/shape.js';
 import { Tensor, keep, tensor } from '../tensor/tensor.js';
-import { adamStep, copyElements, copyInto as copyTensor, copyOut, fill, sliceOf } from '../tensor/ops.js';
+import { adamStep, copyElements, copyOut, fill, sliceOf } from '../tensor/ops.js';
 import { noGrad } from '../autograd/tape.js';
 import { type AdamBuffers, type AdamLayout, STATE, STATE_LEN, adamLayout, groupViews } from '../kernels/adam.js';
 
@@ -264,18 +264,11 @@ function checkNum(what: string, x: number, min: number): number {
   return x;
 }
 
-/** Copies a tensor (on the device, in command order) or a host array into dst. */
+/** Copies a tensor (a copy command, in command order) or uploads a host array into dst. */
 function copyInto(src: Tensor | ArrayLike<number>, dst: Tensor, lbl: string): void {
-  let t: Tensor;
-  let owned = false;
-  if (src instanceof Tensor) {
-    t = src.check(lbl);
-    if (t.dtype !== 'f32') throw new TypeError(`${lbl}: source is ${t.dtype}, not f32`);
-    if (t.device !== dst.device) throw new Error(`${lbl}: source lives on ${t.device.name}, the optimizer on ${dst.device.name}`);
-  } else {
-    t = tensor(src, [dst.size], { device: dst.device, dtype: 'f32' });
-    owned = true;
-  }
-  if (t.storage !== dst.storage) copyTensor(t, dst, lbl);
-  if (owned) t.dispose();
+  if (!(src instanceof Tensor)) { dst.device.write(dst.storage, Float64Array.from(src), 'f32'); return; }
+  src.check(lbl);
+  if (src.dtype !== 'f32') throw new TypeError(`${lbl}: source is ${src.dtype}, not f32`);
+  if (src.device !== dst.device) throw new Error(`${lbl}: source lives on ${src.device.name}, the optimizer on ${dst.device.name}`);
+  if (src.storage !== dst.storage) copyElements(src, dst, 0, lbl);
 }

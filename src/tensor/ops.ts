@@ -344,12 +344,6 @@ export function accumulate(dst: Tensor, src: Tensor): Tensor {
   return sum;
 }
 
-/** dst ← src element for element (same size, same device), in command order. */
-export function copyInto(src: Tensor, dst: Tensor, lbl: string): void {
-  if (src.size !== dst.size) throw new ShapeError(`${lbl}: ${fmt(src.shape)} into ${fmt(dst.shape)}`);
-  CP.copyInto(src.check(lbl), dst.check(lbl), lbl);
-}
-
 /** A tensor over `shape` elements of `root` from element `offset` (a multiple of SLICE_ALIGN): shares root's buffer. */
 export function sliceOf(root: Tensor, offset: number, shape: Shape, lbl: string): Tensor {
   root.check(lbl);
