@@ -11,6 +11,9 @@
 //              K step issued before its FMAs: on lavapipe each load in a loop is a branchy per-lane
 //              sequence (a probe with loads removed ran 40–80 GFLOP/s vs ~5 with them), so load count rules
 //   7 tex    — the lavapipe defaults (reg-sg, small) with and without B read from the scratch texture
+//   8 tile   — the real-GPU kernel: 128×128 / 64×64 tiles in double-buffered workgroup memory, vec4 loads,
+//              8×8 / 4×4 outputs per invocation, bk 8 / 16 (and tm×tn / bk neighbours to sweep on a GPU)
+//   9 sgm    — tensor cores (f16 operands only; timed by bench/gpu/matmul.ts --f16 on adapters that have them)
 //   0        — ad-hoc configs from --cfgs "reg-sg,16,1,16,8;tiled,8,8,8,8,16"
 //
 // Lab notes, session 2 (lavapipe = Mesa 25.0.7 llvmpipe, LLVM 15, 2 Zen 3 cores shared with a load
@@ -88,6 +91,7 @@ export const variants: { id: number; cfgs: MatmulConfig[] }[] = [
   { id: 5, cfgs: [c('reg', 8, 1, 4, 4), c('reg', 16, 1, 4, 4), c('tiled', 8, 8, 4, 4, 16)] },
   { id: 7, cfgs: [K.regSg, K.regSgTex, K.regSgSmall, { ...K.regSgSmall, tex: true }] },
   { id: 6, cfgs: [sgc(16, 16, 8), sgc(16, 32, 8), sgc(8, 16, 8), sgc(8, 32, 4), sgc(8, 8, 4), { ...sgc(16, 16, 8), ku: 2 }, { ...sgc(16, 16, 8), cl: true }, { ...sgc(16, 24, 8), cl: true }, sgc(16, 24, 8)] },
+  { id: 8, cfgs: [K.tile128, K.tile64, c('tile', 16, 16, 8, 8, 16), c('tile', 16, 16, 8, 4, 8), c('tile', 8, 16, 8, 8, 8), c('tile', 16, 8, 8, 8, 8)] },
 ];
 
 function rnd(n: number, seed: number): Float32Array {

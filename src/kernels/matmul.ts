@@ -1,11 +1,13 @@
 // The matmul family: batched C[b] = op(A[b]) · op(B[b]), op = identity or transpose, so backward needs no
 // copied transposes (dA = dC·Bᵀ and dB = Aᵀ·dC are the same kernel with flags). A batch of 1 broadcasts.
 //   A: [Ba, M, K] (transA: [Ba, K, M]);  B: [Bb, K, N] (transB: [Bb, N, K]);  C: [max(Ba,Bb), M, N]
-// Here: the CPU reference; two kernel shapes parameterised by tile sizes, 'reg' (no workgroup memory, vec4
-// along N or K; on software adapters with subgroup-broadcast A and optionally B packed into a texture by a
-// first pass) and 'tiled' (workgroup-memory staging); the store epilogue (bias, exact GELU); split-K with a
-// fixed-order sum (deterministic) that applies the epilogue; the selector; the launcher. The lab that
-// picked the tiles, with its notes and losing variants, is bench/matmul.bench.ts.
+// Here: the CPU reference; four kernel shapes generated from tile parameters: 'reg' (software adapters: no
+// workgroup memory, subgroup-broadcast A, B optionally packed into a texture by a first pass), 'tile' (GPUs:
+// double-buffered workgroup memory, vec4 loads, 8×8 or 4×4 outputs per invocation; with f16 operands too),
+// 'sgm' (tensor cores through subgroup matrices, f16 operands), 'tiled' (a small fallback for tight
+// limits); the store epilogue (bias, exact GELU); split-K with a fixed-order sum (deterministic) that
+// applies the epilogue; the selector; the launcher. The lab that picked the tiles, with its notes and
+// losing variants, is bench/matmul.bench.ts.
 
 import { type DeviceArray, FLAT_WG, type GpuCaps, type Kernel, type WgslProgram, freeTemp, grid1d, header, launch } from '../device/device.js';
 import { type Shape, ShapeError, fmt, numel } from '../device/shape.js';
@@ -73,7 +75,7 @@ export interface MatmulConfig {
 }
 
 export const configName = (c: MatmulConfig): string =>
-  `${c.kind}${c.sg ? '-sg' : ''}${c.tex ? '-tex' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind === 'tiled' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}${c.cl ? '-cl' : ''}`;
+  `${c.kind}${c.sg ? '-sg' : ''}${c.tex ? '-tex' : ''}${c.wgy * c.tm}x${c.wgx * c.tn}-t${c.tm}x${c.tn}-wg${c.wgx}x${c.wgy}${c.kind !== 'reg' ? `-bk${c.bk}` : ''}${c.splits > 1 ? `-s${c.splits}` : ''}${(c.ku ?? 1) > 1 ? `-u${c.ku}` : ''}${c.cl ? '-cl' : ''}`;
 
 // ---- CPU reference -----------------------------------------------------------------------------
 
@@ -655,9 +657,7 @@ export const K = {
   regBig: cfg('reg', 16, 1, 8, 8),
   /** Variant 5: small tile for low-occupancy shapes. */
   regSmall: cfg('reg', 8, 1, 4, 4),
-  /** Variant 3: workgroup-memory 64×64 tile with 8×8 per thread (64 threads). */
-  tiledBig: cfg('tiled', 8, 8, 8, 8, 16),
-  /** Variant 5 on GPUs: 32×32 tile for shapes with few workgroups. */
+  /** Variant 5 on GPUs: 32×32 tile, for adapters whose limits refuse the 'tile' kernels. */
   tiledSmall: cfg('tiled', 8, 8, 4, 4, 16),
   /** Variant 8, GPUs' default: 128×128 tile, 8×8 outputs per invocation (256), bk 8, double-buffered. */
   tile128: cfg('tile', 16, 16, 8, 8, 8),
@@ -694,12 +694,13 @@ const workgroups = (p: MatmulParams, c: MatmulConfig) =>
 
 /**
  * Picks a kernel config for a shape on an adapter (bench/matmul.bench.ts measured the candidates).
- * 1. An autotuned choice for the shape class (tuneMatmul) wins.
- * 2. Software adapters (lavapipe: one CPU thread runs a whole workgroup, SIMD across invocations, and
+ * 1. An autotuned choice for the shape class (bench/matmul-tune.ts) wins.
+ * 2. GPUs, and f16 operands anywhere: selectGpuMatmul (tensor cores, the 'tile' kernels, split-K).
+ * 3. Software adapters (lavapipe: one CPU thread runs a whole workgroup, SIMD across invocations, and
  *    every load instruction in a loop is expensive) get 'reg' tiles with wgy = 1, with subgroup-broadcast
- *    A where subgroups ≥ 8 lanes exist; GPUs get 'tiled' 64×64 with 8×8 per thread.
- * 3. If that leaves fewer workgroups than the device wants, try the small tile; if still too few and K
- *    is large (the weight-gradient GEMMs), split K so each split keeps ≥ 128 of K (≤ 16 splits).
+ *    A where subgroups ≥ 8 lanes exist; the small tile where the big one leaves fewer than 8 workgroups
+ *    (2–4 per CPU thread) or is twice as wide as N; split-K where still too few and K is large (≥ 128 of K
+ *    a split, ≤ 16 splits).
  * 4. Software adapters read B from the scratch texture (tex) with the big tile when M ≥ 256 and B fits;
  *    with subgroups, the 16×64 tile takes what the big tile would not (M < 256, or N ≤ 64) where it
  *    still makes MID_WORKGROUPS workgroups and N > 32.
@@ -709,15 +710,13 @@ export function selectMatmul(p: MatmulParams, caps?: GpuCaps): MatmulConfig {
   if (t && (!p.f16 || t.kind === 'tile' || t.kind === 'sgm')) return t;
   const software = caps?.software ?? false;
   if (!software || p.f16) return selectGpuMatmul(p, caps);
-  // Workgroups that keep the device busy: 2–4 per CPU thread on lavapipe, 2 per SM on a big GPU.
-  const want = software ? 8 : 264;
-  const sg = software && configSupported(K.regSg, caps);
-  let c = software ? (sg ? K.regSg : K.regBig) : K.tiledBig;
+  const want = 8;
+  const sg = configSupported(K.regSg, caps);
+  let c = sg ? K.regSg : K.regBig;
   // A tile at least twice as wide as N idles half its lanes (attention's ·V and its gradients have
   // N = head dim 64): take the small tile (lavapipe, [32,128,128]·[32,128,64]: 22 vs 30 ms).
-  const wide = p.n * 2 <= c.wgx * c.tn;
-  const small = workgroups(p, c) < want || (software && wide);
-  if (small) c = software ? (sg ? K.regSgSmall : K.regSmall) : K.tiledSmall;
+  const small = workgroups(p, c) < want || p.n * 2 <= c.wgx * c.tn;
+  if (small) c = sg ? K.regSgSmall : K.regSmall;
   const wgs = workgroups(p, c);
   if (wgs < want && p.k >= 256) {
     const splits = Math.min(Math.ceil(want / wgs), Math.floor(p.k / 128), 16);
