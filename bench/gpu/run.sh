@@ -17,6 +17,8 @@
 #   f16          mixed precision: the f16 and tensor-core kernel tests (Dawn's f16 toggles on), f16 matmul
 #                1024/2048/4096, the step with --precision f16
 #   summary      the summary file
+# Not in the default list (a second call, when the device time allows):
+#   lab          the tile sweep of bench/matmul.bench.ts (variant 8) on the square and ELECTRA shapes
 set -uo pipefail
 OUT=${1:-bench/results/gpu-run}; shift || true
 STAGES=${*:-adapter step torch matmul f16 tests step30522 peers summary}
@@ -57,6 +59,7 @@ for s in $STAGES; do
       stage matmul-ours-f16 60 node build/bench/gpu/matmul.js --f16 1024 2048 4096
       stage step-ours-v8192-f16 120 node build/bench/gpu/step.js --batch 128 --vocab 8192 --steps 20 --precision f16 --json "$OUT/step-ours-v8192-f16.json" ;;
     summary) stage summary 30 node build/bench/gpu/summarize.js "$OUT" ;;
+    lab) stage matmul-lab 240 node build/bench/matmul.bench.js --variants 8 --shapes all --reps 5 ;;
     *) echo "unknown stage $s"; exit 2 ;;
   esac
 done
