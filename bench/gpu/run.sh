@@ -32,7 +32,7 @@ stage() {
   local t0=$SECONDS
   timeout "$secs" "$@" > "$OUT/$name.log" 2>&1
   local rc=$?
-  echo "$name rc=$rc ${SECONDS}s-${t0}s" >> "$OUT/stages.txt"
+  echo "$name rc=$rc $((SECONDS - t0)) s" >> "$OUT/stages.txt"
   echo "== $name rc=$rc ($((SECONDS - t0)) s)"; tail -3 "$OUT/$name.log"
 }
 for s in $STAGES; do
